@@ -1,0 +1,273 @@
+//! The shared engine: the [`Optimizer`] interface, and [`Elementwise`], which runs any
+//! per-element update [`Rule`] over named tensors.
+//!
+//! An optimizer's file states only its rule: the scalars it computes once per step
+//! ([`Rule::step`]) and how one element and its state change ([`Rule::apply`]). The
+//! engine owns everything else: pairing tensors with their state, creating the state on
+//! the first step, checking names and shapes on later ones, and the loops over
+//! elements, so that making those loops faster makes every optimizer faster.
+
+use crate::hyper::{Configurable, Value};
+use crate::{Error, Float, Lane, Param, Params};
+
+/// A gradient-descent optimizer: updates named parameter tensors in place from their
+/// gradients.
+///
+/// State (moments, step count) is created on the first update for the tensors given
+/// then, and kept per tensor name. A later update with other names or shapes is an
+/// error ([`Error::StateMismatch`]), never a silent reset: call [`Optimizer::reset`]
+/// to start over.
+pub trait Optimizer<F: Float>: Send {
+    /// The optimizer's name, e.g. `adam`.
+    fn name(&self) -> &'static str;
+
+    /// Every hyperparameter with its value, in declaration order.
+    fn hyperparameters(&self) -> Vec<(&'static str, Value)>;
+
+    /// One step over the given tensors, each with its gradient.
+    fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error>;
+
+    /// The number of steps taken since creation or the last reset.
+    fn steps(&self) -> u64;
+
+    /// Forgets all state, as if newly built.
+    fn reset(&mut self);
+
+    /// One step, the article's way: `params` and `grads` pair up by name.
+    fn update(&mut self, params: &mut Params<F>, grads: &Params<F>) -> Result<(), Error> {
+        let mut views = params.with_grads(grads)?;
+        self.step(&mut views)
+    }
+
+    /// The name and hyperparameters in one line: `adam(lr=0.3, beta1=0.9, ...)`.
+    fn label(&self) -> String {
+        let hp: Vec<String> = self
+            .hyperparameters()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        format!("{}({})", self.name(), hp.join(", "))
+    }
+}
+
+/// The per-element state of a rule: a fixed number of slots, e.g. `[T; 2]` for Adam's
+/// first and second moments.
+pub trait Slots<T: Copy>: Copy {
+    /// The number of slots.
+    const N: usize;
+    /// Slot `k` set to `f(k)` for every `k`.
+    fn from_fn(f: impl FnMut(usize) -> T) -> Self;
+    /// Slot `k`.
+    fn get(&self, k: usize) -> T;
+}
+
+impl<T: Copy, const N: usize> Slots<T> for [T; N] {
+    const N: usize = N;
+    #[inline(always)]
+    fn from_fn(f: impl FnMut(usize) -> T) -> Self {
+        std::array::from_fn(f)
+    }
+    #[inline(always)]
+    fn get(&self, k: usize) -> T {
+        self[k]
+    }
+}
+
+/// An optimizer whose update of each element depends only on that element, its
+/// gradient, its state and per-step scalars: SGD, Momentum, Adam and most others.
+///
+/// The rule is written against [`Lane`], so the engine may run it on one element or
+/// on a vector of them at once.
+pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
+    /// Per-element state, all zeros at the start: `[T; 0]` when there is none.
+    type State<T: Copy>: Slots<T>;
+
+    /// Scalars computed once per step (learning rate, bias corrections).
+    type Step: Copy + Send + Sync;
+
+    /// The per-step scalars of step `t` (1 for the first step).
+    fn step(&self, t: u64) -> Self::Step;
+
+    /// Updates one parameter `p` (or lane of them) from its gradient `g`.
+    fn apply<T: Lane<F>>(k: Self::Step, p: &mut T, g: T, state: &mut Self::State<T>);
+}
+
+/// One tensor's optimizer state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorState<F> {
+    /// The parameter's name.
+    pub name: String,
+    /// The parameter's shape.
+    pub shape: Vec<usize>,
+    /// One buffer per state slot, each as long as the tensor.
+    pub slots: Vec<Vec<F>>,
+}
+
+/// All of an optimizer's state: the step count and each tensor's buffers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State<F> {
+    /// Steps taken.
+    pub t: u64,
+    /// Per-tensor buffers, in the order the tensors were first seen.
+    pub tensors: Vec<TensorState<F>>,
+}
+
+impl<F: Float> State<F> {
+    /// For each view, the index of its tensor state; creates the states on the first
+    /// step, and checks names and shapes on later ones.
+    fn bind(&mut self, params: &[Param<'_, F>], slots: usize) -> Result<Vec<usize>, Error> {
+        for p in params {
+            if p.value.len() != p.grad.len() {
+                return Err(Error::GradMismatch(format!(
+                    "parameter '{}' has {} elements but its gradient has {}",
+                    p.name,
+                    p.value.len(),
+                    p.grad.len()
+                )));
+            }
+            if p.value.len() != p.shape.iter().product::<usize>() {
+                return Err(Error::ShapeData {
+                    shape: p.shape.to_vec(),
+                    len: p.value.len(),
+                });
+            }
+        }
+        if self.t == 0 && self.tensors.is_empty() {
+            for (i, p) in params.iter().enumerate() {
+                if params[..i].iter().any(|q| q.name == p.name) {
+                    return Err(Error::GradMismatch(format!(
+                        "parameter '{}' is given twice",
+                        p.name
+                    )));
+                }
+            }
+            self.tensors = params
+                .iter()
+                .map(|p| TensorState {
+                    name: p.name.to_string(),
+                    shape: p.shape.to_vec(),
+                    slots: vec![vec![F::ZERO; p.value.len()]; slots],
+                })
+                .collect();
+            return Ok((0..params.len()).collect());
+        }
+        let mut index = Vec::with_capacity(params.len());
+        for (i, p) in params.iter().enumerate() {
+            let j = match self.tensors.get(i) {
+                Some(s) if s.name == p.name => i,
+                _ => self
+                    .tensors
+                    .iter()
+                    .position(|s| s.name == p.name)
+                    .ok_or_else(|| {
+                        Error::StateMismatch(format!("parameter '{}' is new", p.name))
+                    })?,
+            };
+            if index.contains(&j) {
+                return Err(Error::GradMismatch(format!(
+                    "parameter '{}' is given twice",
+                    p.name
+                )));
+            }
+            let s = &self.tensors[j];
+            if s.shape != p.shape {
+                return Err(Error::StateMismatch(format!(
+                    "parameter '{}' has shape {:?} but its state has shape {:?}",
+                    p.name, p.shape, s.shape
+                )));
+            }
+            index.push(j);
+        }
+        if params.len() != self.tensors.len() {
+            let missing = self
+                .tensors
+                .iter()
+                .enumerate()
+                .find(|(j, _)| !index.contains(j))
+                .map_or("?", |(_, s)| s.name.as_str());
+            return Err(Error::StateMismatch(format!(
+                "parameter '{missing}' is missing"
+            )));
+        }
+        Ok(index)
+    }
+}
+
+/// Runs an elementwise [`Rule`] as an [`Optimizer`].
+///
+/// ```
+/// use optimist::{optim::Adam, Elementwise, Optimizer, Params, Tensor};
+///
+/// let mut opt = Elementwise::<f64, _>::new(Adam { lr: 0.3, ..Adam::default() })?;
+/// let mut params: Params<f64> = [("xy", Tensor::vector(vec![-7.0, 2.0]))].into_iter().collect();
+/// let grads: Params<f64> = [("xy", Tensor::vector(vec![-0.7, 4.0]))].into_iter().collect();
+/// opt.update(&mut params, &grads)?;
+/// assert!((params.get("xy").unwrap().data()[0] - -6.7).abs() < 1e-5);
+/// # Ok::<(), optimist::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Elementwise<F: Float, R: Rule<F>> {
+    rule: R,
+    state: State<F>,
+}
+
+impl<F: Float, R: Rule<F>> Elementwise<F, R> {
+    /// The optimizer for `rule`, after checking its hyperparameters.
+    pub fn new(rule: R) -> Result<Self, Error> {
+        rule.validate()?;
+        Ok(Elementwise {
+            rule,
+            state: State::default(),
+        })
+    }
+
+    /// The rule's hyperparameters.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+
+    /// The state: step count and per-tensor buffers.
+    pub fn state(&self) -> &State<F> {
+        &self.state
+    }
+}
+
+impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
+    fn name(&self) -> &'static str {
+        R::info().name
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, Value)> {
+        self.rule.values()
+    }
+
+    fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
+        let k = self.rule.step(self.state.t + 1);
+        for (p, &j) in params.iter_mut().zip(&index) {
+            apply_rule::<F, R>(k, p.value, p.grad, &mut self.state.tensors[j].slots);
+        }
+        self.state.t += 1;
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.state.t
+    }
+
+    fn reset(&mut self) {
+        self.state = State::default();
+    }
+}
+
+/// The loop over one tensor's elements.
+#[inline]
+fn apply_rule<F: Float, R: Rule<F>>(k: R::Step, p: &mut [F], g: &[F], slots: &mut [Vec<F>]) {
+    for i in 0..p.len() {
+        let mut s = <R::State<F> as Slots<F>>::from_fn(|j| slots[j][i]);
+        R::apply(k, &mut p[i], g[i], &mut s);
+        for (j, buf) in slots.iter_mut().enumerate() {
+            buf[i] = s.get(j);
+        }
+    }
+}

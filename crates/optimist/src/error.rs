@@ -1,0 +1,73 @@
+//! The one error type of the library.
+
+use thiserror::Error;
+
+/// What went wrong, worded for the person who has to fix it.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A hyperparameter outside its allowed range.
+    #[error("{optimizer}: {key} = {value} is out of range; allowed: {allowed}")]
+    OutOfRange {
+        /// The optimizer's name.
+        optimizer: String,
+        /// The hyperparameter's name.
+        key: String,
+        /// The value given, as written.
+        value: String,
+        /// The allowed range, e.g. `0 <= beta1 < 1`.
+        allowed: String,
+    },
+    /// A hyperparameter value that does not parse as its type.
+    #[error("{optimizer}: {key} = '{value}' is not {expected}")]
+    BadValue {
+        /// The optimizer's name.
+        optimizer: String,
+        /// The hyperparameter's name.
+        key: String,
+        /// The text given.
+        value: String,
+        /// What was expected, e.g. `a finite number`.
+        expected: String,
+    },
+    /// An optimizer name the registry does not know.
+    #[error("unknown optimizer '{name}'; known optimizers: {}", known.join(", "))]
+    UnknownOptimizer {
+        /// The name given.
+        name: String,
+        /// Every known name.
+        known: Vec<String>,
+    },
+    /// A hyperparameter name the optimizer does not have.
+    #[error("{optimizer} has no hyperparameter '{key}'; its hyperparameters: {}", known.join(", "))]
+    UnknownKey {
+        /// The optimizer's name.
+        optimizer: String,
+        /// The key given.
+        key: String,
+        /// The optimizer's keys.
+        known: Vec<String>,
+    },
+    /// An optimizer spec that does not have the form `NAME[:KEY=VALUE[,KEY=VALUE...]]`.
+    #[error("bad optimizer spec '{spec}': {why}; expected NAME[:KEY=VALUE[,KEY=VALUE...]], e.g. adam:lr=0.3,beta1=0.9")]
+    BadSpec {
+        /// The spec given.
+        spec: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A tensor whose shape does not match its number of elements.
+    #[error("shape {shape:?} needs {} elements, got {len}", shape.iter().product::<usize>())]
+    ShapeData {
+        /// The shape.
+        shape: Vec<usize>,
+        /// The number of elements given.
+        len: usize,
+    },
+    /// Parameters and gradients that do not pair up.
+    #[error("parameters and gradients do not match: {0}")]
+    GradMismatch(String),
+    /// A step whose tensors differ from those the optimizer's state was created for.
+    #[error("the parameters changed since the optimizer's state was created: {0}; use a new optimizer (or reset it) for other parameters")]
+    StateMismatch(String),
+}

@@ -1,0 +1,137 @@
+//! The numbers optimizers compute with.
+//!
+//! [`Float`] is the element type of a tensor (`f32` or `f64`). [`Lane`] is what an
+//! optimizer's per-element rule is written against: a single `Float` today, and a
+//! SIMD vector of them when the engine vectorizes. A rule written once against `Lane`
+//! therefore runs unchanged in every form the engine picks.
+
+use std::fmt::{Debug, Display};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// One value or a vector of values on which an optimizer's update rule is computed.
+///
+/// Arithmetic with `Self` is elementwise; arithmetic with a scalar `F` (on the right)
+/// applies the scalar to every element, so a rule reads like its formula:
+/// `*p = *p - g * lr`.
+pub trait Lane<F>:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + Add<F, Output = Self>
+    + Sub<F, Output = Self>
+    + Mul<F, Output = Self>
+    + Div<F, Output = Self>
+{
+    /// Every element equal to `x`.
+    fn splat(x: F) -> Self;
+    /// Elementwise square root.
+    fn sqrt(self) -> Self;
+    /// Elementwise absolute value.
+    fn abs(self) -> Self;
+    /// Elementwise maximum (the other operand where one is NaN).
+    fn max(self, other: Self) -> Self;
+    /// Elementwise minimum (the other operand where one is NaN).
+    fn min(self, other: Self) -> Self;
+    /// Elementwise sign: −1, 0 or +1 (0 for ±0, like `torch.sign`; NaN stays NaN).
+    fn sign(self) -> Self;
+}
+
+/// A floating-point element type: `f32` or `f64`.
+pub trait Float:
+    Lane<Self> + Debug + Display + PartialOrd + Default + Send + Sync + 'static + sealed::Sealed
+{
+    /// The type's name, `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// The nearest value of this type to `x`.
+    fn from_f64(x: f64) -> Self;
+    /// This value as an `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Neither NaN nor infinite.
+    fn is_finite(self) -> bool;
+}
+
+macro_rules! impl_float {
+    ($t:ident) => {
+        impl Lane<$t> for $t {
+            #[inline(always)]
+            fn splat(x: $t) -> Self {
+                x
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                $t::max(self, other)
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                $t::min(self, other)
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                if self > 0.0 {
+                    1.0
+                } else if self < 0.0 {
+                    -1.0
+                } else {
+                    // ±0 → 0, NaN → NaN
+                    self * 0.0
+                }
+            }
+        }
+
+        impl Float for $t {
+            const NAME: &'static str = stringify!($t);
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+        }
+    };
+}
+
+impl_float!(f32);
+impl_float!(f64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_is_zero_at_zero_and_keeps_nan() {
+        assert_eq!(Lane::sign(0.0f64), 0.0);
+        assert_eq!(Lane::sign(-0.0f32), 0.0);
+        assert_eq!(Lane::sign(-3.0f64), -1.0);
+        assert_eq!(Lane::sign(2.5f32), 1.0);
+        assert!(Lane::sign(f64::NAN).is_nan());
+    }
+}

@@ -1,0 +1,55 @@
+//! # optimist
+//!
+//! Gradient-descent optimizers over named parameter tensors, with the update rules of
+//! their papers, in `f32` and `f64`.
+//!
+//! The API is that of *Deep Learning from Scratch*'s chapter 6, made Rust: build an
+//! optimizer, keep named parameters and their gradients, and call
+//! [`update`](Optimizer::update) in a loop. State (velocities, moments) is created on the
+//! first update and kept per tensor.
+//!
+//! ```
+//! use optimist::{optim::Adam, Elementwise, Optimizer, Params, Tensor};
+//!
+//! // f(x, y) = x²/20 + y², from (-7, 2), as in the article.
+//! let mut params: Params<f64> = [("x", Tensor::scalar(-7.0)), ("y", Tensor::scalar(2.0))]
+//!     .into_iter()
+//!     .collect();
+//! let mut grads = params.zeros_like();
+//! let mut adam = Elementwise::new(Adam { lr: 0.3, ..Adam::default() })?;
+//! for _ in 0..30 {
+//!     let (x, y) = (params.get("x").unwrap().data()[0], params.get("y").unwrap().data()[0]);
+//!     grads.get_mut("x").unwrap().data_mut()[0] = x / 10.0;
+//!     grads.get_mut("y").unwrap().data_mut()[0] = 2.0 * y;
+//!     adam.update(&mut params, &grads)?;
+//! }
+//! assert!(params.get("y").unwrap().data()[0].abs() < 0.5);
+//! # Ok::<(), optimist::Error>(())
+//! ```
+//!
+//! Optimizers can also be built by name, as the command line does:
+//! `optimist::registry::parse::<f32>("rmsprop:lr=0.05,decay_rate=0.9")`.
+//!
+//! ## Layout
+//! - [`optim`]: one file per optimizer, each stating its hyperparameters and the update
+//!   of one element;
+//! - [`engine`]: the [`Optimizer`] trait and the engine that runs every elementwise rule
+//!   (state storage, loops over tensors and elements);
+//! - [`hyper`]: hyperparameter ranges, specs and descriptions;
+//! - [`registry`]: every optimizer by name.
+
+#![warn(missing_docs)]
+
+pub mod engine;
+mod error;
+mod float;
+pub mod hyper;
+pub mod optim;
+pub mod registry;
+mod tensor;
+
+pub use engine::{Elementwise, Optimizer, Rule, Slots, State, TensorState};
+pub use error::Error;
+pub use float::{Float, Lane};
+pub use hyper::{Configurable, Spec};
+pub use tensor::{Param, Params, Tensor};
