@@ -85,8 +85,12 @@ pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
     /// Scalars computed once per step (learning rate, bias corrections).
     type Step: Copy + Send + Sync;
 
-    /// The per-step scalars of step `t` (1 for the first step).
-    fn step(&self, t: u64) -> Self::Step;
+    /// Scalar state carried from one step to the next (e.g. NAdam's running product of
+    /// momentum coefficients), starting at its `Default`; `()` for most rules.
+    type Carry: Copy + Default + std::fmt::Debug + Send + Sync;
+
+    /// The per-step scalars of step `t` (1 for the first step), advancing `carry`.
+    fn step(&self, t: u64, carry: &mut Self::Carry) -> Self::Step;
 
     /// Updates one parameter `p` (or lane of them) from its gradient `g`.
     fn apply<T: Lane<F>>(k: Self::Step, p: &mut T, g: T, state: &mut Self::State<T>);
@@ -209,6 +213,7 @@ impl<F: Float> State<F> {
 pub struct Elementwise<F: Float, R: Rule<F>> {
     rule: R,
     state: State<F>,
+    carry: R::Carry,
 }
 
 impl<F: Float, R: Rule<F>> Elementwise<F, R> {
@@ -218,6 +223,7 @@ impl<F: Float, R: Rule<F>> Elementwise<F, R> {
         Ok(Elementwise {
             rule,
             state: State::default(),
+            carry: R::Carry::default(),
         })
     }
 
@@ -229,6 +235,11 @@ impl<F: Float, R: Rule<F>> Elementwise<F, R> {
     /// The state: step count and per-tensor buffers.
     pub fn state(&self) -> &State<F> {
         &self.state
+    }
+
+    /// The scalar state carried between steps.
+    pub fn carry(&self) -> &R::Carry {
+        &self.carry
     }
 }
 
@@ -243,7 +254,7 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
         let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
-        let k = self.rule.step(self.state.t + 1);
+        let k = self.rule.step(self.state.t + 1, &mut self.carry);
         for (p, &j) in params.iter_mut().zip(&index) {
             apply_rule::<F, R>(k, p.value, p.grad, &mut self.state.tensors[j].slots);
         }
@@ -257,6 +268,7 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
 
     fn reset(&mut self) {
         self.state = State::default();
+        self.carry = R::Carry::default();
     }
 }
 

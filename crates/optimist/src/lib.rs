@@ -52,4 +52,5 @@ pub use engine::{Elementwise, Optimizer, Rule, Slots, State, TensorState};
 pub use error::Error;
 pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
+pub use registry::Convention;
 pub use tensor::{Param, Params, Tensor};

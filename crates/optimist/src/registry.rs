@@ -10,35 +10,65 @@ fn elementwise<F: Float, R: Rule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>
     Ok(Box::new(Elementwise::<F, R>::new(R::from_spec(spec)?)?))
 }
 
+/// Whose formulas, defaults and hyperparameter names an optimizer name means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Convention {
+    /// The article's (*Deep Learning from Scratch*, chapter 6).
+    #[default]
+    Article,
+    /// torch.optim's.
+    PyTorch,
+    /// optax's.
+    Optax,
+}
+
+impl Convention {
+    /// Every convention, in the order names fall back through.
+    pub const ALL: [Convention; 3] = [Convention::Article, Convention::PyTorch, Convention::Optax];
+
+    /// The name used in `--convention` and [`OptimizerInfo::convention`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Convention::Article => "article",
+            Convention::PyTorch => "pytorch",
+            Convention::Optax => "optax",
+        }
+    }
+}
+
+impl std::str::FromStr for Convention {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Convention::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                format!("unknown convention '{s}'; known conventions: article, pytorch, optax")
+            })
+    }
+}
+
+impl std::fmt::Display for Convention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A registered optimizer: its description and how to build it.
+struct Entry<F: Float> {
+    info: fn() -> OptimizerInfo,
+    build: fn(&Spec) -> Result<Box<dyn Optimizer<F>>, Error>,
+}
+
 macro_rules! registry {
     ($($ty:ty => $build:ident),* $(,)?) => {
-        /// Every optimizer's name, convention, formula, paper and hyperparameters.
-        pub fn catalog() -> Vec<OptimizerInfo> {
-            vec![$(<$ty as Configurable>::info()),*]
-        }
-
-        /// Builds the optimizer a spec names, with its hyperparameters checked.
-        ///
-        /// ```
-        /// let spec: optimist::Spec = "momentum:lr=0.1".parse()?;
-        /// let opt = optimist::registry::build::<f64>(&spec)?;
-        /// assert_eq!(opt.label(), "momentum(lr=0.1, momentum=0.9)");
-        /// # Ok::<(), optimist::Error>(())
-        /// ```
-        pub fn build<F: Float>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
-            $(
-                if spec.name == <$ty as Configurable>::info().name {
-                    return $build::<F, $ty>(spec);
-                }
-            )*
-            Err(Error::UnknownOptimizer {
-                name: spec.name.clone(),
-                known: names(),
-            })
+        fn entries<F: Float>() -> Vec<Entry<F>> {
+            vec![$(Entry { info: <$ty as Configurable>::info, build: $build::<F, $ty> }),*]
         }
     };
 }
 
+// Every optimizer, once. Names are unique within a convention.
 registry! {
     Sgd => elementwise,
     Momentum => elementwise,
@@ -48,12 +78,59 @@ registry! {
     Adam => elementwise,
 }
 
-/// Every optimizer's name, in catalog order.
-pub fn names() -> Vec<String> {
-    catalog().iter().map(|i| i.name.to_string()).collect()
+/// Every optimizer's name, convention, formula, paper and hyperparameters.
+pub fn catalog() -> Vec<OptimizerInfo> {
+    entries::<f64>().iter().map(|e| (e.info)()).collect()
 }
 
-/// Builds the optimizer named by a spec's text, e.g. `"adam:lr=0.3"`.
+/// Builds the optimizer a spec names in the article's convention (a name the article
+/// lacks, such as `adamw`, falls back to the convention that has it).
+///
+/// ```
+/// let spec: optimist::Spec = "momentum:lr=0.1".parse()?;
+/// let opt = optimist::registry::build::<f64>(&spec)?;
+/// assert_eq!(opt.label(), "momentum(lr=0.1, momentum=0.9)");
+/// # Ok::<(), optimist::Error>(())
+/// ```
+pub fn build<F: Float>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
+    build_in(spec, Convention::Article)
+}
+
+/// Builds the optimizer a spec names in `convention`; a name that convention lacks
+/// falls back to the first of article, pytorch, optax that has it.
+pub fn build_in<F: Float>(
+    spec: &Spec,
+    convention: Convention,
+) -> Result<Box<dyn Optimizer<F>>, Error> {
+    let entries = entries::<F>();
+    let order = std::iter::once(convention).chain(Convention::ALL);
+    for c in order {
+        if let Some(e) = entries.iter().find(|e| {
+            let info = (e.info)();
+            info.name == spec.name && info.convention == c.name()
+        }) {
+            return (e.build)(spec);
+        }
+    }
+    Err(Error::UnknownOptimizer {
+        name: spec.name.clone(),
+        known: names(),
+    })
+}
+
+/// Every optimizer name, each once, in catalog order.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for info in catalog() {
+        if !names.iter().any(|n| n == info.name) {
+            names.push(info.name.to_string());
+        }
+    }
+    names
+}
+
+/// Builds the optimizer named by a spec's text in the article's convention, e.g.
+/// `"adam:lr=0.3"`.
 pub fn parse<F: Float>(text: &str) -> Result<Box<dyn Optimizer<F>>, Error> {
     build(&text.parse()?)
 }
@@ -65,7 +142,8 @@ mod tests {
     #[test]
     fn builds_every_listed_optimizer_with_defaults() {
         for info in catalog() {
-            let opt = parse::<f32>(info.name).unwrap();
+            let convention = info.convention.parse().unwrap();
+            let opt = build_in::<f32>(&info.name.parse().unwrap(), convention).unwrap();
             assert_eq!(opt.name(), info.name);
             assert_eq!(opt.hyperparameters().len(), info.keys.len());
         }

@@ -32,8 +32,9 @@ pub struct AdaGradStep<F> {
 impl<F: Float> Rule<F> for AdaGrad {
     type State<T: Copy> = [T; 1];
     type Step = AdaGradStep<F>;
+    type Carry = ();
 
-    fn step(&self, _t: u64) -> AdaGradStep<F> {
+    fn step(&self, _t: u64, _: &mut ()) -> AdaGradStep<F> {
         AdaGradStep {
             lr: F::from_f64(self.lr),
             eps: F::from_f64(self.eps),

@@ -40,8 +40,9 @@ pub struct AdamStep<F> {
 impl<F: Float> Rule<F> for Adam {
     type State<T: Copy> = [T; 2];
     type Step = AdamStep<F>;
+    type Carry = ();
 
-    fn step(&self, t: u64) -> AdamStep<F> {
+    fn step(&self, t: u64, _: &mut ()) -> AdamStep<F> {
         let t = t as f64;
         AdamStep {
             lr_t: F::from_f64(

@@ -31,8 +31,9 @@ pub struct MomentumStep<F> {
 impl<F: Float> Rule<F> for Momentum {
     type State<T: Copy> = [T; 1];
     type Step = MomentumStep<F>;
+    type Carry = ();
 
-    fn step(&self, _t: u64) -> MomentumStep<F> {
+    fn step(&self, _t: u64, _: &mut ()) -> MomentumStep<F> {
         MomentumStep {
             lr: F::from_f64(self.lr),
             momentum: F::from_f64(self.momentum),

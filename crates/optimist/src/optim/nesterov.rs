@@ -36,8 +36,9 @@ pub struct NesterovStep<F> {
 impl<F: Float> Rule<F> for Nesterov {
     type State<T: Copy> = [T; 1];
     type Step = NesterovStep<F>;
+    type Carry = ();
 
-    fn step(&self, _t: u64) -> NesterovStep<F> {
+    fn step(&self, _t: u64, _: &mut ()) -> NesterovStep<F> {
         NesterovStep {
             lr: F::from_f64(self.lr),
             momentum: F::from_f64(self.momentum),

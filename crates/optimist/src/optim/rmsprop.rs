@@ -37,8 +37,9 @@ pub struct RmsPropStep<F> {
 impl<F: Float> Rule<F> for RmsProp {
     type State<T: Copy> = [T; 1];
     type Step = RmsPropStep<F>;
+    type Carry = ();
 
-    fn step(&self, _t: u64) -> RmsPropStep<F> {
+    fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         RmsPropStep {
             lr: F::from_f64(self.lr),
             decay_rate: F::from_f64(self.decay_rate),

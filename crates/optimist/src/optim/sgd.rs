@@ -22,8 +22,9 @@ crate::config! {
 impl<F: Float> Rule<F> for Sgd {
     type State<T: Copy> = [T; 0];
     type Step = F;
+    type Carry = ();
 
-    fn step(&self, _t: u64) -> F {
+    fn step(&self, _t: u64, _: &mut ()) -> F {
         F::from_f64(self.lr)
     }
 
