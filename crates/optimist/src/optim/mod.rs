@@ -1,16 +1,8 @@
 //! The optimizers, one file each: configuration (hyperparameters with defaults and
 //! ranges), update formula, paper, and the per-element rule the engine runs.
+//!
+//! Grouped by convention: [`article`] (re-exported here), `pytorch` and `optax`.
 
-mod adagrad;
-mod adam;
-mod momentum;
-mod nesterov;
-mod rmsprop;
-mod sgd;
+pub mod article;
 
-pub use adagrad::{AdaGrad, AdaGradStep};
-pub use adam::{Adam, AdamStep};
-pub use momentum::{Momentum, MomentumStep};
-pub use nesterov::{Nesterov, NesterovStep};
-pub use rmsprop::{RmsProp, RmsPropStep};
-pub use sgd::Sgd;
+pub use article::*;
