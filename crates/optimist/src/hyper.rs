@@ -93,10 +93,19 @@ pub enum Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Num(x) => write!(f, "{x}"),
+            Value::Num(x) => f.write_str(&number(*x)),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Pair(a, b) => write!(f, "{a}/{b}"),
+            Value::Pair(a, b) => write!(f, "{}/{}", number(*a), number(*b)),
         }
+    }
+}
+
+/// The shortest text that reads back as `x`: `0.3`, `1`, `1e-7`.
+fn number(x: f64) -> String {
+    let s = format!("{x:?}");
+    match s.strip_suffix(".0") {
+        Some(whole) => whole.to_string(),
+        None => s,
     }
 }
 
