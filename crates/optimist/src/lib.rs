@@ -54,3 +54,8 @@ pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
 pub use registry::Convention;
 pub use tensor::{Param, Params, Tensor};
+
+/// The README's code, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
