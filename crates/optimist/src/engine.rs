@@ -10,6 +10,15 @@
 use crate::hyper::{Configurable, Value};
 use crate::{Error, Float, Lane, Param, Params};
 
+pub mod linalg;
+mod tensorwise;
+
+pub use tensorwise::{sum_squares, TensorRule, TensorStep, Tensorwise};
+
+/// The keys that name a configuration's learning rate: `lr` (the article's and torch's
+/// conventions) and `learning_rate` (optax's).
+pub const LEARNING_RATE_KEYS: [&str; 2] = ["lr", "learning_rate"];
+
 /// A gradient-descent optimizer: updates named parameter tensors in place from their
 /// gradients.
 ///
@@ -32,6 +41,38 @@ pub trait Optimizer<F: Float>: Send {
 
     /// Forgets all state, as if newly built.
     fn reset(&mut self);
+
+    /// The learning rate: the value of the configuration's `lr` or `learning_rate` key
+    /// ([`LEARNING_RATE_KEYS`]); `None` for an optimizer that has neither.
+    fn learning_rate(&self) -> Option<f64> {
+        self.hyperparameters()
+            .into_iter()
+            .find_map(|(key, value)| match value {
+                Value::Num(x) if LEARNING_RATE_KEYS.contains(&key) => Some(x),
+                _ => None,
+            })
+    }
+
+    /// Sets the learning rate of the following steps, as a schedule does. Any finite
+    /// value >= 0 is allowed, even where a configuration asks for lr > 0, since a
+    /// schedule may reach 0 (e.g. cosine annealing at `T_max`).
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
+        let _ = lr;
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: "its learning rate cannot be changed".to_string(),
+        })
+    }
+
+    /// Sets one hyperparameter of the following steps, checked against its range as in
+    /// a spec; e.g. the momentum that OneCycleLR cycles.
+    fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        let _ = value;
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: format!("its hyperparameter '{key}' cannot be changed"),
+        })
+    }
 
     /// One step, the article's way: `params` and `grads` pair up by name.
     fn update(&mut self, params: &mut Params<F>, grads: &Params<F>) -> Result<(), Error> {
@@ -103,7 +144,9 @@ pub struct TensorState<F> {
     pub name: String,
     /// The parameter's shape.
     pub shape: Vec<usize>,
-    /// One buffer per state slot, each as long as the tensor.
+    /// One buffer per state slot: each as long as the tensor for an elementwise
+    /// [`Rule`]; a [`TensorRule`] may declare other lengths (e.g. Adafactor's row and
+    /// column factors).
     pub slots: Vec<Vec<F>>,
 }
 
@@ -118,8 +161,19 @@ pub struct State<F> {
 
 impl<F: Float> State<F> {
     /// For each view, the index of its tensor state; creates the states on the first
-    /// step, and checks names and shapes on later ones.
+    /// step (`slots` buffers, each as long as its tensor), and checks names and shapes
+    /// on later ones.
     fn bind(&mut self, params: &[Param<'_, F>], slots: usize) -> Result<Vec<usize>, Error> {
+        self.bind_sized(params, |p| Ok(vec![p.value.len(); slots]))
+    }
+
+    /// [`State::bind`] with buffers of the lengths `sizes` gives for each tensor; an
+    /// error from `sizes` (a tensor the rule cannot update) creates no state at all.
+    fn bind_sized(
+        &mut self,
+        params: &[Param<'_, F>],
+        sizes: impl Fn(&Param<'_, F>) -> Result<Vec<usize>, Error>,
+    ) -> Result<Vec<usize>, Error> {
         for p in params {
             if p.value.len() != p.grad.len() {
                 return Err(Error::GradMismatch(format!(
@@ -145,12 +199,14 @@ impl<F: Float> State<F> {
                     )));
                 }
             }
+            let sizes = params.iter().map(sizes).collect::<Result<Vec<_>, _>>()?;
             self.tensors = params
                 .iter()
-                .map(|p| TensorState {
+                .zip(sizes)
+                .map(|(p, sizes)| TensorState {
                     name: p.name.to_string(),
                     shape: p.shape.to_vec(),
-                    slots: vec![vec![F::ZERO; p.value.len()]; slots],
+                    slots: sizes.into_iter().map(|n| vec![F::ZERO; n]).collect(),
                 })
                 .collect();
             return Ok((0..params.len()).collect());
@@ -270,6 +326,59 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
         self.state = State::default();
         self.carry = R::Carry::default();
     }
+
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
+        set_learning_rate(&mut self.rule, lr)
+    }
+
+    fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        set_hyperparameter(&mut self.rule, key, value)
+    }
+}
+
+/// Sets the learning-rate key of `config` to `lr` (>= 0 and finite); the other checks
+/// of the configuration still apply when lr > 0.
+fn set_learning_rate<C: Configurable>(config: &mut C, lr: f64) -> Result<(), Error> {
+    let name = C::info().name;
+    let key = config
+        .values()
+        .into_iter()
+        .map(|(k, _)| k)
+        .find(|k| LEARNING_RATE_KEYS.contains(k))
+        .ok_or_else(|| Error::Unsupported {
+            optimizer: name.to_string(),
+            why: "it has no learning rate ('lr' or 'learning_rate') to set".to_string(),
+        })?;
+    if !(lr.is_finite() && lr >= 0.0) {
+        return Err(Error::OutOfRange {
+            optimizer: name.to_string(),
+            key: key.to_string(),
+            value: lr.to_string(),
+            allowed: format!("{key} >= 0 and finite"),
+        });
+    }
+    let mut changed = config.clone();
+    // A float's Display form parses back to the same float.
+    changed.set(key, &lr.to_string())?;
+    if lr > 0.0 {
+        changed.validate()?;
+    }
+    *config = changed;
+    Ok(())
+}
+
+/// Sets `key` of `config` to `value`, keeping the old configuration if the new one
+/// fails its checks.
+fn set_hyperparameter<C: Configurable>(
+    config: &mut C,
+    key: &str,
+    value: Value,
+) -> Result<(), Error> {
+    let mut changed = config.clone();
+    changed.set(key, &value.to_string())?;
+    changed.validate()?;
+    *config = changed;
+    Ok(())
 }
 
 /// The loop over one tensor's elements.

@@ -67,6 +67,33 @@ pub enum Error {
     /// Parameters and gradients that do not pair up.
     #[error("parameters and gradients do not match: {0}")]
     GradMismatch(String),
+    /// A learning-rate schedule name that `optimist::schedule` does not know.
+    #[error("unknown schedule '{name}'; known schedules: {}", known.join(", "))]
+    UnknownSchedule {
+        /// The name given.
+        name: String,
+        /// Every known name.
+        known: Vec<String>,
+    },
+    /// A key that has no default and was not given, e.g. a schedule's `step_size`.
+    #[error("{optimizer}: {key} is required; allowed: {allowed}")]
+    MissingKey {
+        /// The optimizer's, schedule's or clipping's name.
+        optimizer: String,
+        /// The key missing.
+        key: String,
+        /// What it may be, e.g. `step_size a whole number >= 1`.
+        allowed: String,
+    },
+    /// Something an optimizer cannot do with the tensors or settings it was given, e.g.
+    /// Muon with a tensor that is not 2-D.
+    #[error("{optimizer}: {why}")]
+    Unsupported {
+        /// The optimizer's, schedule's or clipping's name.
+        optimizer: String,
+        /// What is not supported, and what is.
+        why: String,
+    },
     /// A step whose tensors differ from those the optimizer's state was created for.
     #[error("the parameters changed since the optimizer's state was created: {0}; use a new optimizer (or reset it) for other parameters")]
     StateMismatch(String),

@@ -43,6 +43,12 @@ pub trait Lane<F>:
     fn min(self, other: Self) -> Self;
     /// Elementwise sign: −1, 0 or +1 (0 for ±0, like `torch.sign`; NaN stays NaN).
     fn sign(self) -> Self;
+    /// Elementwise choice: `then` where `self > 0`, else `otherwise` (also where
+    /// `self` is NaN); a compare and a blend for a SIMD vector.
+    fn if_positive(self, then: Self, otherwise: Self) -> Self;
+    /// Elementwise choice: `then` where `self < 0`, else `otherwise` (also where
+    /// `self` is NaN).
+    fn if_negative(self, then: Self, otherwise: Self) -> Self;
 }
 
 /// A floating-point element type: `f32` or `f64`.
@@ -55,6 +61,8 @@ pub trait Float:
     const ZERO: Self;
     /// One.
     const ONE: Self;
+    /// The machine epsilon: the gap between 1 and the next larger value.
+    const EPSILON: Self;
     /// The nearest value of this type to `x`.
     fn from_f64(x: f64) -> Self;
     /// This value as an `f64` (exact).
@@ -97,12 +105,29 @@ macro_rules! impl_float {
                     self * 0.0
                 }
             }
+            #[inline(always)]
+            fn if_positive(self, then: Self, otherwise: Self) -> Self {
+                if self > 0.0 {
+                    then
+                } else {
+                    otherwise
+                }
+            }
+            #[inline(always)]
+            fn if_negative(self, then: Self, otherwise: Self) -> Self {
+                if self < 0.0 {
+                    then
+                } else {
+                    otherwise
+                }
+            }
         }
 
         impl Float for $t {
             const NAME: &'static str = stringify!($t);
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            const EPSILON: Self = $t::EPSILON;
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t
@@ -133,5 +158,15 @@ mod tests {
         assert_eq!(Lane::sign(-3.0f64), -1.0);
         assert_eq!(Lane::sign(2.5f32), 1.0);
         assert!(Lane::sign(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn selects_by_sign_of_self() {
+        assert_eq!(Lane::if_positive(2.0f64, 1.0, 5.0), 1.0);
+        assert_eq!(Lane::if_positive(0.0f32, 1.0, 5.0), 5.0);
+        assert_eq!(Lane::if_positive(f64::NAN, 1.0, 5.0), 5.0);
+        assert_eq!(Lane::if_negative(-1e-300f64, 1.0, 5.0), 1.0);
+        assert_eq!(Lane::if_negative(-0.0f32, 1.0, 5.0), 5.0);
+        assert_eq!(Lane::if_negative(f32::NAN, 1.0, 5.0), 5.0);
     }
 }

@@ -242,6 +242,22 @@ pub fn check_range<V: HyperValue>(
     }
 }
 
+/// The error for a rule joining several values (a `config!` `check:` line): `key` has
+/// `value`, which is not allowed given the others; `allowed` says what is.
+pub(crate) fn out_of_range(
+    optimizer: &str,
+    key: &str,
+    value: impl fmt::Display,
+    allowed: impl Into<String>,
+) -> Error {
+    Error::OutOfRange {
+        optimizer: optimizer.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        allowed: allowed.into(),
+    }
+}
+
 /// Parses one value for `key`; used by [`config!`](crate::config).
 #[doc(hidden)]
 pub fn parse_value<V: HyperValue>(optimizer: &str, key: &str, text: &str) -> Result<V, Error> {
@@ -277,7 +293,35 @@ macro_rules! config {
             name: $oname:literal, convention: $conv:literal,
             formula: $formula:literal,
             paper: $paper:literal;
-            $(check: |$c:ident| $check:expr;)?
+            $(
+                $(#[doc = $fdoc:literal])*
+                $field:ident : $ty:ty = $default:expr, $range:expr;
+            )*
+        }
+    ) => {
+        // Without a check line: the arm below with a check that always passes. (An
+        // optional `check:` in one arm would be ambiguous with a field named by an ident.)
+        $crate::config! {
+            $(#[$meta])*
+            pub struct $name {
+                name: $oname, convention: $conv,
+                formula: $formula,
+                paper: $paper;
+                check: |_c| Ok::<(), $crate::Error>(());
+                $(
+                    $(#[doc = $fdoc])*
+                    $field : $ty = $default, $range;
+                )*
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            name: $oname:literal, convention: $conv:literal,
+            formula: $formula:literal,
+            paper: $paper:literal;
+            check: |$c:ident| $check:expr;
             $(
                 $(#[doc = $fdoc:literal])*
                 $field:ident : $ty:ty = $default:expr, $range:expr;
@@ -340,15 +384,44 @@ macro_rules! config {
 
             fn validate(&self) -> Result<(), $crate::Error> {
                 $($crate::hyper::check_range($oname, stringify!($field), self.$field, $range)?;)*
-                $(
-                    let $c = self;
-                    $check?;
-                )?
+                let $c = self;
+                $check?;
                 Ok(())
             }
         }
     };
 }
+
+/// Declares `pub struct Name(pub Config);`: a rule that runs under another
+/// configuration's name, keys and checks. For configurations that pick among several
+/// rules when built (see [`Variants`](crate::registry::Variants)), so that each rule
+/// carries only the state it uses.
+macro_rules! variant {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident(pub $config:ty);
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        pub struct $name(pub $config);
+
+        impl $crate::hyper::Configurable for $name {
+            fn info() -> $crate::hyper::OptimizerInfo {
+                <$config as $crate::hyper::Configurable>::info()
+            }
+            fn values(&self) -> Vec<(&'static str, $crate::hyper::Value)> {
+                self.0.values()
+            }
+            fn set(&mut self, key: &str, text: &str) -> Result<(), $crate::Error> {
+                self.0.set(key, text)
+            }
+            fn validate(&self) -> Result<(), $crate::Error> {
+                self.0.validate()
+            }
+        }
+    };
+}
+pub(crate) use variant;
 
 /// An optimizer named with its hyperparameters: `NAME[:KEY=VALUE[,KEY=VALUE...]]`.
 ///

@@ -29,6 +29,11 @@
 //!
 //! Optimizers can also be built by name, as the command line does:
 //! `optimist::registry::parse::<f32>("rmsprop:lr=0.05,decay_rate=0.9")`.
+//! Names mean the article's optimizers; [`registry::build_in`] with
+//! [`Convention::PyTorch`] gives torch.optim's `sgd`, `adagrad`, `rmsprop` and `adam`
+//! (torch's formulas, defaults and keys, e.g. `adam:lr=0.01,betas=0.9/0.99`), and the
+//! optimizers only torch or optax has (`adamw`, `nadam`, `lion`, ...) work under any
+//! convention.
 //!
 //! ## Layout
 //! - [`optim`]: one file per optimizer, each stating its hyperparameters and the update

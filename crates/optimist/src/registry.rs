@@ -10,6 +10,32 @@ fn elementwise<F: Float, R: Rule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>
     Ok(Box::new(Elementwise::<F, R>::new(R::from_spec(spec)?)?))
 }
 
+/// A configuration that picks its rule when built, so that each configuration carries
+/// only the state it uses: e.g. torch's SGD keeps a momentum buffer only when
+/// `momentum > 0`, and Adam a third buffer only with `amsgrad`.
+///
+/// ```
+/// use optimist::{optim::pytorch, registry::Variants};
+///
+/// let sgd = pytorch::Sgd { lr: 0.1, ..Default::default() }.build::<f32>()?;
+/// assert_eq!(sgd.label(), "sgd(lr=0.1, momentum=0, dampening=0, weight_decay=0, nesterov=false)");
+/// # Ok::<(), optimist::Error>(())
+/// ```
+pub trait Variants: Configurable {
+    /// The optimizer running the rule this configuration needs, after checking it.
+    fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error>;
+}
+
+/// Builds an optimizer whose configuration picks its rule.
+fn variants<F: Float, C: Variants>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
+    C::from_spec(spec)?.build()
+}
+
+/// `rule` as a boxed optimizer, after checking it; for [`Variants::build`].
+pub(crate) fn boxed<F: Float, R: Rule<F>>(rule: R) -> Result<Box<dyn Optimizer<F>>, Error> {
+    Ok(Box::new(Elementwise::<F, R>::new(rule)?))
+}
+
 /// Whose formulas, defaults and hyperparameter names an optimizer name means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Convention {
@@ -54,10 +80,13 @@ impl std::fmt::Display for Convention {
     }
 }
 
+/// How an entry builds its optimizer from a spec.
+type BuildFn<F> = fn(&Spec) -> Result<Box<dyn Optimizer<F>>, Error>;
+
 /// A registered optimizer: its description and how to build it.
 struct Entry<F: Float> {
     info: fn() -> OptimizerInfo,
-    build: fn(&Spec) -> Result<Box<dyn Optimizer<F>>, Error>,
+    build: BuildFn<F>,
 }
 
 macro_rules! registry {
@@ -76,6 +105,17 @@ registry! {
     AdaGrad => elementwise,
     RmsProp => elementwise,
     Adam => elementwise,
+    pytorch::Sgd => variants,
+    pytorch::Adagrad => elementwise,
+    pytorch::RmsProp => variants,
+    pytorch::Adam => variants,
+    pytorch::AdamW => variants,
+    pytorch::Adadelta => elementwise,
+    pytorch::Adamax => elementwise,
+    pytorch::NAdam => elementwise,
+    pytorch::RAdam => elementwise,
+    pytorch::Rprop => elementwise,
+    optax::Lion => elementwise,
 }
 
 /// Every optimizer's name, convention, formula, paper and hyperparameters.
@@ -147,6 +187,36 @@ mod tests {
             assert_eq!(opt.name(), info.name);
             assert_eq!(opt.hyperparameters().len(), info.keys.len());
         }
+    }
+
+    #[test]
+    fn article_names_mean_torch_optimizers_only_in_the_pytorch_convention() {
+        let keys = |name: &str, c: Convention| -> Vec<&'static str> {
+            let opt = build_in::<f64>(&name.parse().unwrap(), c).unwrap();
+            opt.hyperparameters().into_iter().map(|(k, _)| k).collect()
+        };
+        for (name, torch_key) in [
+            ("sgd", "nesterov"),
+            ("adagrad", "lr_decay"),
+            ("rmsprop", "alpha"),
+            ("adam", "betas"),
+        ] {
+            assert!(
+                !keys(name, Convention::Article).contains(&torch_key),
+                "{name}"
+            );
+            assert!(
+                keys(name, Convention::PyTorch).contains(&torch_key),
+                "{name}"
+            );
+        }
+        // Names a convention lacks fall back to the one that has them.
+        assert_eq!(parse::<f64>("adamw").unwrap().name(), "adamw");
+        let lion = build_in::<f32>(&"lion".parse().unwrap(), Convention::PyTorch).unwrap();
+        assert_eq!(
+            lion.label(),
+            "lion(learning_rate=0.0001, b1=0.9, b2=0.99, weight_decay=0.001)"
+        );
     }
 
     #[test]

@@ -4,5 +4,7 @@
 //! Grouped by convention: [`article`] (re-exported here), `pytorch` and `optax`.
 
 pub mod article;
+pub mod optax;
+pub mod pytorch;
 
 pub use article::*;

@@ -1,0 +1,313 @@
+//! Tensor-level rules: optimizers whose update of an element also depends on
+//! reductions over its whole tensor (norms, row and column means) or on matrix
+//! products, such as LAMB's trust ratio, Adafactor's factored second moment and Muon's
+//! orthogonalization.
+//!
+//! A [`TensorRule`] states the passes of one tensor's update in order; the engine runs
+//! every elementwise pass and reduction through [`TensorStep`], so that the rule's file
+//! holds no loop over elements and reads like its formulas.
+
+use super::{set_hyperparameter, set_learning_rate, Optimizer, State};
+use crate::hyper::{Configurable, Value};
+use crate::{Error, Float, Param};
+
+/// An optimizer whose update of one tensor runs in passes: elementwise passes that
+/// compute an update `u` and apply it, with per-tensor reductions between them.
+///
+/// State is explicit data: each tensor gets the buffers [`TensorRule::state_sizes`]
+/// asks for, all zeros at the start, which the passes read and write.
+pub trait TensorRule<F: Float>: Configurable + Send + Sync + 'static {
+    /// Scalars computed once per step (learning rate, bias corrections).
+    type Step: Copy + Send + Sync;
+
+    /// Scalar state carried from one step to the next, starting at its `Default`.
+    type Carry: Copy + Default + std::fmt::Debug + Send + Sync;
+
+    /// The lengths of the state buffers a tensor named `name` of `shape` needs, or an
+    /// error if the rule cannot update such a tensor (checked on the first step,
+    /// before any tensor changes).
+    fn state_sizes(&self, name: &str, shape: &[usize]) -> Result<Vec<usize>, Error>;
+
+    /// The per-step scalars of step `t` (1 for the first step), advancing `carry`.
+    fn step(&self, t: u64, carry: &mut Self::Carry) -> Self::Step;
+
+    /// Updates one tensor.
+    fn update(k: Self::Step, x: &mut TensorStep<'_, F>);
+}
+
+/// One tensor during a [`TensorRule`]'s step: its parameter `p`, gradient `g`, state
+/// buffers and an update buffer `u` (as long as the tensor, scratch space owned by the
+/// engine), with the passes and reductions a rule runs over them.
+#[derive(Debug)]
+pub struct TensorStep<'a, F> {
+    name: &'a str,
+    shape: &'a [usize],
+    value: &'a mut [F],
+    grad: &'a [F],
+    update: &'a mut [F],
+    state: &'a mut [Vec<F>],
+}
+
+impl<F: Float> TensorStep<'_, F> {
+    /// The parameter's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The parameter's shape.
+    pub fn shape(&self) -> &[usize] {
+        self.shape
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// True when the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+
+    /// The shape as a batch of matrices: (batch, rows, columns) over the last two
+    /// axes; `None` for tensors of fewer than two axes.
+    pub fn matrix_dims(&self) -> Option<(usize, usize, usize)> {
+        match *self.shape {
+            [ref batch @ .., rows, cols] => Some((batch.iter().product(), rows, cols)),
+            _ => None,
+        }
+    }
+
+    /// The parameter's values.
+    pub fn value(&self) -> &[F] {
+        self.value
+    }
+
+    /// The gradient.
+    pub fn grad(&self) -> &[F] {
+        self.grad
+    }
+
+    /// The update computed so far.
+    pub fn update(&self) -> &[F] {
+        self.update
+    }
+
+    /// The update, for a whole-tensor operation (e.g. Muon's Newton–Schulz iteration).
+    pub fn update_mut(&mut self) -> &mut [F] {
+        self.update
+    }
+
+    /// The state buffers, in the order [`TensorRule::state_sizes`] gave them.
+    pub fn state_mut(&mut self) -> &mut [Vec<F>] {
+        self.state
+    }
+
+    /// L2 norm of the parameter, accumulated in f64.
+    pub fn value_norm(&self) -> f64 {
+        sum_squares(self.value).sqrt()
+    }
+
+    /// L2 norm of the gradient, accumulated in f64.
+    pub fn grad_norm(&self) -> f64 {
+        sum_squares(self.grad).sqrt()
+    }
+
+    /// L2 norm of the update, accumulated in f64.
+    pub fn update_norm(&self) -> f64 {
+        sum_squares(self.update).sqrt()
+    }
+
+    /// `u ← f(p, g, s)` for every element, where `s` holds the element of each of the
+    /// first `N` state buffers (each as long as the tensor), which `f` may change.
+    #[inline]
+    pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F) {
+        let n = self.value.len();
+        assert!(
+            self.state.len() >= N && self.state[..N].iter().all(|s| s.len() == n),
+            "set_update::<{N}> needs {N} state buffers as long as the tensor"
+        );
+        for i in 0..n {
+            let mut s: [F; N] = std::array::from_fn(|j| self.state[j][i]);
+            self.update[i] = f(self.value[i], self.grad[i], &mut s);
+            for (j, &x) in s.iter().enumerate() {
+                self.state[j][i] = x;
+            }
+        }
+    }
+
+    /// `u ← f(g, r, c)` for every element of a batch of matrices ([`Self::matrix_dims`]),
+    /// where `r` is the element's entry of `rows` (one per row, batch-major) and `c` its
+    /// entry of `cols` (one per column): a factored, rank-one statistic.
+    #[inline]
+    pub fn set_update_factored(&mut self, rows: &[F], cols: &[F], f: impl Fn(F, F, F) -> F) {
+        let (batch, nr, nc) = self
+            .matrix_dims()
+            .expect("set_update_factored needs a tensor of two axes or more");
+        assert!(
+            rows.len() == batch * nr && cols.len() == batch * nc,
+            "set_update_factored needs one factor per row and one per column"
+        );
+        for b in 0..batch {
+            for i in 0..nr {
+                let r = rows[b * nr + i];
+                let at = (b * nr + i) * nc;
+                for j in 0..nc {
+                    self.update[at + j] = f(self.grad[at + j], r, cols[b * nc + j]);
+                }
+            }
+        }
+    }
+
+    /// `p ← f(p, u)` for every element.
+    #[inline]
+    pub fn apply(&mut self, f: impl Fn(F, F) -> F) {
+        for (p, &u) in self.value.iter_mut().zip(self.update.iter()) {
+            *p = f(*p, u);
+        }
+    }
+
+    /// `p ← f(p)` for every element (e.g. decoupled weight decay).
+    #[inline]
+    pub fn map_value(&mut self, f: impl Fn(F) -> F) {
+        for p in self.value.iter_mut() {
+            *p = f(*p);
+        }
+    }
+
+    /// Means of `f(g)` over each row (the last axis) and over each column (the axis
+    /// before it) of a batch of matrices ([`Self::matrix_dims`]), accumulated in f64:
+    /// `(rows, cols)`, batch-major.
+    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F) -> (Vec<F>, Vec<F>) {
+        let (batch, nr, nc) = self
+            .matrix_dims()
+            .expect("grad_row_col_means needs a tensor of two axes or more");
+        let mut rows = vec![0.0f64; batch * nr];
+        let mut cols = vec![0.0f64; batch * nc];
+        for b in 0..batch {
+            for i in 0..nr {
+                let at = (b * nr + i) * nc;
+                for j in 0..nc {
+                    let x = f(self.grad[at + j]).to_f64();
+                    rows[b * nr + i] += x;
+                    cols[b * nc + j] += x;
+                }
+            }
+        }
+        let rows = rows.into_iter().map(|s| F::from_f64(s / nc as f64));
+        let cols = cols.into_iter().map(|s| F::from_f64(s / nr as f64));
+        (rows.collect(), cols.collect())
+    }
+
+    /// `s ← s + w·(target − s)` for state buffer `k` (torch's `lerp_`), e.g. a moving
+    /// average of a reduction.
+    pub fn lerp_state(&mut self, k: usize, target: &[F], w: F) {
+        let s = &mut self.state[k];
+        assert_eq!(
+            s.len(),
+            target.len(),
+            "lerp_state needs a target per element"
+        );
+        for (s, &x) in s.iter_mut().zip(target) {
+            *s = *s + (x - *s) * w;
+        }
+    }
+}
+
+/// The sum of squares of `xs`, accumulated in f64.
+pub fn sum_squares<F: Float>(xs: &[F]) -> f64 {
+    xs.iter()
+        .map(|x| {
+            let x = x.to_f64();
+            x * x
+        })
+        .sum()
+}
+
+/// Runs a [`TensorRule`] as an [`Optimizer`].
+#[derive(Debug, Clone)]
+pub struct Tensorwise<F: Float, R: TensorRule<F>> {
+    rule: R,
+    state: State<F>,
+    carry: R::Carry,
+    update: Vec<F>,
+}
+
+impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
+    /// The optimizer for `rule`, after checking its hyperparameters.
+    pub fn new(rule: R) -> Result<Self, Error> {
+        rule.validate()?;
+        Ok(Tensorwise {
+            rule,
+            state: State::default(),
+            carry: R::Carry::default(),
+            update: Vec::new(),
+        })
+    }
+
+    /// The rule's hyperparameters.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+
+    /// The state: step count and per-tensor buffers.
+    pub fn state(&self) -> &State<F> {
+        &self.state
+    }
+
+    /// The scalar state carried between steps.
+    pub fn carry(&self) -> &R::Carry {
+        &self.carry
+    }
+}
+
+impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
+    fn name(&self) -> &'static str {
+        R::info().name
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, Value)> {
+        self.rule.values()
+    }
+
+    fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        let rule = &self.rule;
+        let index = self
+            .state
+            .bind_sized(params, |p| rule.state_sizes(p.name, p.shape))?;
+        let k = self.rule.step(self.state.t + 1, &mut self.carry);
+        let longest = params.iter().map(|p| p.value.len()).max().unwrap_or(0);
+        self.update.resize(longest, F::ZERO);
+        for (p, &j) in params.iter_mut().zip(&index) {
+            let n = p.value.len();
+            let mut x = TensorStep {
+                name: p.name,
+                shape: p.shape,
+                value: &mut *p.value,
+                grad: p.grad,
+                update: &mut self.update[..n],
+                state: &mut self.state.tensors[j].slots,
+            };
+            R::update(k, &mut x);
+        }
+        self.state.t += 1;
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.state.t
+    }
+
+    fn reset(&mut self) {
+        self.state = State::default();
+        self.carry = R::Carry::default();
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
+        set_learning_rate(&mut self.rule, lr)
+    }
+
+    fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        set_hyperparameter(&mut self.rule, key, value)
+    }
+}

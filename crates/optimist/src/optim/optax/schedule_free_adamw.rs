@@ -1,0 +1,135 @@
+//! optax.contrib.schedule_free_adamw.
+
+use crate::hyper::Range;
+use crate::{Error, Float, Lane, Rule};
+
+crate::config! {
+    /// optax.contrib.schedule_free_adamw: AdamW without momentum takes the steps of a
+    /// sequence z; the parameters y given to the gradient interpolate between z and x,
+    /// a running average of z weighted by the largest learning rate so far, so that no
+    /// decaying schedule is needed.
+    ///
+    /// v ← b2·v + (1 − b2)·g²;  z' = z − lr·(g/(√(v/(1 − b2^t)) + eps) + weight_decay·y);
+    /// x = (y − (1 − b1)·z)/b1;  c = w_t/Σw with w_t = (max lr so far)^weight_lr_power;
+    /// x' = (1 − c)·x + c·z';  y ← b1·x' + (1 − b1)·z';  z ← z'  (z starts at y)
+    ///
+    /// Paper: A. Defazio et al., "The Road Less Scheduled", NeurIPS 2024
+    /// (arXiv:2405.15682). With `warmup_steps`, lr warms up linearly from 0 as in
+    /// optax's warmup_constant_schedule (the average reads it at step t, the AdamW step
+    /// at t − 1, as optax does).
+    pub struct ScheduleFreeAdamW {
+        name: "schedule_free_adamw", convention: "optax",
+        formula: "v ← b2·v + (1 − b2)g²; z' = z − lr·(g/(√v̂ + eps) + weight_decay·y); x = (y − (1 − b1)z)/b1; c = w_t/Σw, w_t = max_lr^weight_lr_power; y ← b1·((1 − c)x + c·z') + (1 − b1)z'; z ← z'",
+        paper: "Defazio, Yang, Mehta, Mishchenko, Khaled & Cutkosky, The Road Less Scheduled (NeurIPS 2024, arXiv:2405.15682)";
+        check: |c| c.check_warmup();
+        /// Peak learning rate of the AdamW steps on z.
+        learning_rate: f64 = 0.0025, Range::Positive;
+        /// Linear warmup from 0 over this many steps; 0 for none (optax's `None`).
+        warmup_steps: f64 = 0.0, Range::NonNegative;
+        /// Interpolation between the average x and the iterate z at which gradients are
+        /// taken (must be > 0).
+        b1: f64 = 0.9, Range::Between { lo: 0.0, lo_incl: false, hi: 1.0, hi_incl: true };
+        /// Decay of the second-moment estimate.
+        b2: f64 = 0.999, Range::Unit;
+        /// Added to √v̂, outside the square root.
+        eps: f64 = 1e-8, Range::NonNegative;
+        /// Decoupled weight decay, on y, scaled by the learning rate.
+        weight_decay: f64 = 0.0, Range::NonNegative;
+        /// Power of the largest learning rate so far that weighs each z in the average.
+        weight_lr_power: f64 = 2.0, Range::NonNegative;
+    }
+}
+
+impl ScheduleFreeAdamW {
+    fn check_warmup(&self) -> Result<(), Error> {
+        if self.warmup_steps.fract() != 0.0 {
+            return Err(Error::OutOfRange {
+                optimizer: "schedule_free_adamw".to_string(),
+                key: "warmup_steps".to_string(),
+                value: self.warmup_steps.to_string(),
+                allowed: "warmup_steps a whole number >= 0".to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The learning rate at schedule count `count` (optax's warmup_constant_schedule).
+    fn lr_at(&self, count: u64) -> f64 {
+        let w = self.warmup_steps;
+        if w == 0.0 || count as f64 >= w {
+            return self.learning_rate;
+        }
+        let frac = 1.0 - count as f64 / w;
+        (0.0 - self.learning_rate) * frac + self.learning_rate
+    }
+}
+
+/// Schedule-free AdamW's scalar state: the weights of the average so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScheduleFreeCarry {
+    /// The largest learning rate seen.
+    pub max_lr: f64,
+    /// The sum of the weights of every z averaged so far.
+    pub weight_sum: f64,
+}
+
+/// Schedule-free AdamW's per-step scalars.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleFreeAdamWStep<F> {
+    first: bool,
+    lr: F,
+    c: F,
+    one_minus_c: F,
+    b1: F,
+    one_minus_b1: F,
+    b2: F,
+    one_minus_b2: F,
+    bias2: F,
+    eps: F,
+    weight_decay: F,
+}
+
+impl<F: Float> Rule<F> for ScheduleFreeAdamW {
+    /// z (the AdamW iterate) and v (the second moment).
+    type State<T: Copy> = [T; 2];
+    type Step = ScheduleFreeAdamWStep<F>;
+    type Carry = ScheduleFreeCarry;
+
+    fn step(&self, t: u64, carry: &mut ScheduleFreeCarry) -> ScheduleFreeAdamWStep<F> {
+        carry.max_lr = carry.max_lr.max(self.lr_at(t));
+        let weight = carry.max_lr.powf(self.weight_lr_power);
+        carry.weight_sum += weight;
+        let c = if carry.weight_sum == 0.0 {
+            0.0
+        } else {
+            weight / carry.weight_sum
+        };
+        ScheduleFreeAdamWStep {
+            first: t == 1,
+            lr: F::from_f64(self.lr_at(t - 1)),
+            c: F::from_f64(c),
+            one_minus_c: F::from_f64(1.0 - c),
+            b1: F::from_f64(self.b1),
+            one_minus_b1: F::from_f64(1.0 - self.b1),
+            b2: F::from_f64(self.b2),
+            one_minus_b2: F::from_f64(1.0 - self.b2),
+            bias2: F::from_f64(1.0 - self.b2.powf(t as f64)),
+            eps: F::from_f64(self.eps),
+            weight_decay: F::from_f64(self.weight_decay),
+        }
+    }
+
+    #[inline(always)]
+    fn apply<T: Lane<F>>(k: ScheduleFreeAdamWStep<F>, y: &mut T, g: T, [z, v]: &mut [T; 2]) {
+        if k.first {
+            *z = *y;
+        }
+        *v = g * g * k.one_minus_b2 + *v * k.b2;
+        let u = g / ((*v / k.bias2).sqrt() + k.eps) + *y * k.weight_decay;
+        let z_next = *z - u * k.lr;
+        let x = (*y - *z * k.one_minus_b1) / k.b1;
+        let x = x * k.one_minus_c + z_next * k.c;
+        *y = x * k.b1 + z_next * k.one_minus_b1;
+        *z = z_next;
+    }
+}
