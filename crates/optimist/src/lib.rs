@@ -53,7 +53,9 @@ pub mod optim;
 pub mod registry;
 mod tensor;
 
-pub use engine::{Elementwise, Optimizer, Rule, Slots, State, TensorState};
+pub use engine::{
+    Elementwise, Optimizer, Rule, Slots, State, TensorRule, TensorState, TensorStep, Tensorwise,
+};
 pub use error::Error;
 pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};

@@ -1,6 +1,6 @@
 //! Every optimizer by name: build one from a [`Spec`], or list them all.
 
-use crate::engine::{Elementwise, Optimizer, Rule};
+use crate::engine::{Elementwise, Optimizer, Rule, TensorRule, Tensorwise};
 use crate::hyper::{Configurable, OptimizerInfo, Spec};
 use crate::optim::*;
 use crate::{Error, Float};
@@ -8,6 +8,11 @@ use crate::{Error, Float};
 /// Builds an elementwise optimizer from its spec.
 fn elementwise<F: Float, R: Rule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
     Ok(Box::new(Elementwise::<F, R>::new(R::from_spec(spec)?)?))
+}
+
+/// Builds a tensor-level optimizer from its spec.
+fn tensorwise<F: Float, R: TensorRule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
+    Ok(Box::new(Tensorwise::<F, R>::new(R::from_spec(spec)?)?))
 }
 
 /// A configuration that picks its rule when built, so that each configuration carries
@@ -116,6 +121,10 @@ registry! {
     pytorch::RAdam => elementwise,
     pytorch::Rprop => elementwise,
     optax::Lion => elementwise,
+    pytorch::Adafactor => tensorwise,
+    pytorch::Muon => tensorwise,
+    optax::Lamb => tensorwise,
+    optax::ScheduleFreeAdamW => elementwise,
 }
 
 /// Every optimizer's name, convention, formula, paper and hyperparameters.
