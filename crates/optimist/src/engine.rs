@@ -384,11 +384,5 @@ fn set_hyperparameter<C: Configurable>(
 /// The loop over one tensor's elements.
 #[inline]
 fn apply_rule<F: Float, R: Rule<F>>(k: R::Step, p: &mut [F], g: &[F], slots: &mut [Vec<F>]) {
-    for i in 0..p.len() {
-        let mut s = <R::State<F> as Slots<F>>::from_fn(|j| slots[j][i]);
-        R::apply(k, &mut p[i], g[i], &mut s);
-        for (j, buf) in slots.iter_mut().enumerate() {
-            buf[i] = s.get(j);
-        }
-    }
+    crate::kernel::run::<F, R>(k, p, g, slots);
 }

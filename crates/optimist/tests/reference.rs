@@ -236,7 +236,7 @@ fn run_case<F: Float>(case: &Value, relative: bool) -> Result<(f64, String), Str
             for (j, (&got, &want)) in t.iter().zip(&e).enumerate() {
                 let scale = if relative { want.abs().max(1.0) } else { 1.0 };
                 let err = (got.to_f64() - want).abs() / scale;
-                if !(err <= worst.0) {
+                if err.is_nan() || err > worst.0 {
                     worst = (
                         if err.is_nan() { f64::INFINITY } else { err },
                         format!(
