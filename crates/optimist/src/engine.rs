@@ -10,6 +10,7 @@
 use crate::hyper::{Configurable, Value};
 use crate::{Error, Float, Lane, Param, Params};
 
+pub mod kernel;
 pub mod linalg;
 mod tensorwise;
 
@@ -384,5 +385,5 @@ fn set_hyperparameter<C: Configurable>(
 /// The loop over one tensor's elements.
 #[inline]
 fn apply_rule<F: Float, R: Rule<F>>(k: R::Step, p: &mut [F], g: &[F], slots: &mut [Vec<F>]) {
-    crate::kernel::run::<F, R>(k, p, g, slots);
+    kernel::run::<F, R>(k, p, g, slots);
 }

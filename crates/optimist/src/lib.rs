@@ -49,7 +49,6 @@ pub mod engine;
 mod error;
 mod float;
 pub mod hyper;
-pub mod kernel;
 pub mod optim;
 pub mod registry;
 mod tensor;
