@@ -312,9 +312,13 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
         let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
         let k = self.rule.step(self.state.t + 1, &mut self.carry);
-        for (p, &j) in params.iter_mut().zip(&index) {
-            apply_rule::<F, R>(k, p.value, p.grad, &mut self.state.tensors[j].slots);
-        }
+        let tensors = &mut self.state.tensors;
+        let jobs: Vec<kernel::Job<F, R>> = params
+            .iter_mut()
+            .zip(&index)
+            .map(|(p, &j)| kernel::Job::new(p.value, p.grad, &mut tensors[j].slots))
+            .collect();
+        kernel::run_jobs::<F, R>(k, &jobs);
         self.state.t += 1;
         Ok(())
     }
@@ -382,8 +386,3 @@ fn set_hyperparameter<C: Configurable>(
     Ok(())
 }
 
-/// The loop over one tensor's elements.
-#[inline]
-fn apply_rule<F: Float, R: Rule<F>>(k: R::Step, p: &mut [F], g: &[F], slots: &mut [Vec<F>]) {
-    kernel::run::<F, R>(k, p, g, slots);
-}

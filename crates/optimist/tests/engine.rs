@@ -1,0 +1,80 @@
+//! The engine's speed-ups never change a result: every instruction set and every thread
+//! count gives bit-identical parameters and state.
+
+use optimist::engine::kernel::{set_isa, Isa};
+use optimist::{registry, Optimizer, Param};
+
+/// Three steps of `spec` on tensors large enough to be split across threads, with a
+/// tail that is not a multiple of any vector width; returns every parameter's bits.
+fn run(spec: &str) -> Vec<u64> {
+    let shapes = [vec![300_001usize], vec![17], vec![129, 3]];
+    let mut values: Vec<Vec<f64>> = shapes
+        .iter()
+        .map(|s| {
+            (0..s.iter().product::<usize>())
+                .map(|i| ((i * 7919) % 1000) as f64 / 250.0 - 2.0)
+                .collect()
+        })
+        .collect();
+    let names = ["a", "b", "c"];
+    let mut opt: Box<dyn Optimizer<f64>> = registry::parse(spec).unwrap();
+    for step in 0..3 {
+        let grads: Vec<Vec<f64>> = values
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|x| 0.3 * x + (x * 3.0 + step as f64).cos())
+                    .collect()
+            })
+            .collect();
+        let mut views: Vec<Param<'_, f64>> = values
+            .iter_mut()
+            .zip(&grads)
+            .zip(&shapes)
+            .zip(names)
+            .map(|(((value, grad), shape), name)| Param {
+                name,
+                shape,
+                value,
+                grad,
+            })
+            .collect();
+        opt.step(&mut views).unwrap();
+    }
+    values.iter().flatten().map(|x| x.to_bits()).collect()
+}
+
+const SPECS: [&str; 6] = [
+    "sgd:lr=0.1",
+    "momentum:lr=0.1",
+    "nesterov:lr=0.1",
+    "adagrad:lr=0.1",
+    "rmsprop:lr=0.1",
+    "adam:lr=0.1",
+];
+
+#[test]
+fn same_bits_with_any_thread_count_and_instruction_set() {
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
+    for spec in SPECS {
+        assert!(set_isa(Isa::Scalar));
+        let reference = pool(1).install(|| run(spec));
+        for isa in Isa::available() {
+            assert!(set_isa(isa));
+            for threads in [1, 2, 3] {
+                let got = pool(threads).install(|| run(spec));
+                let same = got == reference;
+                assert!(
+                    same,
+                    "{spec}: {isa:?} with {threads} threads differs from one scalar thread"
+                );
+            }
+        }
+    }
+    set_isa(Isa::best());
+}
