@@ -39,18 +39,23 @@
 //! - [`optim`]: one file per optimizer, each stating its hyperparameters and the update
 //!   of one element;
 //! - [`engine`]: the [`Optimizer`] trait and the engine that runs every elementwise rule
-//!   (state storage, loops over tensors and elements);
+//!   (state storage, loops over tensors and elements), and tensor-level rules (norms,
+//!   row and column means, matrix products between elementwise passes);
 //! - [`hyper`]: hyperparameter ranges, specs and descriptions;
-//! - [`registry`]: every optimizer by name.
+//! - [`registry`]: every optimizer by name;
+//! - [`schedule`]: learning-rate schedules with torch's lr_scheduler semantics;
+//! - [`clip`]: gradient clipping by global norm or by value.
 
 #![warn(missing_docs)]
 
+pub mod clip;
 pub mod engine;
 mod error;
 mod float;
 pub mod hyper;
 pub mod optim;
 pub mod registry;
+pub mod schedule;
 mod tensor;
 
 pub use engine::{

@@ -4,6 +4,8 @@
 //! `OPTIMIST_REFERENCE_DIR` names. A case this harness cannot run (unknown problem,
 //! optimizer, hyperparameter, schedule or clipping) fails: nothing is skipped.
 
+use optimist::clip::{Clip, Clipped};
+use optimist::schedule::{Schedule, Scheduled};
 use optimist::{registry, Convention, Float, Optimizer, Param, Spec};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -134,19 +136,57 @@ fn floats(v: &Value) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-/// The case's schedule and clipping. Until the library supports them, a case that
-/// names one fails here.
-fn check_extras(case: &Value) -> Result<(), String> {
-    if !case["schedule"].is_null() {
-        return Err(format!("schedule {} is not supported", case["schedule"]));
+/// A JSON object of keyword arguments as a spec named `name`, skipping `skip`.
+fn spec_from_object(name: &str, object: &Value, skip: &[&str]) -> Result<Spec, String> {
+    let object = object
+        .as_object()
+        .ok_or_else(|| format!("{name}: expected an object of keyword arguments, got {object}"))?;
+    let mut values = Vec::new();
+    for (k, v) in object {
+        if !skip.contains(&k.as_str()) {
+            values.push((k.clone(), value_text(v)?));
+        }
     }
-    if !case["clip_grad_norm"].is_null() {
-        return Err(format!(
-            "clip_grad_norm {} is not supported",
-            case["clip_grad_norm"]
-        ));
+    Ok(Spec {
+        name: name.to_string(),
+        values,
+    })
+}
+
+/// `opt` with the case's gradient clipping (applied before each step) and its
+/// learning-rate schedule (torch's lr_scheduler, stepped after each step), if any.
+fn with_extras<F: Float>(
+    case: &Value,
+    opt: Box<dyn Optimizer<F>>,
+) -> Result<Box<dyn Optimizer<F>>, String> {
+    let mut opt = opt;
+    let clips: Vec<&str> = ["clip_grad_norm", "clip_grad_value"]
+        .into_iter()
+        .filter(|k| !case[*k].is_null())
+        .collect();
+    match clips[..] {
+        [] => {}
+        [kind] => {
+            let clip = Clip::from_spec(&spec_from_object(kind, &case[kind], &[])?)
+                .map_err(|e| e.to_string())?;
+            opt = Box::new(Clipped::new(opt, clip));
+        }
+        _ => {
+            return Err(
+                "both clip_grad_norm and clip_grad_value: their order is not defined".into(),
+            )
+        }
     }
-    Ok(())
+    let schedule = &case["schedule"];
+    if !schedule.is_null() {
+        let name = schedule["name"]
+            .as_str()
+            .ok_or_else(|| format!("schedule {schedule} has no 'name'"))?;
+        let schedule = Schedule::from_spec(&spec_from_object(name, schedule, &["name"])?)
+            .map_err(|e| e.to_string())?;
+        opt = Box::new(Scheduled::new(opt, schedule).map_err(|e| e.to_string())?);
+    }
+    Ok(opt)
 }
 
 /// Runs one case in `F`; returns the largest error (absolute, or relative to
@@ -155,7 +195,6 @@ fn run_case<F: Float>(case: &Value, relative: bool) -> Result<(f64, String), Str
     let problem = case["problem"].as_str().ok_or("no 'problem'")?;
     let conv = convention(case["source"].as_str().ok_or("no 'source'")?)?;
     let spec = spec_of(case)?;
-    check_extras(case)?;
     let shapes: Vec<Vec<usize>> = case["shapes"]
         .as_array()
         .ok_or("no 'shapes'")?
@@ -184,8 +223,8 @@ fn run_case<F: Float>(case: &Value, relative: bool) -> Result<(f64, String), Str
         tensors.push(data.into_iter().map(F::from_f64).collect());
     }
     let names: Vec<String> = (0..tensors.len()).map(|i| format!("p{i}")).collect();
-    let mut opt: Box<dyn Optimizer<F>> =
-        registry::build_in(&spec, conv).map_err(|e| e.to_string())?;
+    let opt = registry::build_in(&spec, conv).map_err(|e| e.to_string())?;
+    let mut opt: Box<dyn Optimizer<F>> = with_extras(case, opt)?;
     let steps = case["steps"].as_u64().ok_or("no 'steps'")? as usize;
     let trajectory = case["trajectory"].as_array().ok_or("no 'trajectory'")?;
     if trajectory.len() != steps {
