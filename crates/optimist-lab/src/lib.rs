@@ -6,5 +6,10 @@
 #![warn(missing_docs)]
 
 pub mod landscape;
+pub mod mnist;
+pub mod network;
 pub mod output;
 pub mod race;
+pub mod rng;
+pub mod train;
+pub mod train_figure;
