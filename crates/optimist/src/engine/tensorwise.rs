@@ -311,3 +311,141 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
         set_hyperparameter(&mut self.rule, key, value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hyper::Range;
+    use crate::{registry, Convention, Params, Tensor};
+
+    crate::config! {
+        /// Normalized gradient descent with momentum, to exercise the hook:
+        /// b ← momentum·b + g;  p ← p − lr·b/‖b‖.
+        pub struct NormalizedSgd {
+            name: "normalized_sgd", convention: "article",
+            formula: "b ← momentum·b + g; p ← p − lr·b/‖b‖",
+            paper: "none (a test rule)";
+            /// Learning rate.
+            lr: f64 = 0.1, Range::Positive;
+            /// Momentum.
+            momentum: f64 = 0.5, Range::Unit;
+        }
+    }
+
+    impl TensorRule<f64> for NormalizedSgd {
+        type Step = (f64, f64);
+        type Carry = ();
+        fn state_sizes(&self, _: &str, shape: &[usize]) -> Result<Vec<usize>, Error> {
+            Ok(vec![shape.iter().product()])
+        }
+        fn step(&self, _: u64, _: &mut ()) -> (f64, f64) {
+            (self.lr, self.momentum)
+        }
+        fn update((lr, momentum): (f64, f64), x: &mut TensorStep<'_, f64>) {
+            x.set_update(|_, g, [b]| {
+                *b = momentum * *b + g;
+                *b
+            });
+            let step = lr / x.update_norm();
+            x.apply(|p, u| p - u * step);
+        }
+    }
+
+    #[test]
+    fn a_tensor_rule_runs_its_passes_per_tensor_with_its_state() {
+        let mut opt = Tensorwise::new(NormalizedSgd::default()).unwrap();
+        let mut params: Params<f64> = [
+            ("w", Tensor::new([2, 2], vec![1.0, 1.0, 1.0, 1.0]).unwrap()),
+            ("b", Tensor::vector(vec![0.0])),
+        ]
+        .into_iter()
+        .collect();
+        let grads: Params<f64> = [
+            ("w", Tensor::new([2, 2], vec![3.0, 0.0, 0.0, 4.0]).unwrap()),
+            ("b", Tensor::vector(vec![-2.0])),
+        ]
+        .into_iter()
+        .collect();
+        opt.update(&mut params, &grads).unwrap();
+        assert_eq!(
+            params.get("w").unwrap().data(),
+            &[1.0 - 0.06, 1.0, 1.0, 1.0 - 0.08]
+        );
+        assert_eq!(params.get("b").unwrap().data(), &[0.1]);
+        // b = 0.5·g + g: same direction, same step.
+        opt.update(&mut params, &grads).unwrap();
+        assert_eq!(params.get("b").unwrap().data(), &[0.2]);
+        assert_eq!(opt.state().tensors[0].slots, vec![vec![4.5, 0.0, 0.0, 6.0]]);
+        assert_eq!(opt.steps(), 2);
+        opt.reset();
+        assert_eq!(opt.steps(), 0);
+        assert!(opt.state().tensors.is_empty());
+    }
+
+    #[test]
+    fn row_and_column_statistics_of_a_batch_of_matrices() {
+        // Two 2×3 matrices.
+        let grad: Vec<f64> = (1..=12).map(f64::from).collect();
+        let mut value = vec![0.0; 12];
+        let mut update = vec![0.0; 12];
+        let mut state = vec![vec![1.0; 4], vec![0.0; 6]];
+        let mut x = TensorStep {
+            name: "w",
+            shape: &[2, 2, 3],
+            value: &mut value,
+            grad: &grad,
+            update: &mut update,
+            state: &mut state,
+        };
+        assert_eq!(x.matrix_dims(), Some((2, 2, 3)));
+        let (rows, cols) = x.grad_row_col_means(|g| g);
+        assert_eq!(rows, vec![2.0, 5.0, 8.0, 11.0]);
+        assert_eq!(cols, vec![2.5, 3.5, 4.5, 8.5, 9.5, 10.5]);
+        x.lerp_state(0, &rows, 0.5);
+        assert_eq!(x.state_mut()[0], vec![1.5, 3.0, 4.5, 6.0]);
+        x.set_update_factored(&rows, &cols, |g, r, c| g - r * c);
+        assert_eq!(x.update()[..3], [1.0 - 5.0, 2.0 - 7.0, 3.0 - 9.0]);
+        assert_eq!(x.update()[11], 12.0 - 11.0 * 10.5);
+    }
+
+    #[test]
+    fn learning_rate_can_be_set_to_zero_but_not_below() {
+        let mut sgd = registry::parse::<f64>("sgd:lr=0.1").unwrap();
+        assert_eq!(sgd.learning_rate(), Some(0.1));
+        sgd.set_learning_rate(0.0).unwrap();
+        assert_eq!(sgd.learning_rate(), Some(0.0));
+        for bad in [-0.5, f64::NAN, f64::INFINITY] {
+            let e = sgd.set_learning_rate(bad).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!("sgd: lr = {bad} is out of range; allowed: lr >= 0 and finite")
+            );
+        }
+        let mut lamb =
+            registry::build_in::<f32>(&"lamb".parse().unwrap(), Convention::Optax).unwrap();
+        lamb.set_learning_rate(0.25).unwrap();
+        assert_eq!(lamb.learning_rate(), Some(0.25));
+        assert!(lamb.label().starts_with("lamb(learning_rate=0.25,"));
+    }
+
+    #[test]
+    fn hyperparameters_are_checked_when_set() {
+        let mut opt = registry::parse::<f64>("momentum:lr=0.1,momentum=0.9").unwrap();
+        let e = opt
+            .set_hyperparameter("momentum", Value::Num(1.5))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "momentum: momentum = 1.5 is out of range; allowed: 0 <= momentum < 1"
+        );
+        assert!(opt
+            .set_hyperparameter("beta", Value::Num(0.5))
+            .unwrap_err()
+            .to_string()
+            .contains("momentum has no hyperparameter 'beta'"));
+        assert_eq!(opt.label(), "momentum(lr=0.1, momentum=0.9)");
+        opt.set_hyperparameter("momentum", Value::Num(0.5)).unwrap();
+        assert_eq!(opt.label(), "momentum(lr=0.1, momentum=0.5)");
+    }
+}

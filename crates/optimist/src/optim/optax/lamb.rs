@@ -86,3 +86,41 @@ impl<F: Float> TensorRule<F> for Lamb {
         x.apply(|p, u| p - u * step);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{registry, Convention, Optimizer, Params, Tensor};
+
+    fn step(spec: &str, p: Vec<f64>, g: Vec<f64>) -> Vec<f64> {
+        let mut opt: Box<dyn Optimizer<f64>> =
+            registry::build_in(&spec.parse().unwrap(), Convention::Optax).unwrap();
+        let mut params: Params<f64> = [("p", Tensor::vector(p))].into_iter().collect();
+        let grads: Params<f64> = [("p", Tensor::vector(g))].into_iter().collect();
+        opt.update(&mut params, &grads).unwrap();
+        params.get("p").unwrap().data().to_vec()
+    }
+
+    #[test]
+    fn first_step_is_adam_direction_rescaled_to_the_parameter_norm() {
+        // t = 1: m̂ = g, v̂ = g², u = g/(|g| + eps); ratio ‖p‖/‖u‖.
+        let (p, g) = (vec![3.0, 4.0], vec![0.5, -2.0]);
+        let u: Vec<f64> = g.iter().map(|g: &f64| g / (g.abs() + 1e-6)).collect();
+        let ratio = 5.0 / (u[0] * u[0] + u[1] * u[1]).sqrt();
+        let got = step("lamb:learning_rate=0.1", p.clone(), g);
+        for i in 0..2 {
+            let want = p[i] - 0.1 * ratio * u[i];
+            assert!((got[i] - want).abs() < 1e-15, "{i}: {} vs {want}", got[i]);
+        }
+    }
+
+    #[test]
+    fn zero_parameters_take_a_plain_step() {
+        // ‖p‖ = 0: the trust ratio is 1, as in optax.
+        let got = step(
+            "lamb:learning_rate=0.1,eps=0",
+            vec![0.0, 0.0],
+            vec![1.0, -2.0],
+        );
+        assert_eq!(got, vec![-0.1, 0.1]);
+    }
+}

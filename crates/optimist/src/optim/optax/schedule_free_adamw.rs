@@ -133,3 +133,105 @@ impl<F: Float> Rule<F> for ScheduleFreeAdamW {
         *z = z_next;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{registry, Convention, Optimizer, Params, Tensor};
+
+    fn grad(y: &[f64]) -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(i, &y)| (0.2 + 0.3 * i as f64) * y + 0.3 * (3.0 * y).cos())
+            .collect()
+    }
+
+    /// optax's schedule_free_adamw written out as optax composes it: scale_by_rms
+    /// (bias-corrected, eps outside the root), add_decayed_weights on y, the learning
+    /// rate schedule (count from 0), then the schedule-free average (count from 1).
+    fn optax_reference(y0: &[f64], steps: usize, lr: f64, warmup: f64, wd: f64) -> Vec<f64> {
+        let (b1, b2, eps, power) = (0.9, 0.999, 1e-8, 2.0);
+        let sched = |count: f64| {
+            if warmup == 0.0 || count >= warmup {
+                lr
+            } else {
+                (0.0 - lr) * (1.0 - count / warmup) + lr
+            }
+        };
+        let (mut y, mut z) = (y0.to_vec(), y0.to_vec());
+        let mut nu = vec![0.0; y.len()];
+        let (mut weight_sum, mut max_lr) = (0.0f64, 0.0f64);
+        for t in 1..=steps {
+            let g = grad(&y);
+            max_lr = max_lr.max(sched(t as f64));
+            let weight = max_lr.powf(power);
+            let total = weight_sum + weight;
+            let ck = if total == 0.0 { 0.0 } else { weight / total };
+            for i in 0..y.len() {
+                nu[i] = (1.0 - b2) * g[i] * g[i] + b2 * nu[i];
+                let nu_hat = nu[i] / (1.0 - b2.powf(t as f64));
+                let u = (1.0 / (nu_hat.sqrt() + eps)) * g[i] + wd * y[i];
+                let z_next = z[i] + -sched((t - 1) as f64) * u;
+                let prev_x = (y[i] - (1.0 - b1) * z[i]) / b1;
+                let x = (1.0 - ck) * prev_x + ck * z_next;
+                let y_next = b1 * x + (1.0 - b1) * z_next;
+                y[i] += y_next - y[i];
+                z[i] = z_next;
+            }
+            weight_sum = total;
+        }
+        y
+    }
+
+    fn run(spec: &str, y0: &[f64], steps: usize) -> Vec<f64> {
+        let mut opt: Box<dyn Optimizer<f64>> =
+            registry::build_in(&spec.parse().unwrap(), Convention::Optax).unwrap();
+        let mut params: Params<f64> = [("y", Tensor::vector(y0.to_vec()))].into_iter().collect();
+        for _ in 0..steps {
+            let g = grad(params.get("y").unwrap().data());
+            let grads: Params<f64> = [("y", Tensor::vector(g))].into_iter().collect();
+            opt.update(&mut params, &grads).unwrap();
+        }
+        params.get("y").unwrap().data().to_vec()
+    }
+
+    #[test]
+    fn matches_optax_composition_with_warmup_and_weight_decay() {
+        let y0 = [0.4, -1.2, 0.9, 1.5];
+        for (spec, lr, warmup, wd) in [
+            ("schedule_free_adamw:learning_rate=0.05", 0.05, 0.0, 0.0),
+            (
+                "schedule_free_adamw:learning_rate=0.05,warmup_steps=4,weight_decay=0.1",
+                0.05,
+                4.0,
+                0.1,
+            ),
+        ] {
+            let got = run(spec, &y0, 12);
+            let want = optax_reference(&y0, 12, lr, warmup, wd);
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!((g - w).abs() < 1e-13, "{spec} [{i}]: {g} vs {w}");
+            }
+        }
+        // With warm-up the first AdamW step has lr 0 and the average weight 1: no move.
+        let first = run("schedule_free_adamw:warmup_steps=3", &y0, 1);
+        assert_eq!(first, y0.to_vec());
+    }
+
+    #[test]
+    fn rejects_out_of_range_hyperparameters() {
+        let err = |spec: &str| {
+            registry::build_in::<f64>(&spec.parse().unwrap(), Convention::Optax)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            err("schedule_free_adamw:b1=0"),
+            "schedule_free_adamw: b1 = 0 is out of range; allowed: 0 < b1 <= 1"
+        );
+        assert_eq!(
+            err("schedule_free_adamw:warmup_steps=2.5"),
+            "schedule_free_adamw: warmup_steps = 2.5 is out of range; allowed: warmup_steps a whole number >= 0"
+        );
+    }
+}

@@ -117,3 +117,100 @@ impl<F: Float> TensorRule<F> for Adafactor {
         x.apply(|p, u| p - u * step);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{registry, Convention, Optimizer, Params, Tensor};
+
+    fn adafactor(spec: &str) -> Box<dyn Optimizer<f64>> {
+        registry::build_in(&spec.parse().unwrap(), Convention::PyTorch).unwrap()
+    }
+
+    fn run(
+        opt: &mut dyn Optimizer<f64>,
+        shape: &[usize],
+        p: &[f64],
+        grads: &[Vec<f64>],
+    ) -> Vec<f64> {
+        let mut params: Params<f64> = [("p", Tensor::new(shape, p.to_vec()).unwrap())]
+            .into_iter()
+            .collect();
+        for g in grads {
+            let grads: Params<f64> = [("p", Tensor::new(shape, g.clone()).unwrap())]
+                .into_iter()
+                .collect();
+            opt.update(&mut params, &grads).unwrap();
+        }
+        params.get("p").unwrap().data().to_vec()
+    }
+
+    #[test]
+    fn first_step_of_one_element_moves_by_lr_times_its_size() {
+        // t = 1: 1 − β̂₂ = 1, so V = g² whether factored or not; u = sign(g), RMS(u) = 1,
+        // α = max(eps2, |p|)·min(lr, 1).
+        for shape in [&[1usize, 1][..], &[1][..], &[][..]] {
+            let mut opt = adafactor("adafactor:lr=0.01");
+            let p = run(opt.as_mut(), shape, &[2.0], &[vec![-3.0]]);
+            assert!((p[0] - 2.02).abs() < 1e-15, "{shape:?}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn factors_the_last_two_axes_of_each_matrix_in_a_batch() {
+        let mut opt = adafactor("adafactor:lr=0.05,weight_decay=0.1");
+        let p: Vec<f64> = (0..12).map(|i| (i as f64 * 0.7).sin()).collect();
+        let g = |k: f64| -> Vec<f64> { (0..12).map(|i| (i as f64 * 1.3 + k).cos()).collect() };
+        let grads = [g(0.0), g(1.0), g(2.0)];
+        let single = run(opt.as_mut(), &[3, 4], &p, &grads);
+
+        // The same matrix twice in a batch: same RMS(p) and RMS(u), so each copy moves
+        // as the single matrix did, with one row and one column factor per copy.
+        let twice = |v: &[f64]| [v, v].concat();
+        let mut opt = adafactor("adafactor:lr=0.05,weight_decay=0.1");
+        let grads2: Vec<Vec<f64>> = grads.iter().map(|g| twice(g)).collect();
+        let batched = run(opt.as_mut(), &[2, 3, 4], &twice(&p), &grads2);
+        for (i, (a, b)) in batched.iter().zip(twice(&single)).enumerate() {
+            assert!((a - b).abs() < 1e-14, "element {i}: {a} vs {b}");
+        }
+        assert_ne!(single, p);
+    }
+
+    #[test]
+    fn state_is_factored_for_matrices_only() {
+        let mut opt = crate::Tensorwise::<f64, super::Adafactor>::new(Default::default()).unwrap();
+        let mut params: Params<f64> = [("w", Tensor::zeros([2, 3, 4])), ("b", Tensor::zeros([5]))]
+            .into_iter()
+            .collect();
+        let grads = params.zeros_like();
+        opt.update(&mut params, &grads).unwrap();
+        let sizes: Vec<Vec<usize>> = opt
+            .state()
+            .tensors
+            .iter()
+            .map(|t| t.slots.iter().map(|s| s.len()).collect())
+            .collect();
+        assert_eq!(sizes, vec![vec![6, 8], vec![5]]);
+    }
+
+    #[test]
+    fn rejects_out_of_range_hyperparameters() {
+        let err = |spec: &str| {
+            registry::build_in::<f64>(&spec.parse().unwrap(), Convention::PyTorch)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            err("adafactor:d=0.5"),
+            "adafactor: d = 0.5 is out of range; allowed: 1 <= d < inf"
+        );
+        assert_eq!(
+            err("adafactor:beta2_decay=0.5"),
+            "adafactor: beta2_decay = 0.5 is out of range; allowed: -inf < beta2_decay <= 0"
+        );
+        assert_eq!(
+            err("adafactor:eps=-1/0.001"),
+            "adafactor: eps = -1/0.001 is out of range; allowed: eps >= 0 and finite"
+        );
+    }
+}

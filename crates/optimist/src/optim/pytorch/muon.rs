@@ -145,3 +145,85 @@ fn newton_schulz<F: Float>(u: Matrix<F>, k: MuonStep<F>) -> Matrix<F> {
         x
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{registry, Convention, Optimizer, Params, Tensor};
+
+    fn muon(spec: &str) -> Box<dyn Optimizer<f64>> {
+        registry::build_in(&spec.parse().unwrap(), Convention::PyTorch).unwrap()
+    }
+
+    #[test]
+    fn a_single_row_is_scaled_by_the_iteration_polynomial() {
+        // One row X = s·U/‖U‖ has the single singular value s, starting at 1: each
+        // iteration maps it to a·s + b·s³ + c·s⁵.
+        let (a, b, c) = super::NS_COEFFICIENTS;
+        let shrink = (0..5).fold(1.0f64, |s, _| a * s + b * s.powi(3) + c * s.powi(5));
+        let g = [3.0, -4.0, 12.0];
+        for (shape, adjust) in [([1usize, 3usize], 1.0), ([3, 1], 3f64.sqrt())] {
+            let mut opt = muon("muon:lr=0.02,weight_decay=0.1");
+            let mut params: Params<f64> =
+                [("w", Tensor::new(shape, vec![1.0, 2.0, -1.0]).unwrap())]
+                    .into_iter()
+                    .collect();
+            let grads: Params<f64> = [("w", Tensor::new(shape, g.to_vec()).unwrap())]
+                .into_iter()
+                .collect();
+            opt.update(&mut params, &grads).unwrap();
+            for (i, (&p, &p0)) in params
+                .get("w")
+                .unwrap()
+                .data()
+                .iter()
+                .zip(&[1.0, 2.0, -1.0])
+                .enumerate()
+            {
+                let want = p0 * (1.0 - 0.02 * 0.1) - 0.02 * adjust * shrink * g[i] / 13.0;
+                assert!((p - want).abs() < 1e-14, "{shape:?}[{i}]: {p} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_an_error_before_anything_changes() {
+        let mut opt = muon("muon");
+        let mut params: Params<f64> = [
+            ("w", Tensor::new([2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap()),
+            ("b", Tensor::vector(vec![1.0, 2.0])),
+        ]
+        .into_iter()
+        .collect();
+        let before = params.clone();
+        let grads = before.clone();
+        let e = opt.update(&mut params, &grads).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "muon: parameter 'b' has shape [2]; muon updates 2-D tensors only (use e.g. adamw for the others)"
+        );
+        assert_eq!(params, before);
+        assert_eq!(opt.steps(), 0);
+    }
+
+    #[test]
+    fn rejects_out_of_range_hyperparameters() {
+        let err = |spec: &str| {
+            registry::build_in::<f64>(&spec.parse().unwrap(), Convention::PyTorch)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            err("muon:ns_steps=2.5"),
+            "muon: ns_steps = 2.5 is out of range; allowed: ns_steps a whole number, 0 <= ns_steps < 100"
+        );
+        assert_eq!(
+            err("muon:ns_steps=100"),
+            "muon: ns_steps = 100 is out of range; allowed: 0 <= ns_steps < 100"
+        );
+        assert_eq!(
+            err("muon:momentum=1"),
+            "muon: momentum = 1 is out of range; allowed: 0 <= momentum < 1"
+        );
+    }
+}
