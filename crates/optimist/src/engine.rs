@@ -6,6 +6,15 @@
 //! engine owns everything else: pairing tensors with their state, creating the state on
 //! the first step, checking names and shapes on later ones, and the loops over
 //! elements, so that making those loops faster makes every optimizer faster.
+//!
+//! Optimizers whose update of an element also needs reductions over its tensor (norms,
+//! row and column means) or matrix products state a [`TensorRule`] instead, run by
+//! [`Tensorwise`]: its passes over a [`TensorStep`] (compute an update, reduce, apply)
+//! are the engine's loops too, and [`linalg`] holds its matrix products.
+//!
+//! Every optimizer's learning rate and hyperparameters can be changed between steps
+//! ([`Optimizer::set_learning_rate`], [`Optimizer::set_hyperparameter`]): this is how
+//! [`crate::schedule::Scheduled`] applies a schedule without any optimizer repeating it.
 
 use crate::hyper::{Configurable, Value};
 use crate::{Error, Float, Lane, Param, Params};
