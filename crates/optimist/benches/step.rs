@@ -5,6 +5,7 @@
 //! `cargo bench -p optimist --bench step` (all sizes), or with arguments:
 //! `cargo bench -p optimist --bench step -- 110k 16m` and/or optimizer names.
 
+use optimist::engine::kernel::{self, Isa};
 use optimist::{registry, Optimizer, Param};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -112,8 +113,10 @@ fn main() {
         |label: &str| args.is_empty() || args.iter().any(|a| label.starts_with(a.as_str()));
     let budget = Duration::from_millis(600);
     println!(
-        "optimist update step, float32, {} threads (ns/param: lower is better; bound: the time the bytes take at triad bandwidth)",
-        rayon::current_num_threads()
+        "optimist update step, float32, {} threads, {} (ns/param: lower is better; bound: the time the bytes take at \
+         triad bandwidth; threads x: speed-up over one thread; simd x: one vectorized thread over one scalar thread)",
+        rayon::current_num_threads(),
+        Isa::best().name()
     );
     for size in sizes() {
         if !wanted(size.label) && !OPTIMIZERS.iter().any(|(s, _)| wanted(s)) {
@@ -131,8 +134,8 @@ fn main() {
             size.shapes.len()
         );
         println!(
-            "{:<28} {:>10} {:>8} {:>12} {:>10}",
-            "optimizer", "ns/param", "GB/s", "bound ns/p", "x bound"
+            "{:<28} {:>10} {:>8} {:>12} {:>10} {:>10} {:>10}",
+            "optimizer", "ns/param", "GB/s", "bound ns/p", "x bound", "threads x", "simd x"
         );
         let mut values: Vec<Vec<f32>> = size
             .shapes
@@ -152,35 +155,53 @@ fn main() {
             if !(wanted(size.label) || wanted(spec)) {
                 continue;
             }
-            let mut opt: Box<dyn Optimizer<f32>> = match registry::parse(spec) {
-                Ok(o) => o,
-                Err(e) => {
-                    println!("{spec:<28} cannot build: {e}");
-                    continue;
-                }
-            };
-            let t = best_time(budget, || {
-                let mut views: Vec<Param<'_, f32>> = values
-                    .iter_mut()
-                    .zip(&grads)
-                    .zip(&size.shapes)
-                    .zip(&names)
-                    .map(|(((value, grad), shape), name)| Param {
-                        name,
-                        shape,
-                        value,
-                        grad,
+            let mut time = |isa: Isa, threads: usize| -> Option<f64> {
+                let mut opt: Box<dyn Optimizer<f32>> = match registry::parse(spec) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        println!("{spec:<28} cannot build: {e}");
+                        return None;
+                    }
+                };
+                kernel::set_isa(isa);
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let t = pool.install(|| {
+                    best_time(budget, || {
+                        let mut views: Vec<Param<'_, f32>> = values
+                            .iter_mut()
+                            .zip(&grads)
+                            .zip(&size.shapes)
+                            .zip(&names)
+                            .map(|(((value, grad), shape), name)| Param {
+                                name,
+                                shape,
+                                value,
+                                grad,
+                            })
+                            .collect();
+                        opt.step(&mut views).expect("step");
                     })
-                    .collect();
-                opt.step(&mut views).expect("step");
-            });
-            let ns = t.as_secs_f64() * 1e9 / n as f64;
+                });
+                Some(t.as_secs_f64() * 1e9 / n as f64)
+            };
+            let threads = rayon::current_num_threads();
+            let Some(ns) = time(Isa::best(), threads) else {
+                continue;
+            };
+            let one_thread = time(Isa::best(), 1).unwrap_or(f64::NAN);
+            let scalar = time(Isa::Scalar, 1).unwrap_or(f64::NAN);
+            kernel::set_isa(Isa::best());
             let bytes = bytes_per_param(slots) as f64;
             let gbs = bytes / ns;
             let bound = bytes / triad;
             println!(
-                "{spec:<28} {ns:>10.3} {gbs:>8.1} {bound:>12.3} {:>10.2}",
-                ns / bound
+                "{spec:<28} {ns:>10.3} {gbs:>8.1} {bound:>12.3} {:>10.2} {:>10.2} {:>10.2}",
+                ns / bound,
+                one_thread / ns,
+                scalar / one_thread
             );
         }
     }
