@@ -109,8 +109,16 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let wanted =
-        |label: &str| args.is_empty() || args.iter().any(|a| label.starts_with(a.as_str()));
+    // Arguments name sizes (110k, 16m, 64m) and/or optimizers (by prefix); none: all.
+    let size_args: Vec<&String> = args
+        .iter()
+        .filter(|a| sizes().iter().any(|s| s.label == a.as_str()))
+        .collect();
+    let opt_args: Vec<&String> = args.iter().filter(|a| !size_args.contains(a)).collect();
+    let size_wanted =
+        |label: &str| size_args.is_empty() || size_args.iter().any(|a| a.as_str() == label);
+    let opt_wanted =
+        |spec: &str| opt_args.is_empty() || opt_args.iter().any(|a| spec.starts_with(a.as_str()));
     let budget = Duration::from_millis(600);
     println!(
         "optimist update step, float32, {} threads, {} (ns/param: lower is better; bound: the time the bytes take at \
@@ -119,7 +127,7 @@ fn main() {
         Isa::best().name()
     );
     for size in sizes() {
-        if !wanted(size.label) && !OPTIMIZERS.iter().any(|(s, _)| wanted(s)) {
+        if !size_wanted(size.label) {
             continue;
         }
         let n: usize = size
@@ -152,7 +160,7 @@ fn main() {
             .collect();
         let names: Vec<String> = (0..size.shapes.len()).map(|i| format!("t{i}")).collect();
         for &(spec, slots) in OPTIMIZERS {
-            if !(wanted(size.label) || wanted(spec)) {
+            if !opt_wanted(spec) {
                 continue;
             }
             let mut time = |isa: Isa, threads: usize| -> Option<f64> {
