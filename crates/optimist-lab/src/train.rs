@@ -63,14 +63,19 @@ pub enum TrainError {
 }
 
 /// Whether the optimizers' networks train on several threads.
+///
+/// Results are the same bits either way: each network's arithmetic runs on one thread
+/// in a fixed order, and every thread draws the same mini-batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Parallelism {
-    /// In parallel when there is more than one optimizer and more than one thread.
+    /// One worker thread per rayon thread (`RAYON_NUM_THREADS`, else one per core), up
+    /// to one per optimizer: in parallel when there are several of both.
     #[default]
     Auto,
-    /// One network after the other.
+    /// One network after the other on one worker (the optimizer's update may still
+    /// use rayon's threads).
     Sequential,
-    /// On rayon's threads.
+    /// At least two workers whenever there are two optimizers, even on one core.
     Parallel,
 }
 
@@ -311,10 +316,10 @@ struct Runner {
 
 impl Runner {
     /// Iteration `i` on the batch `(x, t)`: gradient, step, then the loss after it.
-    fn iterate(&mut self, i: usize, x: &[f32], t: &[u8]) -> Result<(), NetworkError> {
+    fn iterate(&mut self, i: usize, x: &[f32], t: &[u8]) -> Result<f32, NetworkError> {
         if self.diverged_at.is_some() {
             self.losses.push(f32::NAN);
-            return Ok(());
+            return Ok(f32::NAN);
         }
         let start = Instant::now();
         let before = self.net.loss_and_gradient(x, t)?;
@@ -329,7 +334,7 @@ impl Runner {
             self.diverged_at = Some(i);
         }
         self.losses.push(after);
-        Ok(())
+        Ok(after)
     }
 }
 
@@ -361,9 +366,9 @@ pub fn train(
     // Separate streams, so that the batches do not depend on the network's size.
     let mut root = SplitMix64::new(config.seed);
     let mut init_rng = root.split();
-    let mut batch_rng = root.split();
+    let batch_rng = root.split();
     let initial = Mlp::<f32>::he(&sizes, &mut init_rng)?;
-    let mut runners: Vec<Runner> = config
+    let runners: Vec<Runner> = config
         .optimizers
         .iter()
         .map(|spec| {
@@ -376,48 +381,23 @@ pub fn train(
             })
         })
         .collect::<Result<_, TrainError>>()?;
-    let parallel = match config.parallelism {
-        Parallelism::Auto => runners.len() > 1 && rayon::current_num_threads() > 1,
-        Parallelism::Sequential => false,
-        Parallelism::Parallel => true,
-    };
+    let workers = match config.parallelism {
+        Parallelism::Auto => rayon::current_num_threads().min(runners.len()),
+        Parallelism::Sequential => 1,
+        Parallelism::Parallel => rayon::current_num_threads().max(2).min(runners.len()),
+    }
+    .max(1);
+    let parallel = workers > 1;
 
     let start = Instant::now();
-    let n = data.train.len() as u64;
-    let (mut indices, mut x, mut t) = (Vec::new(), Vec::new(), Vec::new());
-    let mut log: Vec<(String, f64)> = Vec::with_capacity(runners.len());
-    for i in 0..config.iterations {
-        indices.clear();
-        indices.extend((0..config.batch_size).map(|_| batch_rng.below(n) as usize));
-        data.train.gather(&indices, &mut x, &mut t);
-        if parallel {
-            runners
-                .par_iter_mut()
-                .try_for_each(|r| r.iterate(i, &x, &t))?;
-        } else {
-            for r in &mut runners {
-                r.iterate(i, &x, &t)?;
-            }
-        }
-        on_event(Event::Iteration {
-            done: i + 1,
-            total: config.iterations,
-        });
-        if config.log_every > 0 && i % config.log_every == 0 {
-            log.clear();
-            log.extend(
-                config
-                    .optimizers
-                    .iter()
-                    .zip(&runners)
-                    .map(|(s, r)| (s.to_string(), f64::from(r.losses[i]))),
-            );
-            on_event(Event::Losses {
-                iteration: i,
-                losses: &log,
-            });
-        }
-    }
+    let mut runners = run_workers(
+        runners,
+        workers,
+        data,
+        config,
+        Batches::new(batch_rng, config.batch_size),
+        on_event,
+    )?;
     let train_seconds = start.elapsed().as_secs_f64();
 
     on_event(Event::Evaluating);
@@ -467,6 +447,146 @@ pub fn train(
         train_seconds,
         eval_seconds,
     })
+}
+
+/// The mini-batches: indices drawn with replacement from one seeded stream, so that
+/// every copy made from the same state yields the same batches.
+#[derive(Clone)]
+struct Batches {
+    rng: SplitMix64,
+    size: usize,
+    indices: Vec<usize>,
+    x: Vec<f32>,
+    t: Vec<u8>,
+}
+
+impl Batches {
+    fn new(rng: SplitMix64, size: usize) -> Self {
+        Batches {
+            rng,
+            size,
+            indices: Vec::with_capacity(size),
+            x: Vec::new(),
+            t: Vec::new(),
+        }
+    }
+
+    /// Draws the next batch into `x` and `t`.
+    fn advance(&mut self, data: &Dataset) {
+        let n = data.len() as u64;
+        self.indices.clear();
+        for _ in 0..self.size {
+            self.indices.push(self.rng.below(n) as usize);
+        }
+        data.gather(&self.indices, &mut self.x, &mut self.t);
+    }
+}
+
+/// Trains every runner on `workers` threads, each with its share of the runners and its
+/// own copy of the batch stream, and reports progress from this thread as the runners
+/// advance. Returns the runners in their original order.
+///
+/// With several workers, each runs on a one-thread rayon pool: the optimizer's own
+/// parallel loops then stay on that thread, so the workers do not steal each other's
+/// work and each optimizer's time is its own.
+fn run_workers(
+    runners: Vec<Runner>,
+    workers: usize,
+    data: &TrainData,
+    config: &TrainConfig,
+    batches: Batches,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<Runner>, TrainError> {
+    let count = runners.len();
+    let mut shares: Vec<Vec<(usize, Runner)>> = (0..workers).map(|_| Vec::new()).collect();
+    for (k, r) in runners.into_iter().enumerate() {
+        shares[k % workers].push((k, r));
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, usize, f32)>();
+    let iterations = config.iterations;
+    let finished = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|mut share| {
+                let tx = tx.clone();
+                let mut batches = batches.clone();
+                let train = &data.train;
+                scope.spawn(move || {
+                    let work = move || -> Result<Vec<(usize, Runner)>, NetworkError> {
+                        for i in 0..iterations {
+                            batches.advance(train);
+                            for (k, r) in share.iter_mut() {
+                                let loss = r.iterate(i, &batches.x, &batches.t)?;
+                                // The receiver only leaves early when another worker
+                                // failed; this one then finishes unheard.
+                                let _ = tx.send((*k, i, loss));
+                            }
+                        }
+                        Ok(share)
+                    };
+                    let pool = if workers > 1 {
+                        rayon::ThreadPoolBuilder::new().num_threads(1).build().ok()
+                    } else {
+                        None
+                    };
+                    match &pool {
+                        Some(pool) => pool.install(work),
+                        None => work(),
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        report_progress(rx, count, config, on_event);
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a training worker panicked"))
+            .collect::<Vec<_>>()
+    });
+    let mut all: Vec<(usize, Runner)> = Vec::with_capacity(count);
+    for share in finished {
+        all.extend(share?);
+    }
+    all.sort_by_key(|(k, _)| *k);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Turns the workers' `(runner, iteration, loss)` reports into events: an iteration is
+/// done when every runner has done it, and its losses are logged then.
+fn report_progress(
+    rx: std::sync::mpsc::Receiver<(usize, usize, f32)>,
+    count: usize,
+    config: &TrainConfig,
+    on_event: &mut dyn FnMut(Event<'_>),
+) {
+    let names: Vec<String> = config.optimizers.iter().map(|s| s.to_string()).collect();
+    let mut progress = vec![0usize; count];
+    let mut done = 0usize;
+    // Losses of logged iterations, until every runner has reported them.
+    let mut pending: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    let mut log: Vec<(String, f64)> = Vec::with_capacity(count);
+    for (k, i, loss) in rx {
+        progress[k] = i + 1;
+        if config.log_every > 0 && i % config.log_every == 0 {
+            pending.entry(i).or_insert_with(|| vec![f64::NAN; count])[k] = f64::from(loss);
+        }
+        let now = progress.iter().copied().min().unwrap_or(0);
+        while done < now {
+            done += 1;
+            on_event(Event::Iteration {
+                done,
+                total: config.iterations,
+            });
+            if let Some(losses) = pending.remove(&(done - 1)) {
+                log.clear();
+                log.extend(names.iter().cloned().zip(losses));
+                on_event(Event::Losses {
+                    iteration: done - 1,
+                    losses: &log,
+                });
+            }
+        }
+    }
 }
 
 /// A network's mean loss and accuracy on a set of images.

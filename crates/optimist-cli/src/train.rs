@@ -1,0 +1,239 @@
+//! `optimist train`: the book's network experiment, an MLP on MNIST trained with each
+//! optimizer, with its loss curves, accuracies and CSV.
+
+use crate::Failure;
+use indicatif::{ProgressBar, ProgressStyle};
+use optimist::{Convention, Spec};
+use optimist_lab::train::{self, Event, TrainConfig, TrainResult, DEFAULT_HIDDEN};
+use std::path::PathBuf;
+
+const MAX_ITERATIONS: usize = 10_000_000;
+const MAX_BATCH: usize = 65_536;
+const MAX_WIDTH: usize = 10_000;
+const MAX_HIDDEN_LAYERS: usize = 16;
+
+/// Options of `optimist train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// An optimizer to train with, NAME[:KEY=VALUE[,KEY=VALUE...]]; repeat for several.
+    /// Replaces the default set (sgd:lr=0.01, momentum:lr=0.01, adagrad:lr=0.01,
+    /// adam:lr=0.001). See `optimist list`.
+    #[arg(long = "optimizer", short = 'o', value_name = "SPEC", value_parser = parse_spec)]
+    optimizers: Vec<Spec>,
+
+    /// Whose formulas and defaults the optimizer names mean: article, pytorch or optax.
+    #[arg(long, default_value = "article", value_parser = crate::parse_convention)]
+    convention: Convention,
+
+    /// Mini-batch steps (1 to 10,000,000).
+    #[arg(long, value_name = "N", default_value_t = 2000, allow_negative_numbers = true, value_parser = parse_iterations)]
+    iterations: usize,
+
+    /// Images per mini-batch, drawn with replacement (1 to 65,536).
+    #[arg(long, value_name = "N", default_value_t = 128, allow_negative_numbers = true, value_parser = parse_batch)]
+    batch_size: usize,
+
+    /// Hidden layer widths, comma-separated (each 1 to 10,000) [default: 100,100,100,100]
+    #[arg(long, value_name = "W,W,...", value_parser = parse_hidden)]
+    hidden: Option<Widths>,
+
+    /// Seeds the initial weights and the mini-batches: the same seed repeats a run
+    /// exactly [default: a new seed, printed]
+    #[arg(long, value_name = "N", value_parser = parse_seed)]
+    seed: Option<u64>,
+
+    /// Folder with the MNIST files (train-images-idx3-ubyte.gz, ..., t10k-labels-idx1-ubyte.gz).
+    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
+    data: PathBuf,
+
+    /// Output folder, created if missing.
+    #[arg(long, value_name = "DIR", default_value = "optimist-out")]
+    out: PathBuf,
+}
+
+fn parse_spec(text: &str) -> Result<Spec, String> {
+    text.parse().map_err(|e: optimist::Error| e.to_string())
+}
+
+fn whole(text: &str, max: usize) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("'{text}' is not a whole number from 1 to {max}")),
+    }
+}
+
+fn parse_iterations(text: &str) -> Result<usize, String> {
+    whole(text, MAX_ITERATIONS)
+}
+
+fn parse_batch(text: &str) -> Result<usize, String> {
+    whole(text, MAX_BATCH)
+}
+
+/// Hidden layer widths, parsed from one comma-separated value.
+#[derive(Debug, Clone)]
+struct Widths(Vec<usize>);
+
+fn parse_hidden(text: &str) -> Result<Widths, String> {
+    let widths = text
+        .split(',')
+        .map(|w| whole(w, MAX_WIDTH))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            format!("{e} (in '{text}'; widths are comma-separated, e.g. 100,100,100,100)")
+        })?;
+    if widths.len() > MAX_HIDDEN_LAYERS {
+        return Err(format!(
+            "{} hidden layers; at most {MAX_HIDDEN_LAYERS}",
+            widths.len()
+        ));
+    }
+    Ok(Widths(widths))
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a whole number from 0 to {}", u64::MAX))
+}
+
+/// A seed for a run without `--seed`: the clock's nanoseconds, mixed.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    optimist_lab::rng::SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
+}
+
+/// Loads the data, trains, writes the files, prints the table.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let seed = args.seed.unwrap_or_else(fresh_seed);
+    let mut config = TrainConfig::book(seed);
+    config.convention = args.convention;
+    config.iterations = args.iterations;
+    config.batch_size = args.batch_size;
+    config.hidden = args.hidden.map_or_else(|| DEFAULT_HIDDEN.to_vec(), |w| w.0);
+    if !args.optimizers.is_empty() {
+        config.optimizers = args.optimizers;
+    }
+    // Bad settings fail before the data is read.
+    config
+        .validate()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let data = train::load_data(&args.data).map_err(|e| {
+        Failure::usage(format!(
+            "{e}\n(point --data DIR at a folder with the MNIST files)"
+        ))
+    })?;
+    if let Some(note) = &data.note {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "seed {seed}{}",
+        if args.seed.is_some() {
+            String::new()
+        } else {
+            format!(" (repeat this run with --seed {seed})")
+        }
+    );
+
+    let bar = ProgressBar::new(config.iterations as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} iterations, {eta} left",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    let result = train::train(&config, &data, &mut |event| match event {
+        Event::Iteration { done, .. } => bar.set_position(done as u64),
+        Event::Losses { iteration, losses } => bar.suspend(|| {
+            // The book's log: a header, then each optimizer's loss on this batch.
+            println!("=========== iteration: {iteration} ===========");
+            for (spec, loss) in losses {
+                println!("{spec}: {loss}");
+            }
+        }),
+        Event::Evaluating => bar.set_message("evaluating"),
+    });
+    bar.finish_and_clear();
+    let result = result.map_err(|e| Failure::usage(e.to_string()))?;
+
+    let paths = train::write_outputs(&result, &args.out)
+        .map_err(|e| Failure::usage(format!("{e}; choose another folder with --out DIR")))?;
+    print!("{}", table(&result));
+    for path in &paths {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The results: per optimizer, hyperparameters, final losses, accuracy and time.
+fn table(result: &TrainResult) -> String {
+    let eval = result.eval_set.name();
+    let header = [
+        "optimizer".to_string(),
+        "final loss (smoothed)".to_string(),
+        "training-set loss".to_string(),
+        format!("{eval} accuracy"),
+        "time".to_string(),
+        "status".to_string(),
+    ];
+    let rows: Vec<[String; 6]> = result
+        .runs
+        .iter()
+        .map(|r| {
+            let smoothed = r.smoothed().last().copied().unwrap_or(f64::NAN);
+            [
+                r.label.clone(),
+                format!("{smoothed:.4}"),
+                format!("{:.4}", r.train_loss),
+                format!("{:.2}%", 100.0 * r.accuracy),
+                format!("{:.2} s", r.seconds),
+                match r.diverged_at {
+                    Some(i) => format!("diverged at iteration {i}"),
+                    None => "finished".into(),
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 6]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", parts.join("  ").trim_end())
+    };
+    let mut out = line(&header);
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out.push_str(&format!(
+        "{} iterations of {} images; network {}; trained on {} images, accuracy on {} {eval} images; {:.1} s training ({}), {:.1} s evaluating\n",
+        result.config.iterations,
+        result.config.batch_size,
+        result
+            .sizes
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join("-"),
+        result.train_size,
+        result.eval_size,
+        result.train_seconds,
+        if result.parallel {
+            "networks in parallel"
+        } else {
+            "networks one after another"
+        },
+        result.eval_seconds,
+    ));
+    out
+}
