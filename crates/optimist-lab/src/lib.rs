@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod figure;
 pub mod landscape;
 pub mod mnist;
 pub mod network;
