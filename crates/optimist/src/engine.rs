@@ -394,4 +394,3 @@ fn set_hyperparameter<C: Configurable>(
     *config = changed;
     Ok(())
 }
-
