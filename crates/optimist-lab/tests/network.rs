@@ -6,12 +6,13 @@ use optimist_lab::rng::SplitMix64;
 
 const BOOK: [usize; 6] = [784, 100, 100, 100, 100, 10];
 
-/// A batch of `n` random rows with about a fifth of values non-zero (like MNIST) and
-/// labels below `classes`.
+/// A batch of `n` random rows with about a fifth of values non-zero and, like MNIST's
+/// border, two columns in seven zero throughout; labels below `classes`.
 fn batch(rng: &mut SplitMix64, n: usize, width: usize, classes: usize) -> (Vec<f64>, Vec<u8>) {
     let x = (0..n * width)
-        .map(|_| {
-            if rng.next_f64() < 0.2 {
+        .map(|i| {
+            let v = rng.next_f64();
+            if i % width % 7 >= 2 && v < 0.2 {
                 rng.next_f64()
             } else {
                 0.0
@@ -54,16 +55,19 @@ fn backpropagation_matches_central_differences() {
             }
         }
         let (x, labels) = batch(&mut rng, 9, sizes[0], 4);
-        let checks = gradient_check(&mut net, &x, &labels, 1e-5).unwrap();
-        assert_eq!(checks.len(), 8);
-        for c in &checks {
-            assert!(
-                c.relative_error < 1e-6,
-                "seed {seed}, {}: relative error {:e} (max abs {:e})",
-                c.name,
-                c.relative_error,
-                c.max_abs_difference
-            );
+        for skip in [true, false] {
+            net.set_skip_blank_columns(skip);
+            let checks = gradient_check(&mut net, &x, &labels, 1e-5).unwrap();
+            assert_eq!(checks.len(), 8);
+            for c in &checks {
+                assert!(
+                    c.relative_error < 1e-6,
+                    "seed {seed}, skip {skip}, {}: relative error {:e} (max abs {:e})",
+                    c.name,
+                    c.relative_error,
+                    c.max_abs_difference
+                );
+            }
         }
     }
 }
@@ -186,4 +190,60 @@ fn bad_sizes_and_batches_are_errors() {
         "{e}"
     );
     assert!(net.loss(&[], &[]).is_err());
+}
+
+#[test]
+fn one_thread_or_two_give_the_same_bits() {
+    let mut rng = SplitMix64::new(21);
+    let net = Mlp::<f32>::he(&BOOK, &mut rng).unwrap();
+    let (x, t) = batch(&mut rng, 128, BOOK[0], 10);
+    let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut net = net.clone();
+            let loss = net.loss_and_gradient(&x, &t).unwrap();
+            (loss, net.grads().to_vec())
+        })
+    };
+    let (l1, g1) = run(1);
+    let (l2, g2) = run(2);
+    assert_eq!(l1.to_bits(), l2.to_bits());
+    assert!(g1.iter().zip(&g2).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn skipping_blank_columns_changes_only_rounding() {
+    let mut rng = SplitMix64::new(8);
+    let mut net = Mlp::<f64>::he(&BOOK, &mut rng).unwrap();
+    let (x, t) = batch(&mut rng, 128, BOOK[0], 10);
+    let mut run = |skip: bool| {
+        net.set_skip_blank_columns(skip);
+        let loss = net.loss_and_gradient(&x, &t).unwrap();
+        let grads = net.grads().to_vec();
+        (loss, grads, net.forward(&x).unwrap().to_vec())
+    };
+    let (l0, g0, s0) = run(false);
+    let (l1, g1, s1) = run(true);
+    assert!((l0 - l1).abs() < 1e-14 * l0, "{l0} vs {l1}");
+    for (a, b) in s0.iter().zip(&s1) {
+        assert!((a - b).abs() < 1e-12 * (1.0 + a.abs()), "{a} vs {b}");
+    }
+    let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+    for tensor in net.tensors() {
+        let r = tensor.offset..tensor.offset + tensor.len;
+        let diff: Vec<f64> = g0[r.clone()]
+            .iter()
+            .zip(&g1[r.clone()])
+            .map(|(a, b)| a - b)
+            .collect();
+        assert!(norm(&diff) <= 1e-12 * norm(&g0[r]), "{}", tensor.name);
+    }
+    // The blank columns' rows of ∂L/∂W1 are exactly zero.
+    for c in (0..BOOK[0]).filter(|c| c % 7 < 2) {
+        assert!(g1[c * 100..(c + 1) * 100].iter().all(|&g| g == 0.0));
+    }
 }

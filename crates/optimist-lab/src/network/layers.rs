@@ -94,10 +94,9 @@ impl Relu {
     /// `x ← max(x, 0)`, in place.
     pub fn forward<F: Real>(x: &mut [F]) {
         for v in x {
-            // Written as a comparison so that it vectorizes; a NaN stays NaN.
-            if *v < F::ZERO {
-                *v = F::ZERO;
-            }
+            // An unconditional store of a select, so that it vectorizes (a conditional
+            // store does not); a NaN stays NaN.
+            *v = if *v < F::ZERO { F::ZERO } else { *v };
         }
     }
 

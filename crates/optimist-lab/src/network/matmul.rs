@@ -38,30 +38,7 @@ pub fn gemm<F: Real>(
     let (rsa, csa) = if ta { (1, m) } else { (k, 1) };
     let (rsb, csb) = if tb { (1, k) } else { (n, 1) };
     match kernel {
-        Kernel::Blocked => {
-            if m == 0 || n == 0 {
-                return;
-            }
-            // SAFETY: the lengths were checked against the dimensions above, and `c` is
-            // a unique borrow, so it overlaps neither `a` nor `b`.
-            unsafe {
-                F::gemm_raw(
-                    m,
-                    k,
-                    n,
-                    a.as_ptr(),
-                    rsa as isize,
-                    csa as isize,
-                    b.as_ptr(),
-                    rsb as isize,
-                    csb as isize,
-                    beta,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                )
-            }
-        }
+        Kernel::Blocked => blocked(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c),
         Kernel::Naive => {
             for i in 0..m {
                 for j in 0..n {
@@ -79,6 +56,61 @@ pub fn gemm<F: Real>(
             }
         }
     }
+}
+
+/// Products of at least this many multiply-adds are split across two threads, when
+/// rayon has two: below it, waking a thread costs more than it saves (measured with
+/// the `mnist_iteration` benchmark, whose smallest products are 128×100×100).
+pub const PARALLEL_MIN_WORK: usize = 1 << 20;
+
+/// `matrixmultiply` on `A` (`m × k`, strides `sa`), `B` (`k × n`, strides `sb`) into
+/// row-major `C`; large products in two halves of C's rows, on two threads.
+///
+/// Each element of C is the same dot product in the same order either way, so the
+/// split does not change a single bit.
+#[allow(clippy::too_many_arguments)]
+fn blocked<F: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[F],
+    sa: (usize, usize),
+    b: &[F],
+    sb: (usize, usize),
+    beta: F,
+    c: &mut [F],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY (both calls): `gemm` checked the lengths against the dimensions; rows
+    // `r0 .. r0 + rows` of op(A) start at element `r0 * sa.0` and stay inside `a`; `c`
+    // is a unique borrow, so it overlaps neither `a` nor `b`.
+    let part = |r0: usize, rows: usize, c: &mut [F]| unsafe {
+        F::gemm_raw(
+            rows,
+            k,
+            n,
+            a.as_ptr().add(r0 * sa.0),
+            sa.0 as isize,
+            sa.1 as isize,
+            b.as_ptr(),
+            sb.0 as isize,
+            sb.1 as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    };
+    if m < 32 || m * k * n < PARALLEL_MIN_WORK || rayon::current_num_threads() < 2 {
+        part(0, m, c);
+        return;
+    }
+    // A multiple of 16 rows, the widest micro-kernel's height.
+    let top = (m / 2).next_multiple_of(16).min(m);
+    let (c_top, c_bottom) = c.split_at_mut(top * n);
+    rayon::join(|| part(0, top, c_top), || part(top, m - top, c_bottom));
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The book's `MultiLayerNet`: affine layers with ReLU between them and softmax with
 //! cross-entropy at the end.
 
+use super::columns::Columns;
 use super::{Affine, Kernel, Real, Relu, SoftmaxCrossEntropy};
 use crate::rng::SplitMix64;
 use optimist::{Optimizer, Param};
@@ -56,6 +57,7 @@ pub struct Mlp<F> {
     params: Vec<F>,
     grads: Vec<F>,
     kernel: Kernel,
+    skip_blank_columns: bool,
     work: Workspace<F>,
 }
 
@@ -68,6 +70,8 @@ struct Workspace<F> {
     probs: Vec<F>,
     delta: Vec<F>,
     delta_next: Vec<F>,
+    /// The first layer's non-zero input columns.
+    columns: Columns<F>,
 }
 
 impl<F: Real> Mlp<F> {
@@ -126,6 +130,7 @@ impl<F: Real> Mlp<F> {
             params: vec![F::ZERO; offset],
             grads: vec![F::ZERO; offset],
             kernel: Kernel::default(),
+            skip_blank_columns: true,
             work: Workspace::default(),
         })
     }
@@ -157,6 +162,7 @@ impl<F: Real> Mlp<F> {
                 .collect(),
             grads: self.grads.iter().map(|v| G::from_f64(v.to_f64())).collect(),
             kernel: self.kernel,
+            skip_blank_columns: self.skip_blank_columns,
             work: Workspace::default(),
         }
     }
@@ -200,6 +206,19 @@ impl<F: Real> Mlp<F> {
     /// Sets how matrix products are computed.
     pub fn set_kernel(&mut self, kernel: Kernel) {
         self.kernel = kernel;
+    }
+
+    /// Whether the first layer leaves out input columns that are zero throughout a
+    /// batch (on by default): the same products over fewer terms, so the results
+    /// differ only by rounding.
+    pub fn skip_blank_columns(&self) -> bool {
+        self.skip_blank_columns
+    }
+
+    /// Sets whether the first layer leaves out input columns that are zero throughout
+    /// a batch.
+    pub fn set_skip_blank_columns(&mut self, on: bool) {
+        self.skip_blank_columns = on;
     }
 
     /// The number of classes (the last width).
@@ -310,18 +329,27 @@ impl<F: Real> Mlp<F> {
     fn run_forward(&mut self, x: &[F], batch: usize) {
         self.prepare(batch);
         let last = self.layers.len() - 1;
+        let Workspace { acts, columns, .. } = &mut self.work;
+        columns.used = false;
         for (l, layer) in self.layers.iter().enumerate() {
-            let (before, rest) = self.work.acts.split_at_mut(l);
-            let input: &[F] = if l == 0 { x } else { &before[l - 1] };
+            let (before, rest) = acts.split_at_mut(l);
             let out = &mut rest[0];
             let (w, b) = (&self.tensors[2 * l], &self.tensors[2 * l + 1]);
-            layer.forward(
-                self.kernel,
+            let (w, b) = (
                 &self.params[w.offset..w.offset + w.len],
                 &self.params[b.offset..b.offset + b.len],
-                input,
-                out,
             );
+            if l == 0 && self.skip_blank_columns && columns.select(x, layer.inputs) {
+                columns.gather_weights(w, layer.outputs);
+                let narrow = Affine {
+                    inputs: columns.width,
+                    outputs: layer.outputs,
+                };
+                narrow.forward(self.kernel, &columns.w, b, &columns.x, out);
+            } else {
+                let input: &[F] = if l == 0 { x } else { &before[l - 1] };
+                layer.forward(self.kernel, w, b, input, out);
+            }
             if l < last {
                 Relu::forward(out);
             }
@@ -355,15 +383,34 @@ impl<F: Real> Mlp<F> {
             } else {
                 None
             };
-            layer.backward(
-                self.kernel,
-                &self.params[w.offset..w.offset + w.len],
-                input,
-                dy,
-                dw,
-                db,
-                dx,
-            );
+            let columns = &mut self.work.columns;
+            if l == 0 && columns.used {
+                let narrow = Affine {
+                    inputs: columns.width,
+                    outputs: layer.outputs,
+                };
+                columns.dw.resize(columns.width * layer.outputs, F::ZERO);
+                narrow.backward(
+                    self.kernel,
+                    &columns.w,
+                    &columns.x,
+                    dy,
+                    &mut columns.dw,
+                    db,
+                    None,
+                );
+                columns.scatter_gradient(dw, layer.outputs);
+            } else {
+                layer.backward(
+                    self.kernel,
+                    &self.params[w.offset..w.offset + w.len],
+                    input,
+                    dy,
+                    dw,
+                    db,
+                    dx,
+                );
+            }
             if l > 0 {
                 Relu::backward(
                     &self.work.acts[l - 1],

@@ -6,6 +6,7 @@
 //! ([`Kernel::Blocked`]) or, as a reference and a baseline, a textbook triple loop
 //! ([`Kernel::Naive`]).
 
+mod columns;
 mod gradcheck;
 mod layers;
 mod matmul;
