@@ -19,9 +19,10 @@
 //! # Ok::<(), optimist::Error>(())
 //! ```
 
-use crate::engine::sum_squares;
+use crate::engine::{first_nonfinite, sum_squares};
 use crate::hyper::{Configurable, Range, Spec, Value};
-use crate::{Error, Float, Optimizer, Param, Params};
+use crate::saved::{self, Reader, Writer};
+use crate::{Error, Float, NonFinite, Optimizer, Param, Params};
 use std::fmt;
 
 crate::config! {
@@ -218,6 +219,14 @@ impl<F: Float> Optimizer<F> for Clipped<F> {
     }
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        if self.inner.nonfinite() != NonFinite::Trust {
+            let grads: Vec<&[F]> = params.iter().map(|p| p.grad).collect();
+            if first_nonfinite(&grads).is_some() {
+                // Unclipped, so that the optimizer names the bad element as given (a
+                // NaN spreads to every tensor in norm clipping) and refuses or skips.
+                return self.inner.step(params);
+            }
+        }
         self.grads.resize_with(params.len(), Vec::new);
         for (copy, p) in self.grads.iter_mut().zip(params.iter()) {
             copy.clear();
@@ -256,6 +265,40 @@ impl<F: Float> Optimizer<F> for Clipped<F> {
 
     fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
         self.inner.set_hyperparameter(key, value)
+    }
+
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        self.inner.set_nonfinite(policy)
+    }
+
+    fn nonfinite(&self) -> NonFinite {
+        self.inner.nonfinite()
+    }
+
+    fn skipped_steps(&self) -> u64 {
+        self.inner.skipped_steps()
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        let inner = self.inner.save_state()?;
+        let mut w = Writer::new(saved::CLIPPED);
+        w.str(&self.clip.to_string());
+        w.bytes(&inner);
+        Ok(w.finish())
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::open(bytes, saved::CLIPPED)?;
+        let clip = r.str()?;
+        let inner = r.bytes()?;
+        r.finish()?;
+        if clip != self.clip.to_string() {
+            return Err(saved::bad(format!(
+                "its gradients are clipped by {clip}, and this optimizer's by {}",
+                self.clip
+            )));
+        }
+        self.inner.load_state(inner)
     }
 
     fn label(&self) -> String {

@@ -15,14 +15,23 @@
 //! Every optimizer's learning rate and hyperparameters can be changed between steps
 //! ([`Optimizer::set_learning_rate`], [`Optimizer::set_hyperparameter`]): this is how
 //! [`crate::schedule::Scheduled`] applies a schedule without any optimizer repeating it.
+//!
+//! The engine also checks every step's gradients for NaN and infinities before it
+//! changes anything ([`NonFinite`]), and saves and loads its state
+//! ([`Optimizer::save_state`], format in [`crate::saved`]).
 
 use crate::hyper::{Configurable, Value};
+use crate::saved::{self, CarryState};
 use crate::{Error, Float, Lane, Param, Params};
+use std::path::Path;
 
+mod finite;
 pub mod kernel;
 pub mod linalg;
 mod tensorwise;
 
+pub(crate) use finite::Guard;
+pub use finite::{all_finite, first_nonfinite, NonFinite};
 pub use tensorwise::{sum_squares, TensorRule, TensorStep, Tensorwise};
 
 /// The keys that name a configuration's learning rate: `lr` (the article's and torch's
@@ -84,6 +93,59 @@ pub trait Optimizer<F: Float>: Send {
         })
     }
 
+    /// Sets what the following steps do with gradients that hold NaN or an infinity:
+    /// [`NonFinite::Refuse`] (the default), [`NonFinite::Skip`] or [`NonFinite::Trust`].
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        let _ = policy;
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: "it has no policy for non-finite gradients".to_string(),
+        })
+    }
+
+    /// What steps do with gradients that hold NaN or an infinity; an optimizer without
+    /// a policy trusts them.
+    fn nonfinite(&self) -> NonFinite {
+        NonFinite::Trust
+    }
+
+    /// The number of steps skipped for non-finite gradients ([`NonFinite::Skip`]) since
+    /// creation or the last reset; they are not counted in [`Optimizer::steps`].
+    fn skipped_steps(&self) -> u64 {
+        0
+    }
+
+    /// The state as bytes ([`crate::saved`]): everything a later step reads, so that
+    /// an optimizer built alike and loaded with it takes bit-identical steps.
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: "its state cannot be saved".to_string(),
+        })
+    }
+
+    /// Replaces the state with one [`Optimizer::save_state`] gave, after checking that
+    /// it is the state of an optimizer built alike (and, if this one has state, for the
+    /// same tensors); on an error nothing changes.
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let _ = bytes;
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: "its state cannot be loaded".to_string(),
+        })
+    }
+
+    /// Saves the state to `path`, through a temporary file renamed over it so that the
+    /// file is always whole.
+    fn save(&self, path: &Path) -> Result<(), Error> {
+        saved::write_file(path, &self.save_state()?)
+    }
+
+    /// Loads the state from `path` (see [`Optimizer::load_state`]).
+    fn load(&mut self, path: &Path) -> Result<(), Error> {
+        saved::load_file(self, path)
+    }
+
     /// One step, the article's way: `params` and `grads` pair up by name.
     fn update(&mut self, params: &mut Params<F>, grads: &Params<F>) -> Result<(), Error> {
         let mut views = params.with_grads(grads)?;
@@ -138,7 +200,7 @@ pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
 
     /// Scalar state carried from one step to the next (e.g. NAdam's running product of
     /// momentum coefficients), starting at its `Default`; `()` for most rules.
-    type Carry: Copy + Default + std::fmt::Debug + Send + Sync;
+    type Carry: CarryState;
 
     /// The per-step scalars of step `t` (1 for the first step), advancing `carry`.
     fn step(&self, t: u64, carry: &mut Self::Carry) -> Self::Step;
@@ -179,7 +241,7 @@ impl<F: Float> State<F> {
 
     /// [`State::bind`] with buffers of the lengths `sizes` gives for each tensor; an
     /// error from `sizes` (a tensor the rule cannot update) creates no state at all.
-    fn bind_sized(
+    pub(crate) fn bind_sized(
         &mut self,
         params: &[Param<'_, F>],
         sizes: impl Fn(&Param<'_, F>) -> Result<Vec<usize>, Error>,
@@ -263,6 +325,24 @@ impl<F: Float> State<F> {
     }
 }
 
+impl<F: Float> State<F> {
+    /// Whether a step whose state was just bound goes ahead under `guard`; a refused or
+    /// skipped first step also drops the state `bind` created (`fresh`), so that
+    /// nothing changed.
+    pub(crate) fn admit(
+        &mut self,
+        guard: &mut Guard,
+        params: &[Param<'_, F>],
+        fresh: bool,
+    ) -> Result<bool, Error> {
+        let admitted = guard.admit(params);
+        if fresh && !matches!(admitted, Ok(true)) {
+            self.tensors.clear();
+        }
+        admitted
+    }
+}
+
 /// Runs an elementwise [`Rule`] as an [`Optimizer`].
 ///
 /// ```
@@ -280,6 +360,7 @@ pub struct Elementwise<F: Float, R: Rule<F>> {
     rule: R,
     state: State<F>,
     carry: R::Carry,
+    guard: Guard,
 }
 
 impl<F: Float, R: Rule<F>> Elementwise<F, R> {
@@ -290,6 +371,7 @@ impl<F: Float, R: Rule<F>> Elementwise<F, R> {
             rule,
             state: State::default(),
             carry: R::Carry::default(),
+            guard: Guard::default(),
         })
     }
 
@@ -319,7 +401,11 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
     }
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        let fresh = self.state.tensors.is_empty();
         let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
+        if !self.state.admit(&mut self.guard, params, fresh)? {
+            return Ok(());
+        }
         let k = self.rule.step(self.state.t + 1, &mut self.carry);
         let tensors = &mut self.state.tensors;
         let jobs: Vec<kernel::Job<F, R>> = params
@@ -339,6 +425,7 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
     fn reset(&mut self) {
         self.state = State::default();
         self.carry = R::Carry::default();
+        self.guard.skipped = 0;
     }
 
     fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
@@ -347,6 +434,39 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
 
     fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
         set_hyperparameter(&mut self.rule, key, value)
+    }
+
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        self.guard.policy = policy;
+        Ok(())
+    }
+
+    fn nonfinite(&self) -> NonFinite {
+        self.guard.policy
+    }
+
+    fn skipped_steps(&self) -> u64 {
+        self.guard.skipped
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        Ok(saved::save_engine(
+            &self.rule,
+            &self.state,
+            &self.carry,
+            &self.guard,
+        ))
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let n = <R::State<F> as Slots<F>>::N;
+        let loaded = saved::load_engine(bytes, &self.rule, &self.state, |_, shape| {
+            Ok(vec![shape.iter().product(); n])
+        })?;
+        self.state = loaded.state;
+        self.carry = loaded.carry;
+        self.guard.skipped = loaded.skipped;
+        Ok(())
     }
 }
 

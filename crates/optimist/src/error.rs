@@ -97,4 +97,44 @@ pub enum Error {
     /// A step whose tensors differ from those the optimizer's state was created for.
     #[error("the parameters changed since the optimizer's state was created: {0}; use a new optimizer (or reset it) for other parameters")]
     StateMismatch(String),
+    /// A gradient holding NaN or an infinity, under [`crate::NonFinite::Refuse`]: the
+    /// step changed nothing.
+    #[error("the gradient of '{tensor}' holds {value} at element {index} (index {position:?}); the step was refused and nothing changed (set the optimizer's non-finite policy to skip to skip such steps)")]
+    NonFinite {
+        /// The parameter's name.
+        tensor: String,
+        /// The first bad element's index in the flattened tensor.
+        index: usize,
+        /// The same element's index along each axis.
+        position: Vec<usize>,
+        /// The bad value: `NaN`, `inf` or `-inf`.
+        value: String,
+    },
+    /// Saved optimizer state that cannot be loaded: not a state file, truncated,
+    /// corrupt, or the state of another optimizer.
+    #[error("cannot load the optimizer state{}: {why}", file.as_ref().map(|f| format!(" from '{f}'")).unwrap_or_default())]
+    StateFile {
+        /// The file read, if it came from one.
+        file: Option<String>,
+        /// What is wrong.
+        why: String,
+    },
+    /// A file that could not be read or written.
+    #[error("cannot {action} '{path}': {why}")]
+    Io {
+        /// What was being done: `read`, `write`, ...
+        action: String,
+        /// The file.
+        path: String,
+        /// The system's reason.
+        why: String,
+    },
+    /// A parameter group that cannot be built or used.
+    #[error("parameter group '{pattern}': {why}")]
+    Group {
+        /// The group's pattern.
+        pattern: String,
+        /// What is wrong, and what is allowed.
+        why: String,
+    },
 }

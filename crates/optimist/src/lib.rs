@@ -44,7 +44,15 @@
 //! - [`hyper`]: hyperparameter ranges, specs and descriptions;
 //! - [`registry`]: every optimizer by name;
 //! - [`schedule`]: learning-rate schedules with torch's lr_scheduler semantics;
-//! - [`clip`]: gradient clipping by global norm or by value.
+//! - [`clip`]: gradient clipping by global norm or by value;
+//! - [`groups`]: other hyperparameters for the tensors whose names match a pattern;
+//! - [`saved`]: the file format of saved optimizer state.
+//!
+//! Every optimizer checks its gradients for NaN and infinities before a step changes
+//! anything, and refuses such a step unless told to skip it or to trust the gradients
+//! ([`NonFinite`]). Its state saves to a file and loads back
+//! ([`Optimizer::save`], [`Optimizer::load`]): a run resumed from the file takes the
+//! same steps, to the bit, as one never stopped.
 
 #![warn(missing_docs)]
 
@@ -52,19 +60,23 @@ pub mod clip;
 pub mod engine;
 mod error;
 mod float;
+pub mod groups;
 pub mod hyper;
 pub mod optim;
 pub mod registry;
+pub mod saved;
 pub mod schedule;
 mod tensor;
 
 pub use engine::{
-    Elementwise, Optimizer, Rule, Slots, State, TensorRule, TensorState, TensorStep, Tensorwise,
+    Elementwise, NonFinite, Optimizer, Rule, Slots, State, TensorRule, TensorState, TensorStep,
+    Tensorwise,
 };
 pub use error::Error;
 pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
 pub use registry::Convention;
+pub use saved::CarryState;
 pub use tensor::{Param, Params, Tensor};
 
 /// The README's code, compiled and run as a doctest.

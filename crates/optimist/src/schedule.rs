@@ -26,7 +26,8 @@
 //! ```
 
 use crate::hyper::{Configurable, OptimizerInfo, Range, Spec, Value};
-use crate::{Error, Float, Optimizer, Param};
+use crate::saved::{self, Reader, Writer};
+use crate::{Error, Float, NonFinite, Optimizer, Param};
 use std::f64::consts::PI;
 use std::fmt;
 
@@ -618,7 +619,8 @@ impl fmt::Display for Schedule {
 /// The base learning rate is the optimizer's when wrapped; each step first sets the
 /// optimizer's learning rate to the schedule's value at the number of steps taken so
 /// far (and, for OneCycleLR with `cycle_momentum`, its `momentum` or first of
-/// `betas`), then steps it.
+/// `betas`), then steps it. A step skipped for non-finite gradients
+/// ([`NonFinite::Skip`]) leaves the schedule where it was.
 pub struct Scheduled<F: Float> {
     inner: Box<dyn Optimizer<F>>,
     schedule: Schedule,
@@ -708,6 +710,21 @@ impl<F: Float> Scheduled<F> {
         }
         Ok(())
     }
+
+    /// Sets the optimizer's learning rate (and momentum) as [`Optimizer::step`] leaves
+    /// them at this epoch: the epoch's, or once a OneCycleLR cycle is over, the last
+    /// epoch's.
+    fn settle(&mut self) -> Result<(), Error> {
+        match self.apply() {
+            Err(_) if self.epoch > 0 => {
+                self.epoch -= 1;
+                let applied = self.apply();
+                self.epoch += 1;
+                applied
+            }
+            applied => applied,
+        }
+    }
 }
 
 impl<F: Float> Optimizer<F> for Scheduled<F> {
@@ -721,7 +738,11 @@ impl<F: Float> Optimizer<F> for Scheduled<F> {
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
         self.apply()?;
+        let skipped = self.inner.skipped_steps();
         self.inner.step(params)?;
+        if self.inner.skipped_steps() != skipped {
+            return Ok(());
+        }
         self.epoch += 1;
         // Set now, as torch's scheduler.step() does, so that the optimizer shows the
         // next step's values; a failure (past a OneCycleLR cycle) is reported by the
@@ -763,6 +784,64 @@ impl<F: Float> Optimizer<F> for Scheduled<F> {
             }
             _ => self.inner.set_hyperparameter(key, value),
         }
+    }
+
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        self.inner.set_nonfinite(policy)
+    }
+
+    fn nonfinite(&self) -> NonFinite {
+        self.inner.nonfinite()
+    }
+
+    fn skipped_steps(&self) -> u64 {
+        self.inner.skipped_steps()
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        let inner = self.inner.save_state()?;
+        let mut w = Writer::new(saved::SCHEDULED);
+        w.str(&self.schedule.to_string());
+        w.f64(self.base_lr);
+        w.u64(self.epoch);
+        w.bytes(&inner);
+        Ok(w.finish())
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::open(bytes, saved::SCHEDULED)?;
+        let (schedule, base_lr, epoch) = (r.str()?, r.f64()?, r.u64()?);
+        let inner = r.bytes()?;
+        r.finish()?;
+        if schedule != self.schedule.to_string() {
+            return Err(saved::bad(format!(
+                "its schedule is {schedule}, and this optimizer's {}",
+                self.schedule
+            )));
+        }
+        if base_lr.to_bits() != self.base_lr.to_bits() {
+            return Err(saved::bad(format!(
+                "its schedule scales the base learning rate {base_lr}, and this one {}",
+                self.base_lr
+            )));
+        }
+        let old = self.epoch;
+        self.epoch = epoch;
+        // The optimizer's learning rate as saved, so that its hyperparameters compare.
+        let loaded = self
+            .settle()
+            .map_err(|e| {
+                saved::bad(format!(
+                    "its schedule position {epoch} is out of range: {e}"
+                ))
+            })
+            .and_then(|()| self.inner.load_state(inner));
+        if loaded.is_err() {
+            self.epoch = old;
+            // Settled at this epoch before, so it settles again.
+            let _ = self.settle();
+        }
+        loaded
     }
 
     fn label(&self) -> String {

@@ -7,8 +7,9 @@
 //! every elementwise pass and reduction through [`TensorStep`], so that the rule's file
 //! holds no loop over elements and reads like its formulas.
 
-use super::{set_hyperparameter, set_learning_rate, Optimizer, State};
+use super::{set_hyperparameter, set_learning_rate, Guard, NonFinite, Optimizer, State};
 use crate::hyper::{Configurable, Value};
+use crate::saved::{self, CarryState};
 use crate::{Error, Float, Param};
 
 /// An optimizer whose update of one tensor runs in passes: elementwise passes that
@@ -21,7 +22,7 @@ pub trait TensorRule<F: Float>: Configurable + Send + Sync + 'static {
     type Step: Copy + Send + Sync;
 
     /// Scalar state carried from one step to the next, starting at its `Default`.
-    type Carry: Copy + Default + std::fmt::Debug + Send + Sync;
+    type Carry: CarryState;
 
     /// The lengths of the state buffers a tensor named `name` of `shape` needs, or an
     /// error if the rule cannot update such a tensor (checked on the first step,
@@ -231,6 +232,7 @@ pub struct Tensorwise<F: Float, R: TensorRule<F>> {
     state: State<F>,
     carry: R::Carry,
     update: Vec<F>,
+    guard: Guard,
 }
 
 impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
@@ -242,6 +244,7 @@ impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
             state: State::default(),
             carry: R::Carry::default(),
             update: Vec::new(),
+            guard: Guard::default(),
         })
     }
 
@@ -272,9 +275,13 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
         let rule = &self.rule;
+        let fresh = self.state.tensors.is_empty();
         let index = self
             .state
             .bind_sized(params, |p| rule.state_sizes(p.name, p.shape))?;
+        if !self.state.admit(&mut self.guard, params, fresh)? {
+            return Ok(());
+        }
         let k = self.rule.step(self.state.t + 1, &mut self.carry);
         let longest = params.iter().map(|p| p.value.len()).max().unwrap_or(0);
         self.update.resize(longest, F::ZERO);
@@ -301,6 +308,7 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
     fn reset(&mut self) {
         self.state = State::default();
         self.carry = R::Carry::default();
+        self.guard.skipped = 0;
     }
 
     fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
@@ -309,6 +317,39 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
 
     fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
         set_hyperparameter(&mut self.rule, key, value)
+    }
+
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        self.guard.policy = policy;
+        Ok(())
+    }
+
+    fn nonfinite(&self) -> NonFinite {
+        self.guard.policy
+    }
+
+    fn skipped_steps(&self) -> u64 {
+        self.guard.skipped
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        Ok(saved::save_engine(
+            &self.rule,
+            &self.state,
+            &self.carry,
+            &self.guard,
+        ))
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let rule = &self.rule;
+        let loaded = saved::load_engine(bytes, rule, &self.state, |name, shape| {
+            rule.state_sizes(name, shape)
+        })?;
+        self.state = loaded.state;
+        self.carry = loaded.carry;
+        self.guard.skipped = loaded.skipped;
+        Ok(())
     }
 }
 

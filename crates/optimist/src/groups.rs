@@ -1,0 +1,580 @@
+//! Parameter groups, as torch.optim's `param_groups`: other hyperparameters for the
+//! tensors whose names match a pattern, e.g. no weight decay on biases.
+//!
+//! A group is written `PATTERN:KEY=VALUE[,KEY=VALUE...]` ([`GroupSpec`]): the pattern
+//! is a glob over tensor names (`*` any run of characters, `?` one character, e.g.
+//! `*.bias`, `layer1.*`), the keys those of the optimizer's spec that the group sets
+//! otherwise. Each tensor goes to the first group whose pattern matches its name, and
+//! tensors no group matches to the base optimizer. [`Grouped`] keeps one optimizer per
+//! group, so that each keeps its own state and saves it.
+//!
+//! ```
+//! use optimist::{groups::{GroupSpec, Grouped}, Convention, Optimizer, Params, Tensor};
+//!
+//! let spec = "adamw:lr=0.1,weight_decay=0.5".parse()?;
+//! let no_decay: GroupSpec = "*.bias:weight_decay=0".parse()?;
+//! let mut opt = Grouped::<f64>::build(&spec, &[no_decay], Convention::PyTorch)?;
+//! let mut params: Params<f64> = [
+//!     ("fc.weight", Tensor::vector(vec![1.0])),
+//!     ("fc.bias", Tensor::vector(vec![1.0])),
+//! ]
+//! .into_iter()
+//! .collect();
+//! let grads = params.zeros_like();
+//! opt.update(&mut params, &grads)?;
+//! // A zero gradient moves only the decayed weight: 1 − lr·weight_decay.
+//! assert_eq!(params.get("fc.weight").unwrap().data(), &[0.95]);
+//! assert_eq!(params.get("fc.bias").unwrap().data(), &[1.0]);
+//! # Ok::<(), optimist::Error>(())
+//! ```
+
+use crate::engine::{Guard, State, TensorState, LEARNING_RATE_KEYS};
+use crate::hyper::{Spec, Value};
+use crate::saved::{self, Reader, Writer};
+use crate::{registry, Convention, Error, Float, NonFinite, Optimizer, Param};
+use std::fmt;
+
+/// A glob over tensor names: `*` matches any run of characters (none included), `?`
+/// exactly one, every other character itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    text: String,
+    chars: Vec<char>,
+}
+
+impl Pattern {
+    /// The pattern `text`: not empty, and without `:` (which ends it in a group spec).
+    pub fn new(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        let bad = |why: &str| {
+            Error::Group {
+            pattern: text.to_string(),
+            why: format!("{why}; a pattern is a tensor name with * (any characters) and ? (one character), e.g. *.bias"),
+        }
+        };
+        if text.is_empty() {
+            return Err(bad("the pattern is empty"));
+        }
+        if text.contains(':') {
+            return Err(bad("a pattern cannot hold ':'"));
+        }
+        Ok(Pattern {
+            text: text.to_string(),
+            chars: text.chars().collect(),
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the pattern matches all of `name`.
+    pub fn matches(&self, name: &str) -> bool {
+        let name: Vec<char> = name.chars().collect();
+        let p = &self.chars;
+        let (mut i, mut j) = (0, 0);
+        // The last `*` and the name position it was tried at, to backtrack to.
+        let mut star: Option<(usize, usize)> = None;
+        while j < name.len() {
+            if i < p.len() && (p[i] == '?' || p[i] == name[j]) {
+                i += 1;
+                j += 1;
+            } else if i < p.len() && p[i] == '*' {
+                star = Some((i, j));
+                i += 1;
+            } else if let Some((si, sj)) = star {
+                // The star takes one more character.
+                i = si + 1;
+                j = sj + 1;
+                star = Some((si, sj + 1));
+            } else {
+                return false;
+            }
+        }
+        p[i..].iter().all(|&c| c == '*')
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for Pattern {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Pattern::new(text)
+    }
+}
+
+/// A parameter group as written on a command line: `PATTERN:KEY=VALUE[,KEY=VALUE...]`,
+/// e.g. `*.bias:weight_decay=0`.
+///
+/// ```
+/// let group: optimist::groups::GroupSpec = "*.bias:weight_decay=0".parse()?;
+/// let base: optimist::Spec = "adamw:lr=0.001,weight_decay=0.1".parse()?;
+/// assert_eq!(group.apply_to(&base).to_string(), "adamw:lr=0.001,weight_decay=0");
+/// # Ok::<(), optimist::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// The tensors of the group.
+    pub pattern: Pattern,
+    /// The keys the group sets, with their values as written, in order.
+    pub values: Vec<(String, String)>,
+}
+
+impl GroupSpec {
+    /// The spec of the group's optimizer: `base` with the group's keys set.
+    pub fn apply_to(&self, base: &Spec) -> Spec {
+        let mut spec = base.clone();
+        for (key, value) in &self.values {
+            match spec.values.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1 = value.clone(),
+                None => spec.values.push((key.clone(), value.clone())),
+            }
+        }
+        spec
+    }
+}
+
+impl std::str::FromStr for GroupSpec {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        const FORM: &str = "expected PATTERN:KEY=VALUE[,KEY=VALUE...], e.g. *.bias:weight_decay=0";
+        let (pattern, rest) = text.split_once(':').unwrap_or((text, ""));
+        let pattern = Pattern::new(pattern)?;
+        let bad = |why: String| Error::Group {
+            pattern: pattern.to_string(),
+            why: format!("{why}; {FORM}"),
+        };
+        if rest.trim().is_empty() {
+            return Err(bad("it sets no hyperparameter".to_string()));
+        }
+        // An optimizer spec's syntax and checks, with the pattern in the name's place.
+        let spec: Spec = format!("group:{rest}").parse().map_err(|e| match e {
+            Error::BadSpec { why, .. } => bad(why),
+            other => other,
+        })?;
+        Ok(GroupSpec {
+            pattern,
+            values: spec.values,
+        })
+    }
+}
+
+impl fmt::Display for GroupSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let items: Vec<String> = self
+            .values
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        write!(f, "{}:{}", self.pattern, items.join(","))
+    }
+}
+
+/// The optimizer a spec names, with groups if any are given: a [`Grouped`], else the
+/// plain optimizer.
+pub fn build<F: Float>(
+    spec: &Spec,
+    groups: &[GroupSpec],
+    convention: Convention,
+) -> Result<Box<dyn Optimizer<F>>, Error> {
+    if groups.is_empty() {
+        return registry::build_in(spec, convention);
+    }
+    Ok(Box::new(Grouped::build(spec, groups, convention)?))
+}
+
+/// One group: its pattern, its optimizer and that optimizer's learning rate when built.
+struct Group<F: Float> {
+    pattern: Pattern,
+    optimizer: Box<dyn Optimizer<F>>,
+    lr: Option<f64>,
+}
+
+/// Optimizers for groups of tensors, stepped together as one.
+///
+/// Every step checks its gradients for NaN and infinities once, over all groups,
+/// before any group steps ([`NonFinite`]); a skipped step skips every group.
+/// [`Optimizer::set_learning_rate`] (as a [`crate::schedule::Scheduled`] calls it)
+/// keeps each group's learning rate in proportion to the base's, as built, as torch's
+/// multiplicative schedules do; [`Optimizer::set_hyperparameter`] sets a key in every
+/// group that has it, as OneCycleLR's momentum does in torch. On the first step, a
+/// group that matches no tensor is an error (a misspelled pattern).
+pub struct Grouped<F: Float> {
+    base: Group<F>,
+    groups: Vec<Group<F>>,
+    guard: Guard,
+    /// The names and shapes of the tensors stepped (no buffers).
+    seen: State<F>,
+}
+
+impl<F: Float> fmt::Debug for Grouped<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grouped")
+            .field("label", &self.label())
+            .field("guard", &self.guard)
+            .finish()
+    }
+}
+
+impl<F: Float> Grouped<F> {
+    /// `base` for the tensors no group matches, and each group's optimizer for the
+    /// tensors its pattern is the first to match. The optimizers may differ (e.g. Muon
+    /// for matrices, AdamW for the rest).
+    pub fn new(
+        base: Box<dyn Optimizer<F>>,
+        groups: Vec<(Pattern, Box<dyn Optimizer<F>>)>,
+    ) -> Result<Self, Error> {
+        for (i, (p, _)) in groups.iter().enumerate() {
+            if groups[..i].iter().any(|(q, _)| q == p) {
+                return Err(Error::Group {
+                    pattern: p.to_string(),
+                    why: "it is given twice; the second would match nothing".to_string(),
+                });
+            }
+        }
+        let group = |pattern, mut optimizer: Box<dyn Optimizer<F>>| {
+            // The groups check together, before any steps; an optimizer without a
+            // policy checks by itself, which changes no result.
+            let _ = optimizer.set_nonfinite(NonFinite::Trust);
+            Group {
+                pattern,
+                lr: optimizer.learning_rate(),
+                optimizer,
+            }
+        };
+        Ok(Grouped {
+            base: group(Pattern::new("*")?, base),
+            groups: groups.into_iter().map(|(p, o)| group(p, o)).collect(),
+            guard: Guard::default(),
+            seen: State::default(),
+        })
+    }
+
+    /// The optimizer `spec` names in `convention` for the tensors no group matches,
+    /// and for each group the same with the group's keys set.
+    pub fn build(spec: &Spec, groups: &[GroupSpec], convention: Convention) -> Result<Self, Error> {
+        let base = registry::build_in(spec, convention)?;
+        let groups = groups
+            .iter()
+            .map(|g| {
+                let opt = registry::build_in(&g.apply_to(spec), convention).map_err(|e| {
+                    Error::Group {
+                        pattern: g.pattern.to_string(),
+                        why: e.to_string(),
+                    }
+                })?;
+                Ok((g.pattern.clone(), opt))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Grouped::new(base, groups)
+    }
+
+    /// The optimizer of the tensors no group matches.
+    pub fn base(&self) -> &dyn Optimizer<F> {
+        self.base.optimizer.as_ref()
+    }
+
+    /// Each group's pattern and optimizer, in order.
+    pub fn groups(&self) -> impl Iterator<Item = (&Pattern, &dyn Optimizer<F>)> {
+        self.groups
+            .iter()
+            .map(|g| (&g.pattern, g.optimizer.as_ref()))
+    }
+
+    /// The index of the group a tensor named `name` belongs to; `None` for the base.
+    pub fn group_of(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.pattern.matches(name))
+    }
+
+    /// The base and every group.
+    fn all_mut(&mut self) -> impl Iterator<Item = &mut Group<F>> {
+        std::iter::once(&mut self.base).chain(self.groups.iter_mut())
+    }
+}
+
+impl<F: Float> Optimizer<F> for Grouped<F> {
+    fn name(&self) -> &'static str {
+        self.base.optimizer.name()
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, Value)> {
+        self.base.optimizer.hyperparameters()
+    }
+
+    fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        let which: Vec<Option<usize>> = params.iter().map(|p| self.group_of(p.name)).collect();
+        let fresh = self.seen.tensors.is_empty();
+        if fresh {
+            if let Some(k) = (0..self.groups.len()).find(|k| !which.contains(&Some(*k))) {
+                let names: Vec<&str> = params.iter().map(|p| p.name).collect();
+                return Err(Error::Group {
+                    pattern: self.groups[k].pattern.to_string(),
+                    why: format!(
+                        "it matches no parameter (or only ones an earlier group takes); the parameters: {}",
+                        names.join(", ")
+                    ),
+                });
+            }
+        }
+        // Names and shapes checked for every group at once, before any steps.
+        self.seen.bind_sized(params, |_| Ok(Vec::new()))?;
+        if !self.seen.admit(&mut self.guard, params, fresh)? {
+            return Ok(());
+        }
+        let mut parts: Vec<Vec<Param<'_, F>>> =
+            (0..=self.groups.len()).map(|_| Vec::new()).collect();
+        for (p, w) in params.iter_mut().zip(&which) {
+            parts[w.map_or(0, |k| k + 1)].push(Param {
+                name: p.name,
+                shape: p.shape,
+                value: &mut *p.value,
+                grad: p.grad,
+            });
+        }
+        for (g, mut part) in self.all_mut().zip(parts) {
+            g.optimizer.step(&mut part)?;
+        }
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.base.optimizer.steps()
+    }
+
+    fn reset(&mut self) {
+        for g in self.all_mut() {
+            g.optimizer.reset();
+        }
+        self.seen = State::default();
+        self.guard.skipped = 0;
+    }
+
+    fn learning_rate(&self) -> Option<f64> {
+        self.base.optimizer.learning_rate()
+    }
+
+    /// Sets the base's learning rate to `lr`, and each group's to `lr` scaled by the
+    /// ratio of the two as built.
+    fn set_learning_rate(&mut self, lr: f64) -> Result<(), Error> {
+        let base = self.base.lr;
+        let old: Vec<Option<f64>> = self
+            .all_mut()
+            .map(|g| g.optimizer.learning_rate())
+            .collect();
+        let mut set = Ok(());
+        for g in self.all_mut() {
+            let Some(own) = g.lr else { continue };
+            let scaled = match base {
+                Some(b) if b > 0.0 && own != b => own * (lr / b),
+                _ => lr,
+            };
+            set = g.optimizer.set_learning_rate(scaled);
+            if set.is_err() {
+                break;
+            }
+        }
+        if set.is_err() {
+            for (g, old) in self.all_mut().zip(old) {
+                if let Some(lr) = old {
+                    // Each was set to this before, so it sets again.
+                    let _ = g.optimizer.set_learning_rate(lr);
+                }
+            }
+        }
+        set
+    }
+
+    /// Sets `key` in every group that has it (the base must); a learning rate as
+    /// [`Optimizer::set_learning_rate`] does.
+    fn set_hyperparameter(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        if let (Value::Num(lr), true) = (value, LEARNING_RATE_KEYS.contains(&key)) {
+            return self.set_learning_rate(lr);
+        }
+        let old: Vec<Option<Value>> = self
+            .all_mut()
+            .map(|g| {
+                let hp = g.optimizer.hyperparameters();
+                hp.into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+            })
+            .collect();
+        let mut set = Ok(());
+        for (i, (g, had)) in self.all_mut().zip(&old).enumerate() {
+            if had.is_some() || i == 0 {
+                set = g.optimizer.set_hyperparameter(key, value);
+                if set.is_err() {
+                    break;
+                }
+            }
+        }
+        if set.is_err() {
+            for (g, old) in self.all_mut().zip(old) {
+                if let Some(v) = old {
+                    let _ = g.optimizer.set_hyperparameter(key, v);
+                }
+            }
+        }
+        set
+    }
+
+    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
+        self.guard.policy = policy;
+        Ok(())
+    }
+
+    fn nonfinite(&self) -> NonFinite {
+        self.guard.policy
+    }
+
+    fn skipped_steps(&self) -> u64 {
+        self.guard.skipped
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, Error> {
+        let mut w = Writer::new(saved::GROUPED);
+        w.u64(self.guard.skipped);
+        w.count(self.seen.tensors.len());
+        for s in &self.seen.tensors {
+            w.str(&s.name);
+            w.shape(&s.shape);
+        }
+        w.count(self.groups.len());
+        for g in &self.groups {
+            w.str(g.pattern.as_str());
+            w.bytes(&g.optimizer.save_state()?);
+        }
+        w.bytes(&self.base.optimizer.save_state()?);
+        Ok(w.finish())
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let mut r = Reader::open(bytes, saved::GROUPED)?;
+        let skipped = r.u64()?;
+        let mut seen = Vec::new();
+        for _ in 0..r.count()? {
+            seen.push(TensorState {
+                name: r.str()?,
+                shape: r.shape()?,
+                slots: Vec::new(),
+            });
+        }
+        let mut groups = Vec::new();
+        for _ in 0..r.count()? {
+            groups.push((r.str()?, r.bytes()?));
+        }
+        let base = r.bytes()?;
+        r.finish()?;
+        let ours: Vec<&str> = self.groups.iter().map(|g| g.pattern.as_str()).collect();
+        if groups
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .ne(ours.iter().copied())
+        {
+            let theirs: Vec<&str> = groups.iter().map(|(p, _)| p.as_str()).collect();
+            return Err(saved::bad(format!(
+                "its groups are [{}], and this optimizer's [{}]",
+                theirs.join(", "),
+                ours.join(", ")
+            )));
+        }
+        saved::same_tensors(&seen, &self.seen.tensors)?;
+        // Each optimizer loads or changes nothing; the ones loaded before a failure
+        // get their state back, so that the whole load changes nothing.
+        let backups = std::iter::once(self.base.optimizer.save_state())
+            .chain(self.groups.iter().map(|g| g.optimizer.save_state()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let blobs = std::iter::once(base).chain(groups.iter().map(|(_, b)| *b));
+        let mut loaded = 0;
+        let mut result = Ok(());
+        for (g, blob) in self.all_mut().zip(blobs) {
+            result = g.optimizer.load_state(blob);
+            if result.is_err() {
+                break;
+            }
+            loaded += 1;
+        }
+        if let Err(e) = result {
+            for (g, backup) in self.all_mut().zip(&backups).take(loaded) {
+                g.optimizer.load_state(backup)?;
+            }
+            return Err(e);
+        }
+        self.seen = State {
+            t: 0,
+            tensors: seen,
+        };
+        self.guard.skipped = skipped;
+        Ok(())
+    }
+
+    fn label(&self) -> String {
+        let base = self.base.optimizer.label();
+        let groups: Vec<String> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let (b, o) = (&self.base.optimizer, &g.optimizer);
+                if b.name() != o.name() {
+                    return format!("{}: {}", g.pattern, o.label());
+                }
+                let theirs = b.hyperparameters();
+                let differ: Vec<String> = o
+                    .hyperparameters()
+                    .into_iter()
+                    .filter(|kv| !theirs.contains(kv))
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!("{}: {}", g.pattern, differ.join(", "))
+            })
+            .collect();
+        format!("{base} with groups {}", groups.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_names() {
+        let m = |p: &str, n: &str| Pattern::new(p).unwrap().matches(n);
+        assert!(m("*.bias", "layer1.bias"));
+        assert!(m("*.bias", ".bias"));
+        assert!(!m("*.bias", "layer1.bias_scale"));
+        assert!(m("layer1.*", "layer1.weight"));
+        assert!(!m("layer1.*", "layer10.weight"));
+        assert!(m("layer?.*", "layer3.bias"));
+        assert!(!m("layer?.*", "layer.bias"));
+        assert!(m("*", ""));
+        assert!(m("a*b*c", "aXbYbZc"));
+        assert!(!m("a*b*c", "aXbYbZ"));
+        assert!(m("**x", "yyx"));
+        assert!(m("é?", "éè"));
+        assert!(m("fc1.weight", "fc1.weight"));
+        assert!(!m("fc1.weight", "fc1.weights"));
+    }
+
+    #[test]
+    fn group_specs_parse_and_name_their_errors() {
+        let g: GroupSpec = " *.bias : weight_decay=0, lr=0.01".parse().unwrap();
+        assert_eq!(g.pattern.as_str(), "*.bias");
+        assert_eq!(g.to_string(), "*.bias:weight_decay=0,lr=0.01");
+        let err = |t: &str| t.parse::<GroupSpec>().unwrap_err().to_string();
+        assert_eq!(
+            err("*.bias"),
+            "parameter group '*.bias': it sets no hyperparameter; expected PATTERN:KEY=VALUE[,KEY=VALUE...], e.g. *.bias:weight_decay=0"
+        );
+        assert_eq!(
+            err("*.bias:weight_decay"),
+            "parameter group '*.bias': 'weight_decay' is not KEY=VALUE; expected PATTERN:KEY=VALUE[,KEY=VALUE...], e.g. *.bias:weight_decay=0"
+        );
+        assert!(err(":lr=1").starts_with("parameter group '': the pattern is empty"));
+        assert!(err("*.bias:lr=1,lr=2").contains("'lr' is given twice"));
+    }
+}

@@ -1,0 +1,707 @@
+//! Saved optimizer state: the file format of [`Optimizer::save_state`] and
+//! [`Optimizer::load_state`] (and [`Optimizer::save`], [`Optimizer::load`] for files).
+//!
+//! A run stopped after step k and resumed from its saved state takes bit-identical
+//! steps to a run never stopped: the file holds everything a step reads (step count,
+//! carried scalars, every state buffer, a schedule's position, the count of skipped
+//! steps), numbers as their exact bits.
+//!
+//! # Format, version 1
+//! Little-endian throughout. A file is one *envelope*:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `OPTIMIST` |
+//! | 4 | format version (u32) |
+//! | 8 | body length (u64) |
+//! | body | the body (below) |
+//! | 4 | CRC-32 (IEEE) of everything before it |
+//!
+//! Strings are a u32 byte count and UTF-8; lists a u32 count; float buffers a u64
+//! count and the values in the optimizer's float type (4 bytes for f32, 8 for f64). The
+//! body starts with its kind (a string), then:
+//! - `optimizer` ([`crate::Elementwise`], [`crate::Tensorwise`]): name, convention,
+//!   hyperparameters (key, then a tag 0 number f64 / 1 switch u8 / 2 pair f64 f64),
+//!   float type (`f32`, `f64`), steps taken (u64), steps skipped (u64), carried scalars
+//!   (f64 list, [`CarryState`]), tensors (name, shape as u64 list, state buffers);
+//! - `scheduled` ([`crate::schedule::Scheduled`]): the schedule as its spec, the base
+//!   learning rate (f64), the schedule's position (u64), the inner optimizer's envelope
+//!   (u64 length and bytes);
+//! - `clipped` ([`crate::clip::Clipped`]): the clipping as its spec, the inner envelope;
+//! - `grouped` ([`crate::groups::Grouped`]): steps skipped, the tensors seen (name and
+//!   shape), each group's pattern and envelope, the base optimizer's envelope.
+//!
+//! Loading checks the envelope (magic, version, length, checksum), then that the state
+//! is that of the same optimizer: kind, name, convention, hyperparameters, float type,
+//! schedule or clipping, groups, and state buffers of the sizes the optimizer keeps for
+//! each tensor; an optimizer that has state already must have it for the same tensor
+//! names and shapes. Any difference is an [`Error::StateFile`] naming it, and leaves the
+//! optimizer as it was.
+
+use crate::engine::{Guard, State, TensorState};
+use crate::hyper::{Configurable, Value};
+use crate::optim::{optax::ScheduleFreeCarry, pytorch::NAdamCarry};
+use crate::{Error, Float, Optimizer};
+use std::fmt;
+use std::path::Path;
+
+/// The first bytes of every state file.
+pub const MAGIC: [u8; 8] = *b"OPTIMIST";
+
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Magic, version and body length.
+const HEADER: usize = 8 + 4 + 8;
+
+/// Scalar state carried between steps ([`crate::Rule::Carry`],
+/// [`crate::TensorRule::Carry`]), saved as a list of numbers.
+pub trait CarryState: Copy + Default + fmt::Debug + Send + Sync {
+    /// The state as numbers, in a fixed order.
+    fn to_numbers(&self) -> Vec<f64>;
+    /// The state from the numbers [`Self::to_numbers`] gave; `None` if there are not
+    /// as many as it holds.
+    fn from_numbers(numbers: &[f64]) -> Option<Self>;
+}
+
+impl CarryState for () {
+    fn to_numbers(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        numbers.is_empty().then_some(())
+    }
+}
+
+impl CarryState for NAdamCarry {
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.mu_product]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            [mu_product] => Some(NAdamCarry { mu_product }),
+            _ => None,
+        }
+    }
+}
+
+impl CarryState for ScheduleFreeCarry {
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.max_lr, self.weight_sum]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            [max_lr, weight_sum] => Some(ScheduleFreeCarry { max_lr, weight_sum }),
+            _ => None,
+        }
+    }
+}
+
+/// The error for a state that cannot be loaded.
+pub(crate) fn bad(why: impl Into<String>) -> Error {
+    Error::StateFile {
+        file: None,
+        why: why.into(),
+    }
+}
+
+/// The kinds of body, and how errors name them.
+pub(crate) const OPTIMIZER: &str = "optimizer";
+pub(crate) const SCHEDULED: &str = "scheduled";
+pub(crate) const CLIPPED: &str = "clipped";
+pub(crate) const GROUPED: &str = "grouped";
+
+fn kind_words(kind: &str) -> String {
+    match kind {
+        OPTIMIZER => "an optimizer without schedule, clipping or groups".to_string(),
+        SCHEDULED => "an optimizer with a learning-rate schedule".to_string(),
+        CLIPPED => "an optimizer with gradient clipping".to_string(),
+        GROUPED => "an optimizer with parameter groups".to_string(),
+        other => format!("an unknown kind of optimizer ('{other}')"),
+    }
+}
+
+/// Builds one envelope.
+pub(crate) struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An envelope whose body is of `kind`.
+    pub(crate) fn new(kind: &str) -> Self {
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(&MAGIC);
+        buf.extend_from_slice(&VERSION.to_le_bytes());
+        buf.extend_from_slice(&0u64.to_le_bytes());
+        let mut w = Writer { buf };
+        w.str(kind);
+        w
+    }
+
+    pub(crate) fn u8(&mut self, x: u8) {
+        self.buf.push(x);
+    }
+
+    pub(crate) fn u32(&mut self, x: u32) {
+        self.buf.extend_from_slice(&x.to_le_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, x: u64) {
+        self.buf.extend_from_slice(&x.to_le_bytes());
+    }
+
+    pub(crate) fn f64(&mut self, x: f64) {
+        self.buf.extend_from_slice(&x.to_le_bytes());
+    }
+
+    /// A list's length; lists never approach 2³² items.
+    pub(crate) fn count(&mut self, n: usize) {
+        self.u32(u32::try_from(n).expect("fewer than 2^32 items"));
+    }
+
+    pub(crate) fn str(&mut self, s: &str) {
+        self.count(s.len());
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// A nested envelope, or any bytes.
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    pub(crate) fn shape(&mut self, shape: &[usize]) {
+        self.count(shape.len());
+        for &n in shape {
+            self.u64(n as u64);
+        }
+    }
+
+    pub(crate) fn value(&mut self, v: Value) {
+        match v {
+            Value::Num(x) => {
+                self.u8(0);
+                self.f64(x);
+            }
+            Value::Bool(b) => {
+                self.u8(1);
+                self.u8(b as u8);
+            }
+            Value::Pair(a, b) => {
+                self.u8(2);
+                self.f64(a);
+                self.f64(b);
+            }
+        }
+    }
+
+    pub(crate) fn floats<F: Float>(&mut self, xs: &[F]) {
+        self.u64(xs.len() as u64);
+        self.buf.reserve(size_of_val(xs));
+        // Through f64, which holds every f32 exactly.
+        if size_of::<F>() == 4 {
+            for x in xs {
+                self.buf
+                    .extend_from_slice(&(x.to_f64() as f32).to_le_bytes());
+            }
+        } else {
+            for x in xs {
+                self.buf.extend_from_slice(&x.to_f64().to_le_bytes());
+            }
+        }
+    }
+
+    /// The envelope: length and checksum filled in.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        let len = (self.buf.len() - HEADER) as u64;
+        self.buf[12..HEADER].copy_from_slice(&len.to_le_bytes());
+        let crc = crc32(&self.buf);
+        self.buf.extend_from_slice(&crc.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Reads one envelope's body, each read checked against its end.
+pub(crate) struct Reader<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// The body of the envelope `bytes`, after checking magic, version, length,
+    /// checksum and that its body is of `kind`.
+    pub(crate) fn open(bytes: &'a [u8], kind: &str) -> Result<Self, Error> {
+        let n = bytes.len();
+        if bytes[..n.min(8)] != MAGIC[..n.min(8)] {
+            return Err(bad(
+                "it is not an optimist state file (its first bytes are not 'OPTIMIST')",
+            ));
+        }
+        if n < HEADER + 4 {
+            return Err(bad(format!(
+                "it is truncated: {n} bytes, fewer than the {} of an empty state",
+                HEADER + 4
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(bad(format!(
+                "it is in format version {version}; this build reads version {VERSION}"
+            )));
+        }
+        let len = u64::from_le_bytes(bytes[12..HEADER].try_into().expect("8 bytes"));
+        let want = (HEADER as u64 + 4).saturating_add(len);
+        if (n as u64) < want {
+            return Err(bad(format!(
+                "it is truncated: {n} bytes, its header announces {want}"
+            )));
+        }
+        if (n as u64) > want {
+            return Err(bad(format!(
+                "it has {} bytes after its end (its header announces {want})",
+                n as u64 - want
+            )));
+        }
+        let end = n - 4;
+        let stored = u32::from_le_bytes(bytes[end..].try_into().expect("4 bytes"));
+        if crc32(&bytes[..end]) != stored {
+            return Err(bad(
+                "it is corrupt: its checksum does not match its content",
+            ));
+        }
+        let mut r = Reader {
+            body: &bytes[HEADER..end],
+            at: 0,
+        };
+        let found = r.str()?;
+        if found != kind {
+            return Err(bad(format!(
+                "it holds the state of {}, and this is {}",
+                kind_words(&found),
+                kind_words(kind)
+            )));
+        }
+        Ok(r)
+    }
+
+    fn take(&mut self, n: u64) -> Result<&'a [u8], Error> {
+        let left = (self.body.len() - self.at) as u64;
+        if n > left {
+            return Err(bad(format!(
+                "it is truncated: its content ends {} bytes early",
+                n - left
+            )));
+        }
+        let s = &self.body[self.at..self.at + n as usize];
+        self.at += n as usize;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        Ok(self.take(N as u64)?.try_into().expect("N bytes"))
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, Error> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, Error> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn f64(&mut self) -> Result<f64, Error> {
+        Ok(f64::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn count(&mut self) -> Result<usize, Error> {
+        Ok(self.u32()? as usize)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<String, Error> {
+        let n = self.u32()?;
+        let b = self.take(u64::from(n))?;
+        String::from_utf8(b.to_vec()).map_err(|_| bad("it holds a name that is not UTF-8"))
+    }
+
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u64()?;
+        self.take(n)
+    }
+
+    pub(crate) fn shape(&mut self) -> Result<Vec<usize>, Error> {
+        let n = self.count()?;
+        (0..n)
+            .map(|_| {
+                let d = self.u64()?;
+                usize::try_from(d).map_err(|_| bad(format!("it holds a dimension {d}")))
+            })
+            .collect()
+    }
+
+    pub(crate) fn value(&mut self) -> Result<Value, Error> {
+        Ok(match self.u8()? {
+            0 => Value::Num(self.f64()?),
+            1 => Value::Bool(self.u8()? != 0),
+            2 => Value::Pair(self.f64()?, self.f64()?),
+            t => return Err(bad(format!("it holds a value of unknown type {t}"))),
+        })
+    }
+
+    pub(crate) fn floats<F: Float>(&mut self) -> Result<Vec<F>, Error> {
+        let n = self.u64()?;
+        let bytes = self.take(n.saturating_mul(size_of::<F>() as u64))?;
+        Ok(if size_of::<F>() == 4 {
+            bytes
+                .chunks_exact(4)
+                .map(|b| F::from_f64(f32::from_le_bytes(b.try_into().expect("4 bytes")) as f64))
+                .collect()
+        } else {
+            bytes
+                .chunks_exact(8)
+                .map(|b| F::from_f64(f64::from_le_bytes(b.try_into().expect("8 bytes"))))
+                .collect()
+        })
+    }
+
+    /// Checks that the whole body was read.
+    pub(crate) fn finish(self) -> Result<(), Error> {
+        if self.at == self.body.len() {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "it holds {} bytes more than this optimizer's state",
+                self.body.len() - self.at
+            )))
+        }
+    }
+}
+
+/// The lookup tables of CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), eight
+/// of them to process eight bytes per step.
+const CRC_TABLES: [[u32; 256]; 8] = crc_tables();
+
+const fn crc_tables() -> [[u32; 256]; 8] {
+    let mut t = [[0u32; 256]; 8];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[0][i] = c;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 256 {
+        let mut k = 1;
+        while k < 8 {
+            t[k][i] = (t[k - 1][i] >> 8) ^ t[0][(t[k - 1][i] & 0xff) as usize];
+            k += 1;
+        }
+        i += 1;
+    }
+    t
+}
+
+/// CRC-32 (IEEE), as zlib and PNG compute it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
+    let mut c = !0u32;
+    let mut chunks = bytes.chunks_exact(8);
+    for b in &mut chunks {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) ^ c;
+        let hi = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        c = t[7][(lo & 0xff) as usize]
+            ^ t[6][((lo >> 8) & 0xff) as usize]
+            ^ t[5][((lo >> 16) & 0xff) as usize]
+            ^ t[4][(lo >> 24) as usize]
+            ^ t[3][(hi & 0xff) as usize]
+            ^ t[2][((hi >> 8) & 0xff) as usize]
+            ^ t[1][((hi >> 16) & 0xff) as usize]
+            ^ t[0][(hi >> 24) as usize];
+    }
+    for &b in chunks.remainder() {
+        c = t[0][((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
+    }
+    !c
+}
+
+/// The state of an [`crate::Elementwise`] or [`crate::Tensorwise`] optimizer, as saved.
+pub(crate) fn save_engine<F: Float, C: Configurable, K: CarryState>(
+    config: &C,
+    state: &State<F>,
+    carry: &K,
+    guard: &Guard,
+) -> Vec<u8> {
+    let info = C::info();
+    let mut w = Writer::new(OPTIMIZER);
+    w.str(info.name);
+    w.str(info.convention);
+    let values = config.values();
+    w.count(values.len());
+    for (key, value) in values {
+        w.str(key);
+        w.value(value);
+    }
+    w.str(F::NAME);
+    w.u64(state.t);
+    w.u64(guard.skipped);
+    let numbers = carry.to_numbers();
+    w.count(numbers.len());
+    for x in numbers {
+        w.f64(x);
+    }
+    w.count(state.tensors.len());
+    for s in &state.tensors {
+        w.str(&s.name);
+        w.shape(&s.shape);
+        w.count(s.slots.len());
+        for slot in &s.slots {
+            w.floats(slot);
+        }
+    }
+    w.finish()
+}
+
+/// The state of an engine optimizer, read and checked.
+pub(crate) struct Loaded<F, K> {
+    pub(crate) state: State<F>,
+    pub(crate) carry: K,
+    pub(crate) skipped: u64,
+}
+
+/// Reads the state [`save_engine`] wrote, checking it against the optimizer configured
+/// by `config`, whose state is `current` and which keeps for each tensor the buffers
+/// `sizes` gives.
+pub(crate) fn load_engine<F: Float, C: Configurable, K: CarryState>(
+    bytes: &[u8],
+    config: &C,
+    current: &State<F>,
+    sizes: impl Fn(&str, &[usize]) -> Result<Vec<usize>, Error>,
+) -> Result<Loaded<F, K>, Error> {
+    let info = C::info();
+    let mut r = Reader::open(bytes, OPTIMIZER)?;
+    let (name, convention) = (r.str()?, r.str()?);
+    if name != info.name || convention != info.convention {
+        return Err(bad(format!(
+            "it holds the state of {name} ({convention}), and this optimizer is {} ({})",
+            info.name, info.convention
+        )));
+    }
+    let mut saved = Vec::new();
+    for _ in 0..r.count()? {
+        saved.push((r.str()?, r.value()?));
+    }
+    let ours = config.values();
+    let keys = |v: &mut dyn Iterator<Item = &str>| v.collect::<Vec<_>>().join(", ");
+    if saved.len() != ours.len() || saved.iter().zip(&ours).any(|((a, _), (b, _))| a != b) {
+        return Err(bad(format!(
+            "its {name} has the hyperparameters {}, and this one {}",
+            keys(&mut saved.iter().map(|(k, _)| k.as_str())),
+            keys(&mut ours.iter().map(|(k, _)| *k))
+        )));
+    }
+    for ((key, a), (_, b)) in saved.iter().zip(&ours) {
+        if a != b {
+            return Err(bad(format!(
+                "its {name} has {key} = {a}, and this one {key} = {b}"
+            )));
+        }
+    }
+    let float = r.str()?;
+    if float != F::NAME {
+        return Err(bad(format!(
+            "it holds {float} numbers, and this optimizer computes in {}",
+            F::NAME
+        )));
+    }
+    let t = r.u64()?;
+    let skipped = r.u64()?;
+    let numbers = (0..r.count()?)
+        .map(|_| r.f64())
+        .collect::<Result<Vec<_>, _>>()?;
+    let carry = K::from_numbers(&numbers).ok_or_else(|| {
+        bad(format!(
+            "it carries {} scalar(s) from step to step, and {name} carries {}",
+            numbers.len(),
+            K::default().to_numbers().len()
+        ))
+    })?;
+    let mut tensors: Vec<TensorState<F>> = Vec::new();
+    for _ in 0..r.count()? {
+        let name = r.str()?;
+        let shape = r.shape()?;
+        let slots = (0..r.count()?)
+            .map(|_| r.floats::<F>())
+            .collect::<Result<Vec<_>, _>>()?;
+        if tensors.iter().any(|s| s.name == name) {
+            return Err(bad(format!("it holds tensor '{name}' twice")));
+        }
+        let want = sizes(&name, &shape).map_err(|e| {
+            bad(format!(
+                "its tensor '{name}' of shape {shape:?} is not one this optimizer updates: {e}"
+            ))
+        })?;
+        let got: Vec<usize> = slots.iter().map(Vec::len).collect();
+        if got != want {
+            return Err(bad(format!(
+                "its tensor '{name}' of shape {shape:?} has state buffers of lengths {got:?}, and {} keeps {want:?}",
+                info.name
+            )));
+        }
+        tensors.push(TensorState { name, shape, slots });
+    }
+    r.finish()?;
+    same_tensors(&tensors, &current.tensors)?;
+    Ok(Loaded {
+        state: State { t, tensors },
+        carry,
+        skipped,
+    })
+}
+
+/// Checks that the tensors of a saved state are those of an optimizer's state
+/// `current`, unless it has none yet.
+pub(crate) fn same_tensors<F>(
+    saved: &[TensorState<F>],
+    current: &[TensorState<F>],
+) -> Result<(), Error> {
+    let same = saved.len() == current.len()
+        && current
+            .iter()
+            .all(|c| saved.iter().any(|s| s.name == c.name && s.shape == c.shape));
+    if current.is_empty() || same {
+        return Ok(());
+    }
+    let list = |ts: &[TensorState<F>]| {
+        ts.iter()
+            .map(|s| format!("'{}' {:?}", s.name, s.shape))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(bad(format!(
+        "its state is for the tensors {}, and this optimizer's for {} (reset it to load another's)",
+        list(saved),
+        list(current)
+    )))
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, so that a crash
+/// leaves the old file or the new one, never half of one.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let io = |action: &str, p: &Path, e: std::io::Error| Error::Io {
+        action: action.to_string(),
+        path: p.display().to_string(),
+        why: e.to_string(),
+    };
+    let written = (|| {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+        f.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
+        f.sync_all().map_err(|e| io("write", &tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| io("rename to", path, e))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Loads `opt`'s state from `path`, naming the file in any error.
+pub(crate) fn load_file<F: Float>(
+    opt: &mut (impl Optimizer<F> + ?Sized),
+    path: &Path,
+) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        action: "read".to_string(),
+        path: path.display().to_string(),
+        why: e.to_string(),
+    })?;
+    opt.load_state(&bytes).map_err(|e| match e {
+        Error::StateFile { file: None, why } => Error::StateFile {
+            file: Some(path.display().to_string()),
+            why,
+        },
+        other => other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_of_the_standard_check_string() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+        // Every length around the 8-byte steps agrees with the bytewise definition.
+        let data: Vec<u8> = (0..40u32).map(|i| (i * 37 + 11) as u8).collect();
+        for n in 0..data.len() {
+            let mut c = !0u32;
+            for &b in &data[..n] {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 != 0 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            assert_eq!(crc32(&data[..n]), !c, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn envelopes_read_back_and_name_their_damage() {
+        let mut w = Writer::new(CLIPPED);
+        w.str("tensor");
+        w.floats(&[1.5f32, -0.0, f32::MIN_POSITIVE]);
+        w.value(Value::Pair(0.9, 0.999));
+        let bytes = w.finish();
+        let mut r = Reader::open(&bytes, CLIPPED).unwrap();
+        assert_eq!(r.str().unwrap(), "tensor");
+        let xs = r.floats::<f32>().unwrap();
+        assert_eq!(
+            xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            [1.5f32, -0.0, f32::MIN_POSITIVE].map(f32::to_bits)
+        );
+        assert_eq!(r.value().unwrap(), Value::Pair(0.9, 0.999));
+        r.finish().unwrap();
+
+        let err = |b: &[u8], kind: &str| match Reader::open(b, kind) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("opened"),
+        };
+        assert!(err(&bytes, SCHEDULED).contains(
+            "it holds the state of an optimizer with gradient clipping, and this is an optimizer with a learning-rate schedule"
+        ));
+        assert!(err(b"PK\x03\x04", CLIPPED).contains("not an optimist state file"));
+        assert!(err(&bytes[..bytes.len() - 1], CLIPPED).contains("it is truncated"));
+        assert!(err(&bytes[..5], CLIPPED).contains("it is truncated: 5 bytes"));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(err(&longer, CLIPPED).contains("1 bytes after its end"));
+        let mut v2 = bytes.clone();
+        v2[8] = 2;
+        assert!(err(&v2, CLIPPED).contains("format version 2; this build reads version 1"));
+        for at in HEADER..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x10;
+            assert!(err(&flipped, CLIPPED).contains("it is corrupt"), "{at}");
+        }
+    }
+}
