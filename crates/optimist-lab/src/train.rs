@@ -31,6 +31,10 @@ pub const DEFAULT_HIDDEN: [usize; 4] = [100; 4];
 /// held out: 8,000 images to train on and 2,000 to measure accuracy on.
 pub const HOLDOUT_EVERY: usize = 5;
 
+/// The most parameters a network may have: each optimizer keeps its own copy with its
+/// gradient and state, about 20 bytes per parameter in all.
+pub const MAX_PARAMETERS: usize = 20_000_000;
+
 /// What went wrong in the experiment.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -362,6 +366,17 @@ pub fn train(
     let mut sizes = vec![inputs];
     sizes.extend(&config.hidden);
     sizes.push(mnist::CLASSES);
+    let parameters: usize = sizes.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
+    if parameters > MAX_PARAMETERS {
+        return Err(TrainError::Config(format!(
+            "a {} network has {parameters} parameters; at most {MAX_PARAMETERS} (each optimizer trains its own copy)",
+            sizes
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("-")
+        )));
+    }
 
     // Separate streams, so that the batches do not depend on the network's size.
     let mut root = SplitMix64::new(config.seed);

@@ -359,6 +359,17 @@ fn bad_settings_are_errors_before_any_work() {
         assert!(e.contains(want), "{e}");
         assert_eq!(events, 0);
     }
+    let huge = TrainConfig {
+        hidden: vec![5000; 3],
+        ..small_config(0)
+    };
+    let e = train::train(&huge, &data, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a 16-5000-5000-5000-10 network has 50145010 parameters; at most 20000000"),
+        "{e}"
+    );
     let e = train::load_data(Path::new("/nonexistent/mnist"))
         .unwrap_err()
         .to_string();
