@@ -15,9 +15,44 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window x ∈ [`x_min`, `x_max`], y ∈ [`y_min`, `y_max`], if its bounds are
+    /// finite and each minimum is below its maximum.
+    pub fn new(x_min: f64, x_max: f64, y_min: f64, y_max: f64) -> Result<Window, String> {
+        let w = Window {
+            x_min,
+            x_max,
+            y_min,
+            y_max,
+        };
+        if ![x_min, x_max, y_min, y_max].iter().all(|v| v.is_finite()) {
+            return Err(format!(
+                "the window {w} has a bound that is not a finite number"
+            ));
+        }
+        // The widths must be finite too: the figure divides by them.
+        if !(x_min < x_max && (x_max - x_min).is_finite()) {
+            return Err(format!("the window {w} needs XMIN < XMAX"));
+        }
+        if !(y_min < y_max && (y_max - y_min).is_finite()) {
+            return Err(format!("the window {w} needs YMIN < YMAX"));
+        }
+        Ok(w)
+    }
+
     /// Whether `(x, y)` lies inside (edges included).
     pub fn contains(&self, x: f64, y: f64) -> bool {
         (self.x_min..=self.x_max).contains(&x) && (self.y_min..=self.y_max).contains(&y)
+    }
+}
+
+impl std::fmt::Display for Window {
+    /// `x ∈ [-2, 2], y ∈ [-1, 3]`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "x ∈ [{}, {}], y ∈ [{}, {}]",
+            self.x_min, self.x_max, self.y_min, self.y_max
+        )
     }
 }
 
@@ -84,6 +119,13 @@ pub struct Builtin {
     window: Window,
     minima: &'static [(f64, f64)],
     start: (f64, f64),
+}
+
+impl Builtin {
+    /// The same landscape shown in another window.
+    pub fn with_window(self, window: Window) -> Builtin {
+        Builtin { window, ..self }
+    }
 }
 
 impl Landscape for Builtin {
@@ -298,6 +340,12 @@ pub fn builtin(name: &str) -> Option<Builtin> {
     builtins().into_iter().find(|b| b.name == name)
 }
 
+/// The article's landscape: f(x, y) = x²/20 + y², a ravine twenty times steeper in y
+/// than in x, whose minimum is (0, 0); the classic start is (−7, 2).
+pub fn article() -> Builtin {
+    builtins()[0]
+}
+
 /// Every built-in landscape's name.
 pub fn builtin_names() -> Vec<&'static str> {
     builtins().iter().map(|b| b.name).collect()
@@ -397,15 +445,32 @@ mod tests {
         }
         assert!(builtin("nope").is_none());
         assert_eq!(builtin_names().len(), 11);
+        assert_eq!(article().name(), "article");
+        assert_eq!(article().value(-7.0, 2.0), 49.0 / 20.0 + 4.0);
+    }
+
+    #[test]
+    fn windows_are_checked_and_replaced() {
         assert_eq!(
-            builtin("article").unwrap().value(-7.0, 2.0),
-            Article.value(-7.0, 2.0)
+            Window::new(-2.0, 2.0, -1.0, 3.0),
+            Ok(builtin("rosenbrock").unwrap().window())
         );
+        let e = Window::new(1.0, 1.0, 0.0, 1.0).unwrap_err();
+        assert!(e.contains("XMIN < XMAX"), "{e}");
+        let e = Window::new(0.0, 1.0, 2.0, -1.0).unwrap_err();
+        assert!(e.contains("YMIN < YMAX"), "{e}");
+        assert!(Window::new(f64::NAN, 1.0, 0.0, 1.0).is_err());
+        assert!(Window::new(-f64::MAX, f64::MAX, 0.0, 1.0).is_err());
+        let w = Window::new(-1.0, 1.0, -1.0, 1.0).unwrap();
+        let moved = article().with_window(w);
+        assert_eq!(moved.window(), w);
+        assert_eq!(moved.value(3.0, 1.0), article().value(3.0, 1.0));
+        assert_eq!(w.to_string(), "x ∈ [-1, 1], y ∈ [-1, 1]");
     }
 
     #[test]
     fn article_gradient_matches_central_differences() {
-        let f = Article;
+        let f = article();
         let h = 1e-5;
         for &(x, y) in &[(-7.0, 2.0), (3.5, -1.25), (0.0, 0.0)] {
             let (gx, gy) = f.gradient(x, y);

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod figure;
+pub mod formula;
 pub mod landscape;
 pub mod mnist;
 pub mod network;
@@ -14,3 +15,4 @@ pub mod race;
 pub mod rng;
 pub mod train;
 pub mod train_figure;
+pub mod tune;

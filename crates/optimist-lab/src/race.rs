@@ -97,8 +97,9 @@ impl Race {
     }
 }
 
-/// One optimizer from `start` for `steps` updates; stops at the first position or loss
-/// that is not finite and reports the run as diverged there.
+/// One optimizer from `start` for `steps` updates, every position recorded; stops at the
+/// first position, loss or gradient that is not finite and reports the run as diverged
+/// there.
 pub fn run_one<F: Float>(
     mut opt: Box<dyn Optimizer<F>>,
     spec: &Spec,
@@ -106,17 +107,6 @@ pub fn run_one<F: Float>(
     start: (f64, f64),
     steps: usize,
 ) -> Result<Run, Error> {
-    let mut xy = [F::from_f64(start.0), F::from_f64(start.1)];
-    let point = |step: usize, xy: &[F; 2]| {
-        let (x, y) = (xy[0].to_f64(), xy[1].to_f64());
-        Point {
-            step,
-            x,
-            y,
-            loss: landscape.value(x, y),
-        }
-    };
-    let first = point(0, &xy);
     let mut run = Run {
         spec: spec.clone(),
         name: opt.name().to_string(),
@@ -128,14 +118,49 @@ pub fn run_one<F: Float>(
         points: Vec::with_capacity(steps + 1),
         diverged_at: None,
     };
-    if !(first.x.is_finite() && first.y.is_finite() && first.loss.is_finite()) {
-        run.diverged_at = Some(0);
-        return Ok(run);
+    run.diverged_at = drive(opt.as_mut(), landscape, start, steps, |p| {
+        run.points.push(p)
+    })?;
+    Ok(run)
+}
+
+/// Drives `opt` from `start` for `steps` updates, handing `visit` every finite position
+/// (the start first). Stops at the first step whose gradient, position or loss is not
+/// finite and returns that step: `Some(0)` for a start that is not finite, `Some(k)` when
+/// the update to step k could not be made or did not land on finite numbers.
+///
+/// Races record each position through it and tuning keeps only the last, so a tuned run
+/// and its race end on the same bits.
+pub fn drive<F: Float>(
+    opt: &mut dyn Optimizer<F>,
+    landscape: &dyn Landscape,
+    start: (f64, f64),
+    steps: usize,
+    mut visit: impl FnMut(Point),
+) -> Result<Option<usize>, Error> {
+    let mut xy = [F::from_f64(start.0), F::from_f64(start.1)];
+    let point = |step: usize, xy: &[F; 2]| {
+        let (x, y) = (xy[0].to_f64(), xy[1].to_f64());
+        Point {
+            step,
+            x,
+            y,
+            loss: landscape.value(x, y),
+        }
+    };
+    let finite = |p: &Point| p.x.is_finite() && p.y.is_finite() && p.loss.is_finite();
+    let first = point(0, &xy);
+    if !finite(&first) {
+        return Ok(Some(0));
     }
-    run.points.push(first);
+    visit(first);
     let shape = [2usize];
     for step in 1..=steps {
         let (gx, gy) = landscape.gradient(xy[0].to_f64(), xy[1].to_f64());
+        // A finite point can still have an infinite gradient (x⁴ at 1e100): no update.
+        if !(gx.is_finite() && gy.is_finite()) {
+            return Ok(Some(step));
+        }
         let grad = [F::from_f64(gx), F::from_f64(gy)];
         opt.step(&mut [Param {
             name: "xy",
@@ -144,23 +169,22 @@ pub fn run_one<F: Float>(
             grad: &grad,
         }])?;
         let p = point(step, &xy);
-        if !(p.x.is_finite() && p.y.is_finite() && p.loss.is_finite()) {
-            run.diverged_at = Some(step);
-            break;
+        if !finite(&p) {
+            return Ok(Some(step));
         }
-        run.points.push(p);
+        visit(p);
     }
-    Ok(run)
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::landscape::Article;
+    use crate::landscape::{article, builtin};
 
     #[test]
     fn records_start_and_every_step() {
-        let runs = Race::article().run::<f64>(&Article).unwrap();
+        let runs = Race::article().run::<f64>(&article()).unwrap();
         assert_eq!(runs.len(), 4);
         for r in &runs {
             assert_eq!(r.points.len(), 31);
@@ -188,7 +212,7 @@ mod tests {
             optimizers: vec!["sgd:lr=2".parse().unwrap(), "sgd:lr=0.1".parse().unwrap()],
             convention: Convention::Article,
         };
-        let runs = race.run::<f64>(&Article).unwrap();
+        let runs = race.run::<f64>(&article()).unwrap();
         let d = runs[0]
             .diverged_at
             .expect("lr=2 on y² doubles |y| each step");
@@ -196,5 +220,49 @@ mod tests {
         assert!(runs[0].points.iter().all(|p| p.loss.is_finite()));
         assert!(runs[1].diverged_at.is_none());
         assert_eq!(runs[1].points.len(), 2001);
+    }
+
+    /// f = √|x| + y²: finite everywhere, its gradient infinite on x = 0.
+    struct Cusp;
+
+    impl Landscape for Cusp {
+        fn name(&self) -> &str {
+            "cusp"
+        }
+        fn formula(&self) -> &str {
+            "√|x| + y²"
+        }
+        fn value(&self, x: f64, y: f64) -> f64 {
+            x.abs().sqrt() + y * y
+        }
+        fn gradient(&self, x: f64, y: f64) -> (f64, f64) {
+            (x.signum() * 0.5 / x.abs().sqrt(), 2.0 * y)
+        }
+        fn window(&self) -> crate::landscape::Window {
+            builtin("saddle").unwrap().window()
+        }
+        fn minima(&self) -> Vec<(f64, f64)> {
+            vec![(0.0, 0.0)]
+        }
+        fn start(&self) -> (f64, f64) {
+            (0.0, 1.0)
+        }
+    }
+
+    #[test]
+    fn an_infinite_gradient_at_a_finite_point_is_divergence() {
+        // The update is not attempted: the optimizer would refuse such a gradient.
+        let race = Race {
+            start: (1.0, 1.0),
+            steps: 5,
+            optimizers: vec!["sgd:lr=2".parse().unwrap()],
+            convention: Convention::Article,
+        };
+        // Step 1 lands on x = 1 − 2·0.5 = 0 exactly, where the gradient is infinite.
+        let runs = race.run::<f64>(&Cusp).unwrap();
+        assert_eq!(runs[0].diverged_at, Some(2));
+        assert_eq!(runs[0].points.len(), 2);
+        assert_eq!((runs[0].last().x, runs[0].last().y), (0.0, -3.0));
+        assert_eq!(runs[0].last().loss, 9.0);
     }
 }

@@ -6,7 +6,7 @@ use optimist::Convention;
 use optimist_lab::figure::{
     grid, grid_layout, Format, Layout, Panel, DIVERGED_RGB, TRAJECTORY_RGB,
 };
-use optimist_lab::landscape::{Article, Landscape};
+use optimist_lab::landscape::{article, Landscape};
 use optimist_lab::race::{Race, Run};
 
 struct Image {
@@ -63,7 +63,7 @@ fn is_trajectory(p: [u8; 3]) -> bool {
 
 fn article_runs() -> Vec<Run> {
     Race::article()
-        .run::<f64>(&Article)
+        .run::<f64>(&article())
         .expect("the article's race runs")
 }
 
@@ -167,9 +167,9 @@ fn check_trajectories(image: &Image, layout: &Layout, runs: &[Run]) {
 #[test]
 fn article_figure_has_each_trajectory_in_its_panel() {
     let runs = article_runs();
-    let bytes = grid(&Article, &runs, Format::Png).unwrap();
+    let bytes = grid(&article(), &runs, Format::Png).unwrap();
     let image = Image::decode(&bytes);
-    let layout = grid_layout(runs.len(), Article.window()).unwrap();
+    let layout = grid_layout(runs.len(), article().window()).unwrap();
     assert_eq!((image.width, image.height), (layout.width, layout.height));
     assert_eq!(layout.columns, 2);
     assert_eq!(image.rgb.len(), (layout.width * layout.height * 3) as usize);
@@ -229,11 +229,11 @@ fn article_figure_has_each_trajectory_in_its_panel() {
 fn one_run_makes_one_panel() {
     let runs = article_runs();
     let adam = &runs[3..];
-    let image = Image::decode(&grid(&Article, adam, Format::Png).unwrap());
-    let layout = grid_layout(1, Article.window()).unwrap();
+    let image = Image::decode(&grid(&article(), adam, Format::Png).unwrap());
+    let layout = grid_layout(1, article().window()).unwrap();
     assert_eq!(layout.columns, 1);
     assert_eq!((image.width, image.height), (layout.width, layout.height));
-    let four = grid_layout(4, Article.window()).unwrap();
+    let four = grid_layout(4, article().window()).unwrap();
     assert!(layout.width < four.width && layout.height < four.height);
     check_trajectories(&image, &layout, adam);
 }
@@ -251,13 +251,13 @@ fn diverged_run_is_clipped_and_says_so() {
         ],
         convention: Convention::Article,
     };
-    let runs = race.run::<f64>(&Article).unwrap();
+    let runs = race.run::<f64>(&article()).unwrap();
     let k = runs[0].diverged_at.expect("sgd lr=1.05 diverges");
     assert!(runs[0].points.iter().any(|p| p.y.abs() > 1e100));
     assert!(runs[1].diverged_at.is_none());
 
-    let image = Image::decode(&grid(&Article, &runs, Format::Png).unwrap());
-    let layout = grid_layout(2, Article.window()).unwrap();
+    let image = Image::decode(&grid(&article(), &runs, Format::Png).unwrap());
+    let layout = grid_layout(2, article().window()).unwrap();
     assert_eq!((image.width, image.height), (layout.width, layout.height));
     check_trajectories(&image, &layout, &runs);
     // Its segments cross the whole window: trajectory colour next to the top and
@@ -280,7 +280,7 @@ fn diverged_run_is_clipped_and_says_so() {
             .count();
         assert_eq!(warned > 40, expected, "{warned} warning pixels");
     }
-    let svg = String::from_utf8(grid(&Article, &runs, Format::Svg).unwrap()).unwrap();
+    let svg = String::from_utf8(grid(&article(), &runs, Format::Svg).unwrap()).unwrap();
     assert!(svg.contains(&format!("diverged at step {k}")));
     assert!(svg.contains("end outside the window"));
 }
@@ -292,7 +292,7 @@ fn markers_on_the_window_edge_are_cut_at_the_frame() {
         step: k,
         x,
         y,
-        loss: Article.value(x, y),
+        loss: article().value(x, y),
     };
     let mut points: Vec<_> = (0..9)
         .map(|k| along(k, 10.0, 8.0 - 2.0 * k as f64))
@@ -308,8 +308,8 @@ fn markers_on_the_window_edge_are_cut_at_the_frame() {
         diverged_at: None,
     };
     let runs = [run];
-    let image = Image::decode(&grid(&Article, &runs, Format::Png).unwrap());
-    let layout = grid_layout(1, Article.window()).unwrap();
+    let image = Image::decode(&grid(&article(), &runs, Format::Png).unwrap());
+    let layout = grid_layout(1, article().window()).unwrap();
     check_trajectories(&image, &layout, &runs);
     // The inner halves of the markers on the edges are there.
     let panel = &layout.panels[0];
@@ -379,8 +379,8 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn svg_is_well_formed_with_one_polyline_per_trajectory() {
     let runs = article_runs();
-    let svg = String::from_utf8(grid(&Article, &runs, Format::Svg).unwrap()).unwrap();
-    let layout = grid_layout(runs.len(), Article.window()).unwrap();
+    let svg = String::from_utf8(grid(&article(), &runs, Format::Svg).unwrap()).unwrap();
+    let layout = grid_layout(runs.len(), article().window()).unwrap();
     let elements = svg_elements(&svg);
     let root = &elements[0].1;
     assert_eq!(
