@@ -173,6 +173,10 @@ impl fmt::Display for Clip {
 
 /// An optimizer whose gradients are clipped before each step, on a copy kept by the
 /// wrapper: the caller's gradients are not changed.
+///
+/// Gradients holding NaN or an infinity reach the optimizer unclipped, so that its
+/// policy ([`NonFinite`]) names the element as given and refuses or skips the step
+/// (clipping would spread a NaN to every tensor, or clamp it to a number).
 pub struct Clipped<F: Float> {
     inner: Box<dyn Optimizer<F>>,
     clip: Clip,

@@ -99,7 +99,7 @@ pub enum Error {
     StateMismatch(String),
     /// A gradient holding NaN or an infinity, under [`crate::NonFinite::Refuse`]: the
     /// step changed nothing.
-    #[error("the gradient of '{tensor}' holds {value} at element {index} (index {position:?}); the step was refused and nothing changed (set the optimizer's non-finite policy to skip to skip such steps)")]
+    #[error("the gradient of '{tensor}' holds {value} at element {index} (index {position:?}); the step was refused and nothing changed; to skip such steps instead, set the optimizer's non-finite policy to skip")]
     NonFinite {
         /// The parameter's name.
         tensor: String,

@@ -206,6 +206,10 @@ struct Group<F: Float> {
 /// multiplicative schedules do; [`Optimizer::set_hyperparameter`] sets a key in every
 /// group that has it, as OneCycleLR's momentum does in torch. On the first step, a
 /// group that matches no tensor is an error (a misspelled pattern).
+///
+/// Names and shapes are checked for all groups before any steps, so a later step with
+/// other tensors changes nothing; but an error only a group's optimizer finds on its
+/// first step (e.g. Muon given a vector) comes after the groups before it stepped.
 pub struct Grouped<F: Float> {
     base: Group<F>,
     groups: Vec<Group<F>>,

@@ -13,10 +13,10 @@ use std::fmt;
 
 /// What a step does with gradients that hold NaN or an infinity.
 ///
-/// The check costs one extra read of the gradients per step: about a fifth more time
-/// for Adam on a large tensor, whose step is bound by memory bandwidth (see
-/// `cargo bench -p optimist --bench nonfinite`), and less for optimizers that read more
-/// state per parameter.
+/// The check costs one more read of the gradients per step, about 0.06 ns per float32
+/// parameter in cache and 0.08 ns out of it on two AVX-512 threads: +15% on an Adam
+/// step over 16 M parameters, which is bound by memory bandwidth, and +70% on a plain
+/// SGD step, which reads least (`cargo bench -p optimist --bench nonfinite`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NonFinite {
     /// Refuse the step with [`Error::NonFinite`], naming the tensor and the first bad
