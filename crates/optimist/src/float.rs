@@ -63,6 +63,8 @@ pub trait Float:
     const ONE: Self;
     /// The machine epsilon: the gap between 1 and the next larger value.
     const EPSILON: Self;
+    /// The smallest positive normal value; smaller magnitudes are subnormal.
+    const MIN_POSITIVE: Self;
     /// The nearest value of this type to `x`.
     fn from_f64(x: f64) -> Self;
     /// This value as an `f64` (exact).
@@ -128,6 +130,7 @@ macro_rules! impl_float {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const EPSILON: Self = $t::EPSILON;
+            const MIN_POSITIVE: Self = $t::MIN_POSITIVE;
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t

@@ -78,3 +78,56 @@ fn same_bits_with_any_thread_count_and_instruction_set() {
     }
     set_isa(Isa::best());
 }
+
+/// Moments of a gradient that stays zero decay towards zero; the engine stores them as
+/// exact zeros once they would be subnormal, and leaves normal values alone.
+#[test]
+fn state_never_holds_subnormal_values() {
+    use optimist::{optim::Momentum, Elementwise};
+    let mut opt = Elementwise::<f32, _>::new(Momentum {
+        lr: 0.1,
+        momentum: 0.5,
+    })
+    .unwrap();
+    let shape = [2usize];
+    let mut p = [0.0f32, 0.0];
+    // One real gradient, then zeros: the velocity halves each step.
+    for step in 0..200 {
+        let g = if step == 0 {
+            [1.0f32, 1e-30]
+        } else {
+            [0.0, 0.0]
+        };
+        opt.step(&mut [Param {
+            name: "p",
+            shape: &shape,
+            value: &mut p,
+            grad: &g,
+        }])
+        .unwrap();
+        for &v in &opt.state().tensors[0].slots[0] {
+            assert!(
+                v == 0.0 || v.abs() >= f32::MIN_POSITIVE,
+                "step {step}: subnormal {v:e}"
+            );
+        }
+    }
+    let v = &opt.state().tensors[0].slots[0];
+    assert_eq!(v, &[0.0, 0.0]);
+    // A normal value is untouched: after one step the velocity is exactly −lr·g.
+    let mut fresh = Elementwise::<f32, _>::new(Momentum {
+        lr: 0.1,
+        momentum: 0.5,
+    })
+    .unwrap();
+    let mut q = [0.0f32];
+    fresh
+        .step(&mut [Param {
+            name: "q",
+            shape: &[1],
+            value: &mut q,
+            grad: &[2e-37],
+        }])
+        .unwrap();
+    assert_eq!(fresh.state().tensors[0].slots[0][0], -0.1f32 * 2e-37);
+}
