@@ -9,6 +9,7 @@ use crate::race::Run;
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBAColor, RGBColor, ShapeStyle};
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 /// PNGs are drawn this many times larger, then averaged down (by [`downsample`]):
@@ -81,7 +82,6 @@ pub(super) fn png(scene: &Scene) -> Result<Vec<u8>, FigureError> {
     let layout = scene.layout;
     let s = SUPERSAMPLE as usize;
     let (w, h) = (layout.width as usize, layout.height as usize);
-    let mut image = vec![255u8; w * h * 3];
     let plot = layout.panels[0].plot;
     let contour_layer = contour_layer(scene, plot)?;
 
@@ -98,40 +98,77 @@ pub(super) fn png(scene: &Scene) -> Result<Vec<u8>, FigureError> {
         bands.push((cell.y as usize, bottom, chunk.to_vec()));
     }
 
+    // Each band's rows go straight to the encoder: the whole image is never held.
+    let mut bytes = Vec::new();
+    let fail = |e: png::EncodingError| FigureError::Encode(e.to_string());
+    let io_fail = |e: std::io::Error| FigureError::Encode(e.to_string());
+    let mut encoder = png::Encoder::new(&mut bytes, layout.width, layout.height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Mostly flat colour: the fast compressor is ~10× quicker for a few % more bytes.
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(fail)?;
+    let mut stream = writer.stream_writer().map_err(fail)?;
+    let mut written = 0;
     for (top, bottom, panels) in bands {
-        let (bw, bh) = (w * s, (bottom - top) * s);
-        let mut buffer = vec![255u8; bw * bh * 3];
-        // The contour lines are the same in every panel: drawn once, copied.
-        for &i in &panels {
-            let p = layout.panels[i].plot;
-            let row_len = p.width as usize * s * 3;
-            for r in 0..p.height as usize * s {
-                let y = (p.y as usize - top) * s + r;
-                let x = p.x as usize * s;
-                let dst = (y * bw + x) * 3;
-                buffer[dst..dst + row_len]
-                    .copy_from_slice(&contour_layer[r * row_len..(r + 1) * row_len]);
+        let mut rows = vec![255u8; (bottom - top) * w * 3];
+        // The header spans the width; each panel is drawn alone into its cell, so only
+        // one cell is ever held at supersampled size.
+        let areas: Vec<(usize, usize, Option<usize>)> = if panels.is_empty() {
+            vec![(0, w, None)]
+        } else {
+            panels
+                .iter()
+                .map(|&i| {
+                    let c = layout.panels[i].cell;
+                    (c.x as usize, c.x as usize + c.width as usize, Some(i))
+                })
+                .collect()
+        };
+        for (left, right, panel) in areas {
+            let (bw, bh) = ((right - left) * s, (bottom - top) * s);
+            let mut buffer = vec![255u8; bw * bh * 3];
+            if let Some(i) = panel {
+                // The contour lines are the same in every panel: drawn once, copied.
+                let p = layout.panels[i].plot;
+                let row_len = p.width as usize * s * 3;
+                for r in 0..p.height as usize * s {
+                    let y = (p.y as usize - top) * s + r;
+                    let dst = (y * bw + (p.x as usize - left) * s) * 3;
+                    buffer[dst..dst + row_len]
+                        .copy_from_slice(&contour_layer[r * row_len..(r + 1) * row_len]);
+                }
             }
+            {
+                let mut backend = BitMapBackend::with_buffer(&mut buffer, (bw as u32, bh as u32));
+                let mut canvas = Canvas {
+                    db: &mut backend,
+                    scale: s as f64,
+                    origin_x: left as f64,
+                    origin_y: top as f64,
+                    vector: false,
+                };
+                match panel {
+                    None => draw_header(&mut canvas, scene)?,
+                    Some(i) => draw_panel(&mut canvas, scene, i, false)?,
+                }
+                backend.present().map_err(draw_failed)?;
+            }
+            downsample(&buffer, bw, &mut rows[left * 3..], w * 3);
         }
-        {
-            let mut backend = BitMapBackend::with_buffer(&mut buffer, (bw as u32, bh as u32));
-            let mut canvas = Canvas {
-                db: &mut backend,
-                scale: s as f64,
-                origin_y: top as f64,
-                vector: false,
-            };
-            if panels.is_empty() {
-                draw_header(&mut canvas, scene)?;
-            }
-            for i in panels {
-                draw_panel(&mut canvas, scene, i, false)?;
-            }
-            backend.present().map_err(draw_failed)?;
-        }
-        downsample(&buffer, bw, &mut image[top * w * 3..bottom * w * 3]);
+        // Rows no band covers stay white.
+        stream
+            .write_all(&vec![255u8; top.saturating_sub(written) * w * 3])
+            .map_err(io_fail)?;
+        stream.write_all(&rows).map_err(io_fail)?;
+        written = bottom;
     }
-    encode_png(&image, layout.width, layout.height)
+    stream
+        .write_all(&vec![255u8; h.saturating_sub(written) * w * 3])
+        .map_err(io_fail)?;
+    stream.finish().map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(bytes)
 }
 
 /// The contour lines of one plotting area, drawn at supersampled size on white.
@@ -144,6 +181,7 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
         let mut canvas = Canvas {
             db: &mut backend,
             scale: s as f64,
+            origin_x: 0.0,
             origin_y: 0.0,
             vector: false,
         };
@@ -158,10 +196,12 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
     Ok(buffer)
 }
 
-/// Averages 2 × 2 blocks of the RGB `src` (`src_w` pixels wide) into `dst`.
-fn downsample(src: &[u8], src_w: usize, dst: &mut [u8]) {
+/// Averages 2 × 2 blocks of the RGB `src` (`src_w` pixels wide) into `dst`, whose rows
+/// start `dst_stride` bytes apart.
+fn downsample(src: &[u8], src_w: usize, dst: &mut [u8], dst_stride: usize) {
     let w = src_w / 2;
-    for (out_row, block) in dst.chunks_exact_mut(w * 3).zip(src.chunks_exact(src_w * 6)) {
+    for (r, block) in src.chunks_exact(src_w * 6).enumerate() {
+        let out_row = &mut dst[r * dst_stride..r * dst_stride + w * 3];
         let (upper, lower) = block.split_at(src_w * 3);
         let pairs = upper.chunks_exact(6).zip(lower.chunks_exact(6));
         for (out, (a, b)) in out_row.chunks_exact_mut(3).zip(pairs) {
@@ -173,20 +213,6 @@ fn downsample(src: &[u8], src_w: usize, dst: &mut [u8]) {
     }
 }
 
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, FigureError> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    // Mostly flat colour: the fast compressor is ~10× quicker for a few % more bytes.
-    encoder.set_compression(png::Compression::Fast);
-    let fail = |e: png::EncodingError| FigureError::Encode(e.to_string());
-    let mut writer = encoder.write_header().map_err(fail)?;
-    writer.write_image_data(rgb).map_err(fail)?;
-    writer.finish().map_err(fail)?;
-    Ok(bytes)
-}
-
 /// The figure as SVG text.
 pub(super) fn svg(scene: &Scene) -> Result<String, FigureError> {
     let layout = scene.layout;
@@ -196,6 +222,7 @@ pub(super) fn svg(scene: &Scene) -> Result<String, FigureError> {
         let mut canvas = Canvas {
             db: &mut backend,
             scale: 1.0,
+            origin_x: 0.0,
             origin_y: 0.0,
             vector: true,
         };
@@ -492,6 +519,8 @@ struct Canvas<'b, DB: DrawingBackend> {
     db: &'b mut DB,
     /// Backend pixels per figure pixel.
     scale: f64,
+    /// The figure column at the backend's left edge (a PNG's panels are drawn one by one).
+    origin_x: f64,
     /// The figure row at the backend's top edge (bands of a PNG start lower down).
     origin_y: f64,
     /// SVG: paths stay paths; bitmaps draw thick lines segment by segment.
@@ -510,7 +539,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
     /// The backend pixel holding figure point (x, y).
     fn at(&self, x: f64, y: f64) -> (i32, i32) {
         (
-            (x * self.scale).floor() as i32,
+            ((x - self.origin_x) * self.scale).floor() as i32,
             ((y - self.origin_y) * self.scale).floor() as i32,
         )
     }
