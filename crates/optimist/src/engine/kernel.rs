@@ -108,9 +108,10 @@ pub fn set_isa(isa: Isa) -> bool {
 /// One pointer per state slot.
 type Ptrs<F, R> = <R as Rule<F>>::State<*mut F>;
 
-/// Steps of fewer elements than this run on one thread: below it, handing pieces to
-/// other threads costs more than it saves (measured with `cargo bench -p optimist
-/// --bench step`: Adam at 110 K parameters on 2 cores gains from 2 threads).
+/// Steps of fewer elements than this run on one thread: 32 K elements of Adam take
+/// about 15 µs on one core, of the order of waking and joining rayon's other threads,
+/// so splitting smaller steps cannot pay. `cargo bench -p optimist --bench step` prints
+/// each optimizer's speed-up from threads ("threads x") to check it on a machine.
 pub const PARALLEL_MIN: usize = 1 << 15;
 
 /// One tensor's buffers as raw pointers: values `p`, gradient `g` and one pointer per
