@@ -1,30 +1,48 @@
-//! `optimist compare`: the article's race, or any other, with its figure, CSV and table.
+//! `optimist compare`: a race on a landscape (the article's by default), seen in one or
+//! more views, with its CSV and table; `--tune` first picks each optimizer's learning
+//! rate.
 
+use crate::landscape::{LandscapeArgs, Problem};
+use crate::tune::SearchArgs;
 use crate::Failure;
 use optimist::{Convention, Spec};
-use optimist_lab::figure::{self, Format};
-use optimist_lab::landscape::Article;
+use optimist_lab::figure::{self, Format, View, ViewInput};
 use optimist_lab::output::{trajectories_csv, write_atomic};
 use optimist_lab::race::{Race, Run};
+use optimist_lab::tune::Tuned;
 use std::path::{Path, PathBuf};
 
 /// The most steps a race may take (memory grows with every recorded point).
 const MAX_STEPS: usize = 10_000_000;
 
+/// Steps when none are given: the article's 30 on its landscape, more elsewhere.
+pub fn default_steps(problem: &Problem) -> usize {
+    if problem.is_article {
+        30
+    } else {
+        100
+    }
+}
+
 /// Options of `optimist compare`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Start point X,Y, e.g. --start=-7,2 [default: -7,2, the article's]
-    #[arg(long, value_name = "X,Y", allow_hyphen_values = true, value_parser = parse_start)]
-    start: Option<(f64, f64)>,
+    #[command(flatten)]
+    landscape: LandscapeArgs,
 
-    /// Updates per optimizer (1 to 10,000,000).
-    #[arg(long, value_name = "N", default_value_t = 30, allow_negative_numbers = true, value_parser = parse_steps)]
-    steps: usize,
+    /// Updates per optimizer (1 to 10,000,000) [default: 30 on the article's landscape,
+    /// else 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_steps)]
+    steps: Option<usize>,
 
     /// Output folder, created if missing.
     #[arg(long, value_name = "DIR", default_value = "optimist-out")]
     out: PathBuf,
+
+    /// How to see the race: grid (one panel per optimizer), overlay (all on one plot),
+    /// loss (loss against step); repeat for several [default: grid]
+    #[arg(long = "view", value_name = "VIEW", value_parser = parse_view)]
+    views: Vec<View>,
 
     /// Figure format: png or svg; repeat for both [default: png]
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
@@ -39,21 +57,18 @@ pub struct Args {
     /// Whose formulas and defaults the optimizer names mean: article, pytorch or optax.
     #[arg(long, default_value = "article", value_parser = crate::parse_convention)]
     convention: Convention,
+
+    /// Tune each optimizer's learning rate on the landscape first (as `optimist tune`
+    /// does; any lr given is replaced), then race with the tuned rates.
+    #[arg(long)]
+    tune: bool,
+
+    #[command(flatten)]
+    search: SearchArgs,
 }
 
-fn parse_start(text: &str) -> Result<(f64, f64), String> {
-    let bad = || format!("'{text}' is not two finite numbers X,Y (e.g. -7,2)");
-    let (x, y) = text.split_once(',').ok_or_else(bad)?;
-    let x: f64 = x.trim().parse().map_err(|_| bad())?;
-    let y: f64 = y.trim().parse().map_err(|_| bad())?;
-    if x.is_finite() && y.is_finite() {
-        Ok((x, y))
-    } else {
-        Err(bad())
-    }
-}
-
-fn parse_steps(text: &str) -> Result<usize, String> {
+/// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
+pub fn parse_steps(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_STEPS).contains(&n) => Ok(n),
         _ => Err(format!(
@@ -62,52 +77,90 @@ fn parse_steps(text: &str) -> Result<usize, String> {
     }
 }
 
-fn parse_format(text: &str) -> Result<Format, String> {
+/// `--format`'s parser: png or svg.
+pub fn parse_format(text: &str) -> Result<Format, String> {
     text.parse().map_err(|e: figure::FigureError| e.to_string())
 }
 
-fn parse_spec(text: &str) -> Result<Spec, String> {
+fn parse_view(text: &str) -> Result<View, String> {
+    text.parse().map_err(|e: figure::FigureError| e.to_string())
+}
+
+/// `--optimizer`'s parser: NAME[:KEY=VALUE[,KEY=VALUE...]].
+pub fn parse_spec(text: &str) -> Result<Spec, String> {
     text.parse().map_err(|e: optimist::Error| e.to_string())
 }
 
-/// Runs the race, then writes the figure(s) and CSV, then prints the table.
+/// Runs the race (after tuning, with `--tune`), then writes every view's files and the
+/// CSV, then prints the table(s). Nothing is written unless everything succeeded.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let landscape = Article;
+    let problem = args.landscape.resolve()?;
+    if !args.tune && args.search.given() {
+        return Err(Failure::usage(
+            "--score, --lr-range and --trials choose how --tune searches; add --tune (or run optimist tune)",
+        ));
+    }
+    let landscape = problem.landscape.as_ref();
     let mut race = Race::article();
     race.convention = args.convention;
-    race.steps = args.steps;
-    if let Some(start) = args.start {
-        race.start = start;
-    }
-    if !args.optimizers.is_empty() {
+    race.start = problem.start;
+    race.steps = args.steps.unwrap_or_else(|| default_steps(&problem));
+    let defaults = args.optimizers.is_empty();
+    if !defaults {
         race.optimizers = args.optimizers;
     }
-    let formats = if args.format.is_empty() {
+    let formats = dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {
         args.format
-    };
+    });
+    let views = dedup(if args.views.is_empty() {
+        vec![View::default()]
+    } else {
+        args.views
+    });
 
     // Everything that can fail on bad input fails here, before any file is written.
-    let runs = race.run::<f64>(&landscape)?;
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    for format in dedup(formats) {
-        let bytes =
-            figure::grid(&landscape, &runs, format).map_err(|e| Failure::usage(e.to_string()))?;
-        files.push((
-            args.out.join(format!("compare.{}", format.extension())),
-            bytes,
-        ));
+    let mut tuning_table = None;
+    let mut tuning_files = Vec::new();
+    if args.tune {
+        let config = args
+            .search
+            .config(landscape, race.start, race.steps, race.convention)?;
+        let tuning = crate::tune::tune_with_progress(landscape, &race.optimizers, &config)?;
+        race.optimizers = tuning.results.iter().map(Tuned::tuned_spec).collect();
+        tuning_files = crate::tune::files(&tuning, &formats, &args.out)?;
+        tuning_table = Some(crate::tune::table(&tuning));
+    } else if defaults && !problem.is_article {
+        eprintln!(
+            "note: the default optimizers keep the article's learning rates, chosen for x²/20 + y²; add --tune to pick each one's best rate on {}",
+            problem.describe()
+        );
+    }
+    let runs = race.run::<f64>(landscape)?;
+    let input = ViewInput {
+        landscape,
+        runs: &runs,
+        formats: &formats,
+    };
+    for view in views {
+        for file in view
+            .files(&input)
+            .map_err(|e| Failure::usage(e.to_string()))?
+        {
+            files.push((args.out.join(file.name), file.bytes));
+        }
     }
     files.push((
         args.out.join("trajectories.csv"),
         trajectories_csv(&runs).into_bytes(),
     ));
+    files.extend(tuning_files);
 
-    create_dir(&args.out)?;
-    for (path, bytes) in &files {
-        write_atomic(path, bytes)
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    write_files(&args.out, &files)?;
+    if let Some(text) = tuning_table {
+        println!("{text}");
     }
     print!("{}", table(&runs));
     for (path, _) in &files {
@@ -116,9 +169,20 @@ pub fn run(args: Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn dedup(formats: Vec<Format>) -> Vec<Format> {
-    let mut out: Vec<Format> = Vec::new();
-    for f in formats {
+/// Creates `dir` and writes every file whole (each through a temporary file).
+pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
+    create_dir(dir)?;
+    for (path, bytes) in files {
+        write_atomic(path, bytes)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// `items` in order, each once.
+pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for f in items {
         if !out.contains(&f) {
             out.push(f);
         }
@@ -151,8 +215,8 @@ fn table(runs: &[Run]) -> String {
             [
                 r.name.clone(),
                 r.hyperparameter_text(),
-                format!("{:.6}", last.x),
-                format!("{:.6}", last.y),
+                coordinate(last.x),
+                coordinate(last.y),
                 format!("{:.6e}", last.loss),
                 match r.diverged_at {
                     Some(k) => format!("diverged at step {k}"),
@@ -169,8 +233,26 @@ fn table(runs: &[Run]) -> String {
         "final loss",
         "status",
     ];
+    aligned(&header, &rows, 2..5)
+}
+
+/// A coordinate for a table: six decimals, or an exponent once that is long.
+pub fn coordinate(v: f64) -> String {
+    if v.abs() < 1e9 {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.6e}")
+    }
+}
+
+/// `rows` under `header` in columns two spaces apart, those in `right` aligned right.
+pub fn aligned<const N: usize>(
+    header: &[&str; N],
+    rows: &[[String; N]],
+    right: std::ops::Range<usize>,
+) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -181,7 +263,7 @@ fn table(runs: &[Run]) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, &w))| {
-                if (2..5).contains(&i) {
+                if right.contains(&i) {
                     format!("{c:>w$}")
                 } else {
                     format!("{c:<w$}")
@@ -191,7 +273,7 @@ fn table(runs: &[Run]) -> String {
         parts.join("  ").trim_end().to_string() + "\n"
     };
     let mut out = line(&header.map(String::from));
-    for row in &rows {
+    for row in rows {
         out.push_str(&line(row));
     }
     out

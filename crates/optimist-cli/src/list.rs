@@ -1,12 +1,27 @@
-//! `optimist list`: every optimizer, as the registry describes it.
+//! `optimist list`: every optimizer, as the registry describes it, and every built-in
+//! landscape.
 
 use crate::Failure;
 use optimist::hyper::Value;
 use optimist::{registry, Convention};
+use optimist_lab::landscape::{builtins, Landscape};
+
+/// What `optimist list` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    /// The optimizers only.
+    Optimizers,
+    /// The built-in landscapes only.
+    Landscapes,
+}
 
 /// Options of `optimist list`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// What to list: optimizers or landscapes [default: both]
+    #[arg(value_enum)]
+    what: Option<What>,
+
     /// Only the optimizers of this convention: article, pytorch or optax.
     #[arg(long, value_parser = crate::parse_convention)]
     convention: Option<Convention>,
@@ -15,8 +30,45 @@ pub struct Args {
 /// Prints the catalog.
 pub fn run(args: Args) -> Result<(), Failure> {
     let mut out = String::new();
+    if args.what != Some(What::Landscapes) {
+        out.push_str(&optimizers(args.convention));
+    }
+    if args.what != Some(What::Optimizers) {
+        out.push_str(&landscapes());
+    }
+    print!("{out}");
+    Ok(())
+}
+
+/// Every built-in landscape: its name, formula, window, minima and classic start.
+fn landscapes() -> String {
+    let mut out = String::from(
+        "Landscapes (--function NAME; or a formula in x and y, e.g. --function \"x^2/20 + y^2\")\n\n",
+    );
+    let point = |(x, y): (f64, f64)| format!("({x}, {y})");
+    for f in builtins() {
+        let minima: Vec<String> = f.minima().into_iter().map(point).collect();
+        out.push_str(&format!("{}\n", f.name()));
+        out.push_str(&format!("  f(x, y) = {}\n", f.formula()));
+        out.push_str(&format!("  window:  {}\n", f.window()));
+        out.push_str(&format!(
+            "  minima:  {}\n",
+            if minima.is_empty() {
+                "none (unbounded below)".to_string()
+            } else {
+                minima.join(", ")
+            }
+        ));
+        out.push_str(&format!("  start:   {}\n\n", point(f.start())));
+    }
+    out
+}
+
+/// Every optimizer of `convention` (all if `None`).
+fn optimizers(convention: Option<Convention>) -> String {
+    let mut out = String::new();
     for info in registry::catalog() {
-        if args.convention.is_some_and(|c| c.name() != info.convention) {
+        if convention.is_some_and(|c| c.name() != info.convention) {
             continue;
         }
         out.push_str(&format!("{} ({})\n", info.name, info.convention));
@@ -47,6 +99,5 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
         out.push('\n');
     }
-    print!("{out}");
-    Ok(())
+    out
 }

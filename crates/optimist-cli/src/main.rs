@@ -4,8 +4,10 @@
 //! reports errors in words, and writes files.
 
 mod compare;
+mod landscape;
 mod list;
 mod train;
+mod tune;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,10 +22,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Race optimizers on x²/20 + y² and draw their trajectories (the article's
-    /// experiment by default).
+    /// Race optimizers on a landscape and see them: by default the article's experiment
+    /// on x²/20 + y²; any built-in landscape or typed formula, views grid, overlay, loss.
     Compare(compare::Args),
-    /// List every optimizer with its hyperparameters, defaults, ranges, formula and paper.
+    /// Find each optimizer's best learning rate on a landscape: a log-spaced search,
+    /// refined around the best; a table, the sensitivity figure and every trial as CSV.
+    Tune(tune::Args),
+    /// List every optimizer (hyperparameters, defaults, ranges, formula, paper) and every
+    /// built-in landscape (formula, window, minima, start).
     List(list::Args),
     /// Train the book's MNIST network with each optimizer and plot the loss curves
     /// (Deep Learning from Scratch, chapter 6).
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(args) => compare::run(args),
+        Command::Tune(args) => tune::run(args),
         Command::List(args) => list::run(args),
         Command::Train(args) => train::run(args),
     };

@@ -75,40 +75,6 @@ pub trait Landscape: Send + Sync {
     fn start(&self) -> (f64, f64);
 }
 
-/// The article's landscape: f(x, y) = x²/20 + y², a ravine twenty times steeper in y
-/// than in x, whose minimum is (0, 0).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Article;
-
-impl Landscape for Article {
-    fn name(&self) -> &str {
-        "article"
-    }
-    fn formula(&self) -> &str {
-        "x²/20 + y²"
-    }
-    fn value(&self, x: f64, y: f64) -> f64 {
-        x * x / 20.0 + y * y
-    }
-    fn gradient(&self, x: f64, y: f64) -> (f64, f64) {
-        (x / 10.0, 2.0 * y)
-    }
-    fn window(&self) -> Window {
-        Window {
-            x_min: -10.0,
-            x_max: 10.0,
-            y_min: -10.0,
-            y_max: 10.0,
-        }
-    }
-    fn minima(&self) -> Vec<(f64, f64)> {
-        vec![(0.0, 0.0)]
-    }
-    fn start(&self) -> (f64, f64) {
-        (-7.0, 2.0)
-    }
-}
-
 /// A built-in landscape: a classic test function of optimization.
 #[derive(Debug, Clone, Copy)]
 pub struct Builtin {

@@ -8,9 +8,18 @@
 
 mod contours;
 mod layout;
+mod loss;
+mod overlay;
+mod plot;
 mod render;
+mod sensitivity;
+mod view;
 
 pub use layout::{grid_layout, Layout, Panel, Rect};
+pub use loss::loss;
+pub use overlay::{overlay, overlay_layout, OverlayLayout};
+pub use sensitivity::sensitivity;
+pub use view::{view_names, View, ViewFile, ViewInput};
 
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
@@ -23,6 +32,27 @@ pub const TRAJECTORY_RGB: [u8; 3] = [214, 39, 40];
 
 /// The colour of "diverged at step k" in a panel's title, as RGB.
 pub const DIVERGED_RGB: [u8; 3] = [170, 85, 0];
+
+/// The colours of the runs in the overlay and loss views, in run order (the eleventh
+/// run takes the first colour again): Tableau's ten, saturated enough to stand out from
+/// the washed-out contour lines.
+pub const SERIES_RGB: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+];
+
+/// The colour of run `index`, as RGB.
+pub fn series_rgb(index: usize) -> [u8; 3] {
+    SERIES_RGB[index % SERIES_RGB.len()]
+}
 
 /// How a figure is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +119,9 @@ pub enum FigureError {
     /// The PNG encoder failed.
     #[error("the PNG could not be encoded: {0}")]
     Encode(String),
+    /// A view name that is not one of [`View::ALL`].
+    #[error("unknown view '{0}'; known views: {known}", known = view_names())]
+    UnknownView(String),
 }
 
 /// The figure of `runs` on `landscape`, encoded as `format`: one panel per run (one
@@ -132,7 +165,7 @@ mod tests {
 
     #[test]
     fn no_runs_is_an_error() {
-        let e = grid(&crate::landscape::Article, &[], Format::Png).unwrap_err();
+        let e = grid(&crate::landscape::article(), &[], Format::Png).unwrap_err();
         assert_eq!(e, FigureError::NoRuns);
     }
 }

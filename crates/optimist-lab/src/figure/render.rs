@@ -14,35 +14,35 @@ use std::sync::OnceLock;
 
 /// PNGs are drawn this many times larger, then averaged down (by [`downsample`]):
 /// anti-aliasing.
-const SUPERSAMPLE: u32 = 2;
+pub(super) const SUPERSAMPLE: u32 = 2;
 
-const INK: RGBColor = RGBColor(34, 34, 34);
-const MUTED: RGBColor = RGBColor(95, 95, 95);
-const FRAME: RGBColor = RGBColor(70, 70, 70);
-const DIVERGED: RGBColor = RGBColor(DIVERGED_RGB[0], DIVERGED_RGB[1], DIVERGED_RGB[2]);
+pub(super) const INK: RGBColor = RGBColor(34, 34, 34);
+pub(super) const MUTED: RGBColor = RGBColor(95, 95, 95);
+pub(super) const FRAME: RGBColor = RGBColor(70, 70, 70);
+pub(super) const DIVERGED: RGBColor = RGBColor(DIVERGED_RGB[0], DIVERGED_RGB[1], DIVERGED_RGB[2]);
 const TRAJECTORY: RGBColor = RGBColor(TRAJECTORY_RGB[0], TRAJECTORY_RGB[1], TRAJECTORY_RGB[2]);
-const WHITE: RGBColor = RGBColor(255, 255, 255);
+pub(super) const WHITE: RGBColor = RGBColor(255, 255, 255);
 
 /// Font sizes, in plotters' unit: the height from ascender to descender, in pixels.
 const TITLE_SIZE: f64 = 20.0;
 const STATUS_SIZES: [f64; 4] = [15.0, 14.0, 13.0, 12.0];
 const PARAMETER_SIZES: [f64; 4] = [15.5, 14.5, 13.5, 12.5];
-const TICK_SIZE: f64 = 14.5;
+pub(super) const TICK_SIZE: f64 = 14.5;
 const AXIS_SIZE: f64 = 18.0;
-const HEADER_SIZE: f64 = 17.0;
+pub(super) const HEADER_SIZE: f64 = 17.0;
 const NOTE_SIZE: f64 = 14.5;
 /// DejaVu Sans: ascender + descender = 1.164 em; glyphs reach 0.76 em above the
 /// baseline and 0.24 em below it.
-const EM_PER_SIZE: f64 = 1.0 / 1.164;
-const ASCENT: f64 = 0.76;
+pub(super) const EM_PER_SIZE: f64 = 1.0 / 1.164;
+pub(super) const ASCENT: f64 = 0.76;
 const DESCENT: f64 = 0.24;
 
 /// Trajectory line width, step marker radius, start ring radius, end square half-side.
-const LINE_WIDTH: f64 = 2.0;
-const DOT_RADIUS: f64 = 3.0;
-const START_RADIUS: f64 = 8.5;
-const END_HALF: f64 = 5.5;
-const TICK_LENGTH: f64 = 5.0;
+pub(super) const LINE_WIDTH: f64 = 2.0;
+pub(super) const DOT_RADIUS: f64 = 3.0;
+pub(super) const START_RADIUS: f64 = 8.5;
+pub(super) const END_HALF: f64 = 5.5;
+pub(super) const TICK_LENGTH: f64 = 5.0;
 
 /// What is drawn.
 pub(super) struct Scene<'a> {
@@ -190,7 +190,7 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
             plot: Rect { x: 0, y: 0, ..plot },
             window: scene.layout.panels[0].window,
         };
-        draw_contours(&mut canvas, scene, &panel)?;
+        draw_contours(&mut canvas, scene.contours, &panel)?;
         backend.present().map_err(draw_failed)?;
     }
     Ok(buffer)
@@ -198,7 +198,7 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
 
 /// Averages 2 × 2 blocks of the RGB `src` (`src_w` pixels wide) into `dst`, whose rows
 /// start `dst_stride` bytes apart.
-fn downsample(src: &[u8], src_w: usize, dst: &mut [u8], dst_stride: usize) {
+pub(super) fn downsample(src: &[u8], src_w: usize, dst: &mut [u8], dst_stride: usize) {
     let w = src_w / 2;
     for (r, block) in src.chunks_exact(src_w * 6).enumerate() {
         let out_row = &mut dst[r * dst_stride..r * dst_stride + w * 3];
@@ -275,7 +275,7 @@ impl Label {
 }
 
 /// Width of `text` in pixels, measured with the embedded font.
-fn text_width(text: &str, size: f64, style: FontStyle) -> Result<f64, FigureError> {
+pub(super) fn text_width(text: &str, size: f64, style: FontStyle) -> Result<f64, FigureError> {
     // Measured 8× larger: plotters rounds widths to whole pixels.
     FontDesc::new(FontFamily::SansSerif, size * 8.0, style)
         .box_size(text)
@@ -284,7 +284,12 @@ fn text_width(text: &str, size: f64, style: FontStyle) -> Result<f64, FigureErro
 }
 
 /// `text` cut short with an ellipsis so that it fits in `width`.
-fn ellipsize(text: &str, size: f64, style: FontStyle, width: f64) -> Result<String, FigureError> {
+pub(super) fn ellipsize(
+    text: &str,
+    size: f64,
+    style: FontStyle,
+    width: f64,
+) -> Result<String, FigureError> {
     if text_width(text, size, style)? <= width {
         return Ok(text.to_string());
     }
@@ -515,16 +520,16 @@ fn wrap(parts: &[String], width: f64) -> Result<(f64, Vec<String>), FigureError>
 }
 
 /// Where a backend draws, at what scale, from which figure row.
-struct Canvas<'b, DB: DrawingBackend> {
-    db: &'b mut DB,
+pub(super) struct Canvas<'b, DB: DrawingBackend> {
+    pub db: &'b mut DB,
     /// Backend pixels per figure pixel.
-    scale: f64,
+    pub scale: f64,
     /// The figure column at the backend's left edge (a PNG's panels are drawn one by one).
-    origin_x: f64,
+    pub origin_x: f64,
     /// The figure row at the backend's top edge (bands of a PNG start lower down).
-    origin_y: f64,
+    pub origin_y: f64,
     /// SVG: paths stay paths; bitmaps draw thick lines segment by segment.
-    vector: bool,
+    pub vector: bool,
 }
 
 fn style(colour: RGBAColor, width: f64, filled: bool) -> ShapeStyle {
@@ -544,14 +549,18 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         )
     }
 
-    fn fill_rect(&mut self, (l, t, r, b): Bounds, colour: RGBAColor) -> Result<(), FigureError> {
+    pub(super) fn fill_rect(
+        &mut self,
+        (l, t, r, b): Bounds,
+        colour: RGBAColor,
+    ) -> Result<(), FigureError> {
         let (ul, br) = (self.at(l, t), self.at(r, b));
         self.db
             .draw_rect(ul, br, &style(colour, 1.0, true), true)
             .map_err(draw_failed)
     }
 
-    fn polyline(
+    pub(super) fn polyline(
         &mut self,
         points: &[(f64, f64)],
         colour: RGBAColor,
@@ -583,7 +592,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         Ok(())
     }
 
-    fn disc(
+    pub(super) fn disc(
         &mut self,
         (x, y): (f64, f64),
         radius: f64,
@@ -596,7 +605,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             .map_err(draw_failed)
     }
 
-    fn ring(
+    pub(super) fn ring(
         &mut self,
         (x, y): (f64, f64),
         radius: f64,
@@ -610,7 +619,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             .map_err(draw_failed)
     }
 
-    fn text(&mut self, label: &Label) -> Result<(), FigureError> {
+    pub(super) fn text(&mut self, label: &Label) -> Result<(), FigureError> {
         // Bitmaps put the baseline half a size below the anchor, SVG 0.76 em below it.
         let drop = if self.vector {
             0.76 * label.size / 1.24
@@ -722,7 +731,7 @@ fn draw_header<DB: DrawingBackend>(
 }
 
 /// The minimum marker: a dark + with a white halo, so it reads over contour lines.
-fn plus<DB: DrawingBackend>(
+pub(super) fn plus<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
     (x, y): (f64, f64),
 ) -> Result<(), FigureError> {
@@ -762,12 +771,12 @@ fn contour_colour(t: f64) -> RGBAColor {
     RGBAColor(mix(0), mix(1), mix(2), 1.0)
 }
 
-fn draw_contours<DB: DrawingBackend>(
+pub(super) fn draw_contours<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
-    scene: &Scene,
+    contours: &[ContourLine],
     panel: &Panel,
 ) -> Result<(), FigureError> {
-    for line in scene.contours {
+    for line in contours {
         let colour = contour_colour(line.rank);
         for ring in &line.rings {
             for piece in clip_polyline(ring, &panel.window) {
@@ -781,7 +790,7 @@ fn draw_contours<DB: DrawingBackend>(
 
 /// Drops points closer than `min_gap` pixels to the last kept one (the last point is
 /// always kept), so that long or dense runs cost what their drawing covers.
-fn thin(points: impl Iterator<Item = (f64, f64)>, min_gap: f64) -> Vec<(f64, f64)> {
+pub(super) fn thin(points: impl Iterator<Item = (f64, f64)>, min_gap: f64) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::new();
     let mut pending = None;
     for p in points {
@@ -911,7 +920,7 @@ fn draw_panel<DB: DrawingBackend>(
     let (plot, cell) = (panel.plot, panel.cell);
     let window = panel.window;
     if with_contours {
-        draw_contours(canvas, scene, &panel)?;
+        draw_contours(canvas, scene.contours, &panel)?;
     }
     for (x, y) in scene.landscape.minima() {
         if window.contains(x, y) {
@@ -1153,13 +1162,13 @@ fn draw_labels<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::landscape::Article;
+    use crate::landscape::article;
     use crate::race::Race;
 
     #[test]
     fn labels_never_overlap_and_stay_in_their_cell() {
         register_fonts().unwrap();
-        let mut runs = Race::article().run::<f64>(&Article).unwrap();
+        let mut runs = Race::article().run::<f64>(&article()).unwrap();
         // A long list of hyperparameters must wrap onto two lines, not run over.
         let mut long = runs[3].clone();
         long.name = "adamw_with_a_long_name".into();
@@ -1168,7 +1177,7 @@ mod tests {
             .collect();
         long.diverged_at = Some(123_456);
         runs.push(long);
-        let layout = super::super::grid_layout(runs.len(), Article.window()).unwrap();
+        let layout = super::super::grid_layout(runs.len(), article().window()).unwrap();
         for (panel, run) in layout.panels.iter().zip(&runs) {
             let plan = plan_panel(panel, run).unwrap();
             let boxes: Vec<Bounds> = plan.labels.iter().map(|l| l.bounds().unwrap()).collect();
@@ -1211,7 +1220,7 @@ mod tests {
 
     #[test]
     fn clipping_keeps_the_inside_parts() {
-        let w = Article.window();
+        let w = article().window();
         // In, out through the right edge, back in through the top.
         let pieces = clip_polyline(&[(0.0, 0.0), (20.0, 0.0), (0.0, 20.0), (0.0, 5.0)], &w);
         assert_eq!(
