@@ -4,6 +4,7 @@
 //! reports errors in words, and writes files.
 
 mod compare;
+mod data;
 mod landscape;
 mod list;
 mod train;
@@ -34,6 +35,9 @@ enum Command {
     /// Train the book's MNIST network with each optimizer and plot the loss curves
     /// (Deep Learning from Scratch, chapter 6).
     Train(train::Args),
+    /// Download data sets: `optimist data mnist` fetches MNIST, verified, into a cache
+    /// folder where `optimist train` finds it.
+    Data(data::Args),
 }
 
 /// A failure to report: the message, and the exit code (2 for bad input).
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Tune(args) => tune::run(args),
         Command::List(args) => list::run(args),
         Command::Train(args) => train::run(args),
+        Command::Data(args) => data::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

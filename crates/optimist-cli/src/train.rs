@@ -4,9 +4,12 @@
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use optimist::{Convention, Spec};
+use optimist_lab::download;
 use optimist_lab::train::{self, Event, TrainConfig, TrainResult, DEFAULT_HIDDEN};
 use std::path::PathBuf;
 
+/// Where `--data` looks first when not given, relative to the current folder.
+const LOCAL_DATA: &str = "data/mnist";
 const MAX_ITERATIONS: usize = 10_000_000;
 const MAX_BATCH: usize = 65_536;
 const MAX_WIDTH: usize = 10_000;
@@ -42,9 +45,11 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = parse_seed)]
     seed: Option<u64>,
 
-    /// Folder with the MNIST files (train-images-idx3-ubyte.gz, ..., t10k-labels-idx1-ubyte.gz).
-    #[arg(long, value_name = "DIR", default_value = "data/mnist")]
-    data: PathBuf,
+    /// Folder with the MNIST files (train-images-idx3-ubyte.gz, ..., t10k-labels-idx1-ubyte.gz)
+    /// [default: data/mnist if it exists, else the folder `optimist data mnist` downloads
+    /// into]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
 
     /// Output folder, created if missing.
     #[arg(long, value_name = "DIR", default_value = "optimist-out")]
@@ -105,6 +110,25 @@ fn fresh_seed() -> u64 {
     optimist_lab::rng::SplitMix64::new(nanos ^ u64::from(std::process::id())).next_u64()
 }
 
+/// The folder to read MNIST from without `--data`: `data/mnist` when it exists, else
+/// the download cache of `optimist data mnist` when that exists.
+fn default_data() -> Result<PathBuf, Failure> {
+    let local = PathBuf::from(LOCAL_DATA);
+    if local.is_dir() {
+        return Ok(local);
+    }
+    let looked = match download::default_dir() {
+        Some(cache) if cache.is_dir() => return Ok(cache),
+        Some(cache) => format!("looked in {LOCAL_DATA} and {}", cache.display()),
+        None => format!(
+            "looked in {LOCAL_DATA}; the download cache is unknown (neither XDG_CACHE_HOME nor the home folder is set)"
+        ),
+    };
+    Err(Failure::usage(format!(
+        "no MNIST files: {looked}, and found no such folder\n(download them with `optimist data mnist`, or point --data DIR at a folder holding them)"
+    )))
+}
+
 /// Loads the data, trains, writes the files, prints the table.
 pub fn run(args: Args) -> Result<(), Failure> {
     let seed = args.seed.unwrap_or_else(fresh_seed);
@@ -120,9 +144,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     config
         .validate()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let data = train::load_data(&args.data).map_err(|e| {
+    let dir = match args.data {
+        Some(dir) => dir,
+        None => default_data()?,
+    };
+    let data = train::load_data(&dir).map_err(|e| {
         Failure::usage(format!(
-            "{e}\n(point --data DIR at a folder with the MNIST files)"
+            "{e}\n(point --data DIR at a folder with the MNIST files, or download them with `optimist data mnist`)"
         ))
     })?;
     if let Some(note) = &data.note {

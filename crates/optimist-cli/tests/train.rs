@@ -196,3 +196,56 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
     assert!(!dir.join("mnist-loss.csv").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn without_data_it_looks_in_data_mnist_then_in_the_download_cache() {
+    let root = scratch("default-data");
+    let (work, cache) = (root.join("work"), root.join("cache"));
+    std::fs::create_dir_all(&work).unwrap();
+    let downloaded = cache.join("optimist").join("mnist");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_optimist"))
+            .current_dir(&work)
+            .env("XDG_CACHE_HOME", &cache)
+            .args(["train", "--iterations", "3", "--batch-size", "8"])
+            .args(["--hidden", "8", "--seed", "1", "--out", "out"])
+            .output()
+            .expect("run optimist")
+    };
+    // Neither folder: both named, and how to get the files.
+    let o = run();
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no MNIST files: looked in data/mnist and {}, and found no such folder",
+            downloaded.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("download them with `optimist data mnist`"),
+        "{stderr}"
+    );
+
+    // Downloaded into the cache: found there.
+    std::fs::create_dir_all(&downloaded).unwrap();
+    write_test_set(&downloaded);
+    let o = run();
+    let stderr = text(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("are not in {};", downloaded.display())),
+        "{stderr}"
+    );
+
+    // data/mnist, when there, comes first.
+    let local = work.join("data").join("mnist");
+    std::fs::create_dir_all(&local).unwrap();
+    write_test_set(&local);
+    let o = run();
+    let stderr = text(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("are not in data/mnist;"), "{stderr}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
