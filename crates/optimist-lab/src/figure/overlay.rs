@@ -34,7 +34,7 @@ pub struct OverlayLayout {
     pub height: u32,
     /// The plotting area and the window it shows.
     pub panel: Panel,
-    /// The top left corner of the legend: one entry per run, [`ENTRY`] pixels apart.
+    /// The top left corner of the legend: one entry per run, a fixed number of pixels apart.
     pub legend: (f64, f64),
 }
 
