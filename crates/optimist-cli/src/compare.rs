@@ -40,7 +40,8 @@ pub struct Args {
     out: PathBuf,
 
     /// How to see the race: grid (one panel per optimizer), overlay (all on one plot),
-    /// loss (loss against step); repeat for several [default: grid]
+    /// loss (loss against step), gif (animated), html (interactive page); repeat for
+    /// several [default: grid]
     #[arg(long = "view", value_name = "VIEW", value_parser = parse_view)]
     views: Vec<View>,
 

@@ -24,7 +24,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Race optimizers on a landscape and see them: by default the article's experiment
-    /// on x²/20 + y²; any built-in landscape or typed formula, views grid, overlay, loss.
+    /// on x²/20 + y²; any built-in landscape or typed formula, views grid, overlay, loss,
+    /// gif, html.
     Compare(compare::Args),
     /// Find each optimizer's best learning rate on a landscape: a log-spaced search,
     /// refined around the best; a table, the sensitivity figure and every trial as CSV.

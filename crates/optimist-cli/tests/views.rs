@@ -241,7 +241,7 @@ fn bad_landscapes_and_views_are_clear_errors_with_exit_code_2() {
         (&["--window=-2,2,nan,3"], &["not four finite numbers"]),
         (
             &["--view", "contour"],
-            &["unknown view 'contour'; known views: grid, overlay, loss"],
+            &["unknown view 'contour'; known views: grid, overlay, loss, gif, html"],
         ),
         (&["--score", "loss"], &["add --tune"]),
         (&["--tune", "--score", "distance", "--function", "saddle"], &["no known minimum", "--score loss"]),

@@ -7,6 +7,8 @@
 //! binary, so no system font is ever looked up.
 
 mod contours;
+mod gif;
+mod html;
 mod layout;
 mod loss;
 mod overlay;
@@ -15,6 +17,11 @@ mod render;
 mod sensitivity;
 mod view;
 
+pub use self::gif::{
+    animation, animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
+    LAST_DELAY, MAX_FRAMES,
+};
+pub use html::{page, MAX_PAGE_STEPS, VALUE_GRID};
 pub use layout::{grid_layout, Layout, Panel, Rect};
 pub use loss::loss;
 pub use overlay::{overlay, overlay_layout, OverlayLayout};
@@ -33,9 +40,9 @@ pub const TRAJECTORY_RGB: [u8; 3] = [214, 39, 40];
 /// The colour of "diverged at step k" in a panel's title, as RGB.
 pub const DIVERGED_RGB: [u8; 3] = [170, 85, 0];
 
-/// The colours of the runs in the overlay and loss views, in run order (the eleventh
-/// run takes the first colour again): Tableau's ten, saturated enough to stand out from
-/// the washed-out contour lines.
+/// The colours of the runs in the overlay, loss, gif and html views, in run order
+/// (the eleventh run takes the first colour again): Tableau's ten, saturated enough to
+/// stand out from the washed-out contour lines.
 pub const SERIES_RGB: [[u8; 3]; 10] = [
     [31, 119, 180],
     [255, 127, 14],
@@ -119,6 +126,9 @@ pub enum FigureError {
     /// The PNG encoder failed.
     #[error("the PNG could not be encoded: {0}")]
     Encode(String),
+    /// The GIF encoder failed.
+    #[error("the GIF could not be encoded: {0}")]
+    Gif(String),
     /// A view name that is not one of [`View::ALL`].
     #[error("unknown view '{0}'; known views: {known}", known = view_names())]
     UnknownView(String),

@@ -753,7 +753,7 @@ pub(super) fn plus<DB: DrawingBackend>(
 
 /// A muted colour for the contour line of rank `t` (0 lowest, 1 highest): viridis from
 /// purple through blue to green, washed towards white so that the trajectory stands out.
-fn contour_colour(t: f64) -> RGBAColor {
+pub(super) fn contour_colour(t: f64) -> RGBAColor {
     // Viridis at 0, 0.25, 0.5, 0.75.
     const STOPS: [[f64; 3]; 4] = [
         [68.0, 1.0, 84.0],

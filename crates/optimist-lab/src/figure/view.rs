@@ -92,6 +92,14 @@ views! {
     /// Loss against step, one line per optimizer.
     Loss = "loss", "loss against step on a log scale, one line per optimizer (loss.png)" =>
         |input: &ViewInput| stills(input, "loss", |f| super::loss(input.landscape, input.runs, f));
+    /// The race animated: every optimizer moving at once over the contour plot.
+    Gif = "gif", "the race animated, every optimizer moving at once (compare.gif)" =>
+        |input: &ViewInput| super::animation(input.landscape, input.runs)
+            .map(|bytes| vec![ViewFile { name: "compare.gif".into(), bytes }]);
+    /// One self-contained interactive page.
+    Html = "html", "an interactive page: step slider, play, a toggle per optimizer, values under the pointer (compare.html)" =>
+        |input: &ViewInput| super::page(input.landscape, input.runs)
+            .map(|page| vec![ViewFile { name: "compare.html".into(), bytes: page.into_bytes() }]);
 }
 
 impl Default for View {
@@ -107,7 +115,7 @@ impl std::fmt::Display for View {
     }
 }
 
-/// Every view's name, for messages: `grid, overlay, loss`.
+/// Every view's name, for messages: `grid, overlay, loss, gif, html`.
 pub fn view_names() -> String {
     let names: Vec<&str> = View::ALL.iter().map(|v| v.name()).collect();
     names.join(", ")
