@@ -118,12 +118,19 @@ fn close(p: [u8; 3], target: [u8; 3]) -> bool {
     d <= 30 * 30
 }
 
+/// The text of the elements `selectors` pick, in one round trip (the driver's element
+/// lookups take about half a second each here).
+fn texts(tab: &Tab, selectors: &[String]) -> Result<Vec<String>> {
+    let list = serde_json::to_string(selectors)?;
+    let value = evaluate(
+        tab,
+        &format!("{list}.map((s) => document.querySelector(s).textContent.trim())"),
+    )?;
+    Ok(serde_json::from_value(value)?)
+}
+
 fn text(tab: &Tab, selector: &str) -> Result<String> {
-    Ok(tab
-        .find_element(selector)?
-        .get_inner_text()?
-        .trim()
-        .to_string())
+    Ok(texts(tab, &[selector.to_string()])?.remove(0))
 }
 
 /// A number as the page prints it (with a true minus sign).
@@ -168,10 +175,15 @@ fn shown_step(tab: &Tab) -> Result<usize> {
 
 /// Each run's row shows its position and loss at `step`, to the six digits printed.
 fn check_rows(tab: &Tab, runs: &[Run], step: usize) -> Result<()> {
+    let keys = ["x", "y", "f"];
+    let selectors: Vec<String> = (0..runs.len())
+        .flat_map(|i| keys.map(|key| format!("#{key}-{i}")))
+        .collect();
+    let shown = texts(tab, &selectors)?;
     for (i, run) in runs.iter().enumerate() {
         let p = run.points[step];
-        for (key, want) in [("x", p.x), ("y", p.y), ("f", p.loss)] {
-            let got = number(&text(tab, &format!("#{key}-{i}"))?)?;
+        for (k, (key, want)) in keys.into_iter().zip([p.x, p.y, p.loss]).enumerate() {
+            let got = number(&shown[3 * i + k])?;
             assert!(
                 (got - want).abs() <= 1e-5 * want.abs().max(1e-12),
                 "{} at step {step}: {key} shows {got}, is {want}",
@@ -257,7 +269,13 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     check_rows(&tab, &runs, 30)?;
 
     // Clicking the slider's middle shows a step near the middle, and only that far.
-    tab.find_element("#step")?.click()?;
+    // (Clicks go to a point found in one round trip: the driver's element click takes
+    // about a second here, much of the six seconds a play through lasts.)
+    let slider = bounds(&tab, "#step")?;
+    tab.click_point(Point {
+        x: slider[0] + slider[2] / 2.0,
+        y: slider[1] + slider[3] / 2.0,
+    })?;
     let middle = shown_step(&tab)?;
     assert!((10..=20).contains(&middle), "step {middle}");
     check_rows(&tab, &runs, middle)?;
@@ -329,10 +347,7 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     println!("pointer on adam's step 5: {nearest}");
     assert!(nearest.starts_with("adam:lr=0.3, step 5: "), "{nearest:?}");
 
-    // From the start, play runs the race on and pause stops it. (Clicks go straight to
-    // the button's centre: the driver's element click takes about a second here, much of
-    // the six seconds a play through lasts.)
-    let slider = bounds(&tab, "#step")?;
+    // From the start, play runs the race on and pause stops it.
     tab.click_point(Point {
         x: slider[0] + 1.0,
         y: slider[1] + slider[3] / 2.0,
