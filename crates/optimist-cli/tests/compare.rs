@@ -1,50 +1,18 @@
 //! `optimist compare` end to end: the reference trajectories through its CSV, its
 //! files, and every kind of bad input.
 
+mod common;
+
+use common::{optimist, read_csv, scratch};
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn optimist(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optimist"))
-        .args(args)
-        .output()
-        .expect("run optimist")
-}
-
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("optimist-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::PathBuf;
 
 fn reference_dir() -> PathBuf {
     match std::env::var_os("OPTIMIST_REFERENCE_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
     }
-}
-
-/// Rows of trajectories.csv: (optimizer, step, x, y, loss).
-fn read_csv(path: &Path) -> Vec<(String, usize, f64, f64, f64)> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("optimizer,step,x,y,loss"));
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            assert_eq!(f.len(), 5, "{l}");
-            (
-                f[0].to_string(),
-                f[1].parse().unwrap(),
-                f[2].parse().unwrap(),
-                f[3].parse().unwrap(),
-                f[4].parse().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// Every case on the article's problem, in every reference file, run through

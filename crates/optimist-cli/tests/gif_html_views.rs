@@ -1,19 +1,15 @@
 //! `optimist compare --view gif` and `--view html`: the files they write are the lab's
 //! animation and page of the same race, byte for byte, whatever `--format` says.
 
+mod common;
+
+use common::scratch;
+
 use optimist_lab::figure::{animation, animation_layout, page};
 use optimist_lab::landscape::{builtin, Landscape};
 use optimist_lab::race::Race;
 use std::path::PathBuf;
 use std::process::Command;
-
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("optimist-gif-html-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn compare(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_optimist"))

@@ -1,27 +1,15 @@
 //! `optimist train` end to end on a small MNIST-format set written here: the book's
 //! log, the files, repeatability with --seed, and bad input.
 
+mod common;
+
+use common::{optimist, scratch};
+
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn optimist(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optimist"))
-        .args(args)
-        .output()
-        .expect("run optimist")
-}
-
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("optimist-cli-{}-train-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
+use std::process::Command;
 
 fn gz(path: &Path, bytes: &[u8]) {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());

@@ -1,30 +1,11 @@
 //! `optimist tune` and `compare --tune` end to end: the table, every trial in the CSV,
 //! the sensitivity figure, and a race that runs exactly the tuned trials.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn optimist(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optimist"))
-        .args(args)
-        .output()
-        .expect("run optimist")
-}
+use common::{ok, optimist, scratch};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("optimist-tune-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use std::path::Path;
 
 /// One row of tuning.csv.
 #[derive(Debug)]

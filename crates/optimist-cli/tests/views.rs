@@ -2,42 +2,11 @@
 //! formulas, windows, `--view`, and the bad input each adds; `optimist list
 //! landscapes`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn optimist(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_optimist"))
-        .args(args)
-        .output()
-        .expect("run optimist")
-}
+use common::{ok, optimist, read_csv, scratch};
 
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("optimist-views-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Rows of trajectories.csv: (optimizer, step, x, y, loss).
-fn read_csv(path: &Path) -> Vec<(String, usize, f64, f64, f64)> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("optimizer,step,x,y,loss"));
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (
-                f[0].to_string(),
-                f[1].parse().unwrap(),
-                f[2].parse().unwrap(),
-                f[3].parse().unwrap(),
-                f[4].parse().unwrap(),
-            )
-        })
-        .collect()
-}
+use std::path::Path;
 
 fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -46,14 +15,6 @@ fn files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

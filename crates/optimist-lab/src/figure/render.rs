@@ -1136,7 +1136,7 @@ fn place(
             .filter(|o| o.0 < b.2 && b.0 < o.2 && o.1 < b.3 && b.1 < o.3)
             .count();
         let cost = crossed + 100 * overlaps + if fits { 0 } else { 10_000 };
-        if best.as_ref().map_or(true, |(c, _)| cost < *c) {
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, candidate));
         }
     }
