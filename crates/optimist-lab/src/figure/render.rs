@@ -1003,20 +1003,7 @@ fn draw_panel<DB: DrawingBackend>(
         plot.right() as f64,
         plot.bottom() as f64,
     );
-    let (cl, ct, cr, cb) = (
-        cell.x as f64,
-        cell.y as f64,
-        cell.right() as f64,
-        cell.bottom() as f64,
-    );
-    for rect in [
-        (cl, ct, cr, t),
-        (cl, b, cr, cb),
-        (cl, t, l, b),
-        (r, t, cr, b),
-    ] {
-        canvas.fill_rect(rect, WHITE.to_rgba())?;
-    }
+    super::plot::cover_outside(canvas, plot, cell)?;
     // The frame and outward ticks.
     let frame = [
         (l, t),
