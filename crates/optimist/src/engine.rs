@@ -28,6 +28,7 @@ use std::path::Path;
 mod finite;
 pub mod kernel;
 pub mod linalg;
+mod share;
 mod tensorwise;
 
 pub(crate) use finite::Guard;

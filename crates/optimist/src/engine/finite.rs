@@ -8,15 +8,18 @@
 //! large steps; [`NonFinite::Trust`] leaves it out.
 
 use super::kernel::{self, Isa};
+use super::share;
 use crate::{Error, Float, Param};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a step does with gradients that hold NaN or an infinity.
 ///
-/// The check costs one more read of the gradients per step, about 0.06 ns per float32
-/// parameter in cache and 0.08 ns out of it on two AVX-512 threads: +15% on an Adam
-/// step over 16 M parameters, which is bound by memory bandwidth, and +70% on a plain
-/// SGD step, which reads least (`cargo bench -p optimist --bench nonfinite`).
+/// The check costs one more read of the gradients per step, about 0.04 ns per float32
+/// parameter in cache and 0.07 ns out of it on two AVX-512 threads: +20% on an Adam
+/// step, +55% on a plain SGD step, which reads least (`cargo bench -p optimist --bench
+/// nonfinite`). It runs on the same threads and pieces as the update that follows, so
+/// each thread checks the gradients it then reads while they are in its cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NonFinite {
     /// Refuse the step with [`Error::NonFinite`], naming the tensor and the first bad
@@ -112,42 +115,33 @@ fn position(shape: &[usize], mut i: usize) -> Vec<usize> {
     at
 }
 
-/// Checks of fewer elements than this run on one thread. The check reads only the
-/// gradient, so it runs faster than the update and gains from threads later (measured
-/// with `cargo bench -p optimist --bench nonfinite`: at 110 K elements one thread is
-/// faster than two, at 16 M two are faster).
-const PARALLEL_MIN: usize = 1 << 18;
+/// Checks of fewer elements than this run on one thread: the same threshold as the
+/// update ([`kernel::PARALLEL_MIN`]), and the same pieces, so that each thread checks
+/// the gradients it then reads to update, while they are in its core's cache.
+const PARALLEL_MIN: usize = kernel::PARALLEL_MIN;
 
 /// The first element that is NaN or infinite, as (tensor, index in the tensor); `None`
 /// when every element is finite.
 pub fn first_nonfinite<F: Float>(tensors: &[&[F]]) -> Option<(usize, usize)> {
     let total: usize = tensors.iter().map(|t| t.len()).sum();
-    let threads = rayon::current_num_threads();
-    if threads == 1 || total < PARALLEL_MIN {
+    if rayon::current_num_threads() == 1 || total < PARALLEL_MIN {
         return tensors
             .iter()
             .enumerate()
             .find_map(|(t, xs)| first_in(xs).map(|i| (t, i)));
     }
-    use rayon::prelude::*;
-    // A few pieces per thread; the first bad piece holds the first bad element.
-    let piece = (total / (4 * threads))
-        .max(PARALLEL_MIN / 8)
-        .next_multiple_of(64);
-    let pieces: Vec<(usize, usize, &[F])> = tensors
-        .iter()
-        .enumerate()
-        .flat_map(|(t, xs)| {
-            xs.chunks(piece)
-                .enumerate()
-                .map(move |(k, c)| (t, k * piece, c))
-        })
-        .collect();
-    let bad = pieces
-        .par_iter()
-        .position_first(|(_, _, c)| !all_finite(c))?;
-    let (t, start, c) = pieces[bad];
-    first_in(c).map(|i| (t, start + i))
+    let piece = share::piece_size(total, kernel::PIECE_MIN);
+    let pieces = share::cut(tensors.iter().map(|t| t.len()), piece);
+    // The first bad piece holds the first bad element; pieces are checked in any order.
+    let first_bad = AtomicUsize::new(usize::MAX);
+    share::for_each_piece(pieces.len(), |i| {
+        let (t, start, n) = pieces[i];
+        if i < first_bad.load(Ordering::Relaxed) && !all_finite(&tensors[t][start..start + n]) {
+            first_bad.fetch_min(i, Ordering::Relaxed);
+        }
+    });
+    let (t, start, n) = *pieces.get(first_bad.into_inner())?;
+    first_in(&tensors[t][start..start + n]).map(|i| (t, start + i))
 }
 
 /// Elements tested between two looks at the result: small enough to stop soon after a

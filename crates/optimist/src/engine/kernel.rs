@@ -14,7 +14,7 @@
 //! range, where x86 arithmetic is many times slower (measured: Adam's step on the
 //! book's network went from 0.057 to 0.23 ms); values that small cannot change a result.
 
-use crate::engine::{Rule, Slots};
+use crate::engine::{share, Rule, Slots};
 use crate::Float;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -108,11 +108,19 @@ pub fn set_isa(isa: Isa) -> bool {
 /// One pointer per state slot.
 type Ptrs<F, R> = <R as Rule<F>>::State<*mut F>;
 
-/// Steps of fewer elements than this run on one thread: 32 K elements of Adam take
-/// about 15 µs on one core, of the order of waking and joining rayon's other threads,
-/// so splitting smaller steps cannot pay. `cargo bench -p optimist --bench step` prints
-/// each optimizer's speed-up from threads ("threads x") to check it on a machine.
+/// Steps of fewer elements than this run on one thread, for a rule without state;
+/// a rule with `N` state slots splits from `PARALLEL_MIN / (1 + N)` elements. Threads
+/// pay once a step takes about 3 µs on one core: measured on two AVX-512 cores, two
+/// threads beat one from about 24 K elements for SGD, 14 K for Momentum and under
+/// 11 K for Adam and RMSprop (their square roots and divisions make each element
+/// cost more). `cargo bench -p optimist --bench step` prints each optimizer's speed-up
+/// from threads ("threads x").
 pub const PARALLEL_MIN: usize = 1 << 15;
+
+/// The size from which a step of rule `R` is split across threads.
+fn parallel_min<F: Float, R: Rule<F>>() -> usize {
+    PARALLEL_MIN / (1 + <R::State<F> as Slots<F>>::N)
+}
 
 /// One tensor's buffers as raw pointers: values `p`, gradient `g` and one pointer per
 /// state slot, each valid for `n` elements.
@@ -168,29 +176,24 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
 }
 
 /// Applies `R` to every element of every job: on this thread for small steps, else cut
-/// into pieces that rayon's threads share.
+/// into pieces shared with rayon's other threads ([`super::share`]).
 pub(crate) fn run_jobs<F: Float, R: Rule<F>>(k: R::Step, jobs: &[Job<F, R>]) {
     let total: usize = jobs.iter().map(|j| j.n).sum();
-    let threads = rayon::current_num_threads();
-    if threads == 1 || total < PARALLEL_MIN {
+    if rayon::current_num_threads() == 1 || total < parallel_min::<F, R>() {
         jobs.iter().for_each(|j| j.run(k));
         return;
     }
-    use rayon::prelude::*;
-    // A few pieces per thread, so that uneven tensors still balance; whole cache lines.
-    let piece = (total / (4 * threads))
-        .max(PARALLEL_MIN / 4)
-        .next_multiple_of(64);
-    let pieces: Vec<Job<F, R>> = jobs
-        .iter()
-        .flat_map(|j| {
-            (0..j.n)
-                .step_by(piece)
-                .map(move |a| j.piece(a, piece.min(j.n - a)))
-        })
+    let piece = share::piece_size(total, PIECE_MIN);
+    let pieces: Vec<Job<F, R>> = share::cut(jobs.iter().map(|j| j.n), piece)
+        .into_iter()
+        .map(|(t, start, n)| jobs[t].piece(start, n))
         .collect();
-    pieces.par_iter().for_each(|j| j.run(k));
+    share::for_each_piece(pieces.len(), |i| pieces[i].run(k));
 }
+
+/// The smallest piece a thread takes: 4 K elements, about 0.5 µs of SGD, so that taking
+/// a piece (one atomic operation) costs little beside it.
+pub(crate) const PIECE_MIN: usize = 1 << 12;
 
 /// The loop on raw pointers, each valid for `n` elements and not aliasing each other.
 pub(crate) unsafe fn run_raw<F: Float, R: Rule<F>>(
