@@ -3,10 +3,12 @@
 //! so that each optimizer's fraction of the bandwidth bound is printed.
 //!
 //! `cargo bench -p optimist --bench step` (all sizes), or with arguments:
-//! `cargo bench -p optimist --bench step -- 110k 16m` and/or optimizer names.
+//! `cargo bench -p optimist --bench step -- 110k 16m` and/or optimizer names, or
+//! `all` for every optimizer of the library at its defaults (tensor-level rules
+//! against the least traffic their reductions allow).
 
 use optimist::engine::kernel::{self, Isa};
-use optimist::{registry, Optimizer, Param};
+use optimist::{registry, Convention, NonFinite, Optimizer, Param};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -44,18 +46,35 @@ fn sizes() -> Vec<Size> {
     ]
 }
 
-/// Optimizers and the bytes each moves per parameter in float32: it reads the
-/// parameter, its gradient and each state slot, and writes the parameter and each slot.
-const OPTIMIZERS: &[(&str, usize)] = &[
-    ("sgd:lr=0.01", 0),
-    ("momentum:lr=0.01", 1),
-    ("adam:lr=0.001", 2),
-    ("adamw:lr=0.001", 2),
-    ("lion:learning_rate=0.0001", 1),
-    ("adagrad:lr=0.01", 1),
-    ("rmsprop:lr=0.01", 1),
+/// The optimizers of the issue's table, at the learning rates of the book's network.
+const OPTIMIZERS: &[&str] = &[
+    "sgd:lr=0.01",
+    "momentum:lr=0.01",
+    "adam:lr=0.001",
+    "adamw:lr=0.001",
+    "lion:learning_rate=0.0001",
+    "adagrad:lr=0.01",
+    "rmsprop:lr=0.01",
 ];
 
+/// Tensor-level rules and the least traffic their update can have, in bytes per
+/// float32 parameter: reductions over the whole tensor (norms, row and column means)
+/// must be read before any element changes, so they cannot run in one pass.
+/// - lamb: one pass reads p, g, m, v and writes m, v (for ‖p‖ and ‖u‖), a second
+///   reads p and the update and writes p: 40 bytes (one pass would be 28).
+/// - adafactor on a matrix: one pass reads p and g (RMS(p), row and column means of
+///   g²), one reads g (RMS(u)), one reads p and g and writes p: 24 bytes.
+const TENSOR_RULES: &[(&str, usize)] = &[("lamb", 40), ("adafactor", 24)];
+
+/// Not measured at these sizes: their step is bound by arithmetic, not memory.
+const COMPUTE_BOUND: &[(&str, &str)] = &[(
+    "muon",
+    "five Newton–Schulz iterations of matrix products: O(n³) for an n × n matrix",
+)];
+
+/// Bytes an elementwise rule with `slots` state buffers moves per float32 parameter:
+/// it reads the parameter, the gradient and each slot, and writes the parameter and
+/// each slot.
 fn bytes_per_param(slots: usize) -> usize {
     4 * (2 + slots) + 4 * (1 + slots)
 }
@@ -75,14 +94,18 @@ fn best_time(budget: Duration, mut f: impl FnMut()) -> Duration {
     best
 }
 
-/// Memory bandwidth in GB/s by the STREAM conventions (bytes named in the loop,
-/// write-allocate traffic not counted), split across threads like the optimizers.
-fn bandwidth(n: usize, budget: Duration) -> (f64, f64) {
+/// Memory bandwidth in GB/s, split across threads like the optimizers and vectorized
+/// like them: copy and triad by the STREAM conventions (bytes named in the loop; the
+/// write-allocate read of the destination not counted), and `update`, the in-place
+/// a ← a + s·b that every update step is made of (read, modify, write: no
+/// write-allocate), which sets the bound.
+fn bandwidth(n: usize, budget: Duration) -> (f64, f64, f64) {
     use rayon::prelude::*;
-    let chunk = (n / rayon::current_num_threads()).max(1 << 14);
+    let chunk = (n / (4 * rayon::current_num_threads())).max(1 << 14);
     let mut a = vec![1.0f32; n];
     let b = vec![2.0f32; n];
     let c = vec![0.5f32; n];
+    let s = black_box(1e-9f32);
     let copy = best_time(budget, || {
         a.par_chunks_mut(chunk)
             .zip(b.par_chunks(chunk))
@@ -94,14 +117,79 @@ fn bandwidth(n: usize, budget: Duration) -> (f64, f64) {
             .zip(b.par_chunks(chunk))
             .zip(c.par_chunks(chunk))
             .for_each(|((a, b), c)| {
-                for i in 0..a.len() {
-                    a[i] = b[i] + 3.0 * c[i];
-                }
+                kernel::vectorized(
+                    #[inline(always)]
+                    || {
+                        for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
+                            *a = b + s * c;
+                        }
+                    },
+                )
+            });
+        black_box(&mut a);
+    });
+    let update = best_time(budget, || {
+        a.par_chunks_mut(chunk)
+            .zip(b.par_chunks(chunk))
+            .for_each(|(a, b)| {
+                kernel::vectorized(
+                    #[inline(always)]
+                    || {
+                        for (a, &b) in a.iter_mut().zip(b) {
+                            *a += s * b;
+                        }
+                    },
+                )
             });
         black_box(&mut a);
     });
     let gbs = |bytes: usize, t: Duration| bytes as f64 / t.as_secs_f64() / 1e9;
-    (gbs(8 * n, copy), gbs(12 * n, triad))
+    (gbs(8 * n, copy), gbs(12 * n, triad), gbs(12 * n, update))
+}
+
+/// What one row measures.
+struct Row {
+    /// The name and hyperparameters, as a spec.
+    spec: String,
+    convention: Convention,
+    /// Bytes per parameter of the least traffic; `None`: from the state's size.
+    bytes: Option<usize>,
+}
+
+/// Every optimizer of the library at its defaults (its convention's), but those
+/// bound by arithmetic.
+fn every_optimizer() -> Vec<Row> {
+    registry::catalog()
+        .into_iter()
+        .filter(|info| !COMPUTE_BOUND.iter().any(|(n, _)| *n == info.name))
+        .map(|info| Row {
+            spec: info.name.to_string(),
+            convention: Convention::ALL
+                .into_iter()
+                .find(|c| c.name() == info.convention)
+                .expect("a known convention"),
+            bytes: TENSOR_RULES
+                .iter()
+                .find(|(n, _)| *n == info.name)
+                .map(|&(_, b)| b),
+        })
+        .collect()
+}
+
+/// The number of state values per parameter an optimizer keeps: the size of its
+/// saved state after one step over a 2^18-element matrix (the header is far smaller
+/// than one value per parameter).
+fn state_slots(row: &Row) -> Result<usize, optimist::Error> {
+    let n = 1 << 18;
+    let mut opt: Box<dyn Optimizer<f32>> = registry::build_in(&row.spec.parse()?, row.convention)?;
+    let (mut value, grad) = (vec![0.5f32; n], vec![0.01f32; n]);
+    opt.step(&mut [Param {
+        name: "w",
+        shape: &[512, 512],
+        value: &mut value,
+        grad: &grad,
+    }])?;
+    Ok(opt.save_state()?.len() / (4 * n))
 }
 
 fn main() {
@@ -109,23 +197,49 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    // Arguments name sizes (110k, 16m, 64m) and/or optimizers (by prefix); none: all.
+    // Arguments name sizes (110k, 16m, 64m), `all` (every optimizer of the library)
+    // and/or optimizers (by prefix); none: every size, the issue's optimizers.
     let size_args: Vec<&String> = args
         .iter()
         .filter(|a| sizes().iter().any(|s| s.label == a.as_str()))
         .collect();
-    let opt_args: Vec<&String> = args.iter().filter(|a| !size_args.contains(a)).collect();
+    let all = args.iter().any(|a| a == "all");
+    let opt_args: Vec<&String> = args
+        .iter()
+        .filter(|a| !size_args.contains(a) && a.as_str() != "all")
+        .collect();
     let size_wanted =
         |label: &str| size_args.is_empty() || size_args.iter().any(|a| a.as_str() == label);
-    let opt_wanted =
-        |spec: &str| opt_args.is_empty() || opt_args.iter().any(|a| spec.starts_with(a.as_str()));
-    let budget = Duration::from_millis(600);
+    let rows: Vec<Row> = if all {
+        every_optimizer()
+    } else {
+        OPTIMIZERS
+            .iter()
+            .map(|s| Row {
+                spec: s.to_string(),
+                convention: Convention::Article,
+                bytes: None,
+            })
+            .filter(|r| {
+                opt_args.is_empty() || opt_args.iter().any(|a| r.spec.starts_with(a.as_str()))
+            })
+            .collect()
+    };
+    let budget = Duration::from_millis(if all { 300 } else { 600 });
     println!(
-        "optimist update step, float32, {} threads, {} (ns/param: lower is better; bound: the time the bytes take at \
-         triad bandwidth; threads x: speed-up over one thread; simd x: one vectorized thread over one scalar thread)",
+        "optimist update step, float32, {} threads, {}\n\
+         ns/param: the default step, which first checks the gradients for NaN and infinities; \
+         unchecked: NonFinite::Trust, as torch.optim and optax run (no check); GB/s, x bound: of the unchecked step; \
+         bound: the time its bytes take at the `update` bandwidth (in-place a += s*b); \
+         threads x: speed-up over one thread; simd x: one vectorized thread over one scalar thread",
         rayon::current_num_threads(),
         Isa::best().name()
     );
+    if all {
+        for (name, why) in COMPUTE_BOUND {
+            println!("not measured: {name}, bound by arithmetic ({why})");
+        }
+    }
     for size in sizes() {
         if !size_wanted(size.label) {
             continue;
@@ -135,15 +249,22 @@ fn main() {
             .iter()
             .map(|s| s.iter().product::<usize>())
             .sum();
-        let (copy, triad) = bandwidth(n.max(1 << 20), budget);
+        let (copy, triad, update) = bandwidth(n.max(1 << 20), budget);
         println!(
-            "\n{} parameters in {} tensor(s): bandwidth copy {copy:.1} GB/s, triad {triad:.1} GB/s",
+            "\n{} parameters in {} tensor(s): bandwidth copy {copy:.1} GB/s, triad {triad:.1} GB/s, update {update:.1} GB/s",
             n,
             size.shapes.len()
         );
         println!(
-            "{:<28} {:>10} {:>8} {:>12} {:>10} {:>10} {:>10}",
-            "optimizer", "ns/param", "GB/s", "bound ns/p", "x bound", "threads x", "simd x"
+            "{:<34} {:>9} {:>10} {:>7} {:>11} {:>8} {:>9} {:>7}",
+            "optimizer",
+            "ns/param",
+            "unchecked",
+            "GB/s",
+            "bound ns/p",
+            "x bound",
+            "threads x",
+            "simd x"
         );
         let mut values: Vec<Vec<f32>> = size
             .shapes
@@ -159,57 +280,90 @@ fn main() {
             .map(|v| v.iter().map(|x| 0.1 * x + 0.01).collect())
             .collect();
         let names: Vec<String> = (0..size.shapes.len()).map(|i| format!("t{i}")).collect();
-        for &(spec, slots) in OPTIMIZERS {
-            if !opt_wanted(spec) {
-                continue;
-            }
-            let mut time = |isa: Isa, threads: usize| -> Option<f64> {
-                let mut opt: Box<dyn Optimizer<f32>> = match registry::parse(spec) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        println!("{spec:<28} cannot build: {e}");
-                        return None;
+        for row in &rows {
+            let label = if all {
+                format!("{} ({})", row.spec, row.convention.name())
+            } else {
+                row.spec.clone()
+            };
+            let bytes = match row
+                .bytes
+                .map_or_else(|| state_slots(row).map(bytes_per_param), Ok)
+            {
+                Ok(b) => b as f64,
+                Err(e) => {
+                    println!("{label:<34} cannot run: {e}");
+                    continue;
+                }
+            };
+            let mut time =
+                |isa: Isa, threads: usize, policy: NonFinite| -> Result<f64, optimist::Error> {
+                    let mut opt: Box<dyn Optimizer<f32>> =
+                        registry::build_in(&row.spec.parse()?, row.convention)?;
+                    opt.set_nonfinite(policy)?;
+                    kernel::set_isa(isa);
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .expect("a thread pool");
+                    let mut failed = None;
+                    let t = pool.install(|| {
+                        best_time(budget, || {
+                            let mut views: Vec<Param<'_, f32>> = values
+                                .iter_mut()
+                                .zip(&grads)
+                                .zip(&size.shapes)
+                                .zip(&names)
+                                .map(|(((value, grad), shape), name)| Param {
+                                    name,
+                                    shape,
+                                    value,
+                                    grad,
+                                })
+                                .collect();
+                            if let Err(e) = opt.step(&mut views) {
+                                failed = Some(e);
+                            }
+                        })
+                    });
+                    kernel::set_isa(Isa::best());
+                    match failed {
+                        Some(e) => Err(e),
+                        None => Ok(t.as_secs_f64() * 1e9 / n as f64),
                     }
                 };
-                kernel::set_isa(isa);
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                let t = pool.install(|| {
-                    best_time(budget, || {
-                        let mut views: Vec<Param<'_, f32>> = values
-                            .iter_mut()
-                            .zip(&grads)
-                            .zip(&size.shapes)
-                            .zip(&names)
-                            .map(|(((value, grad), shape), name)| Param {
-                                name,
-                                shape,
-                                value,
-                                grad,
-                            })
-                            .collect();
-                        opt.step(&mut views).expect("step");
-                    })
-                });
-                Some(t.as_secs_f64() * 1e9 / n as f64)
-            };
             let threads = rayon::current_num_threads();
-            let Some(ns) = time(Isa::best(), threads) else {
-                continue;
+            let measured = (|| {
+                let checked = time(Isa::best(), threads, NonFinite::Refuse)?;
+                let ns = time(Isa::best(), threads, NonFinite::Trust)?;
+                if all {
+                    return Ok((checked, ns, f64::NAN, f64::NAN));
+                }
+                let one_thread = time(Isa::best(), 1, NonFinite::Trust)?;
+                let scalar = time(Isa::Scalar, 1, NonFinite::Trust)?;
+                Ok::<_, optimist::Error>((checked, ns, one_thread / ns, scalar / one_thread))
+            })();
+            let (checked, ns, threads_x, simd_x) = match measured {
+                Ok(m) => m,
+                Err(e) => {
+                    println!("{label:<34} cannot run: {e}");
+                    continue;
+                }
             };
-            let one_thread = time(Isa::best(), 1).unwrap_or(f64::NAN);
-            let scalar = time(Isa::Scalar, 1).unwrap_or(f64::NAN);
-            kernel::set_isa(Isa::best());
-            let bytes = bytes_per_param(slots) as f64;
-            let gbs = bytes / ns;
-            let bound = bytes / triad;
+            let bound = bytes / update;
+            let ratio = |x: f64| {
+                if x.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{x:.2}")
+                }
+            };
             println!(
-                "{spec:<28} {ns:>10.3} {gbs:>8.1} {bound:>12.3} {:>10.2} {:>10.2} {:>10.2}",
+                "{label:<34} {checked:>9.3} {ns:>10.3} {:>7.1} {bound:>11.3} {:>8.2} {:>9} {:>7}",
+                bytes / ns,
                 ns / bound,
-                one_thread / ns,
-                scalar / one_thread
+                ratio(threads_x),
+                ratio(simd_x)
             );
         }
     }

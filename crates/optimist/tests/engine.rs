@@ -1,5 +1,6 @@
 //! The engine's speed-ups never change a result: every instruction set and every thread
-//! count gives bit-identical parameters and state.
+//! count gives bit-identical parameters and state, for elementwise and tensor-level
+//! rules.
 
 use optimist::engine::kernel::{set_isa, Isa};
 use optimist::{registry, Optimizer, Param};
@@ -7,7 +8,7 @@ use optimist::{registry, Optimizer, Param};
 /// Three steps of `spec` on tensors large enough to be split across threads, with a
 /// tail that is not a multiple of any vector width; returns every parameter's bits.
 fn run(spec: &str) -> Vec<u64> {
-    let shapes = [vec![300_001usize], vec![17], vec![129, 3]];
+    let shapes = [vec![300_001usize], vec![17], vec![129, 3], vec![3, 200, 70]];
     let mut values: Vec<Vec<f64>> = shapes
         .iter()
         .map(|s| {
@@ -16,7 +17,7 @@ fn run(spec: &str) -> Vec<u64> {
                 .collect()
         })
         .collect();
-    let names = ["a", "b", "c"];
+    let names = ["a", "b", "c", "d"];
     let mut opt: Box<dyn Optimizer<f64>> = registry::parse(spec).unwrap();
     for step in 0..3 {
         let grads: Vec<Vec<f64>> = values
@@ -44,13 +45,17 @@ fn run(spec: &str) -> Vec<u64> {
     values.iter().flatten().map(|x| x.to_bits()).collect()
 }
 
-const SPECS: [&str; 6] = [
+/// The article's optimizers, and tensor-level ones whose passes and reductions (norms,
+/// row and column means) are split into pieces too.
+const SPECS: [&str; 8] = [
     "sgd:lr=0.1",
     "momentum:lr=0.1",
     "nesterov:lr=0.1",
     "adagrad:lr=0.1",
     "rmsprop:lr=0.1",
     "adam:lr=0.1",
+    "adafactor:lr=0.1,weight_decay=0.1",
+    "lamb:learning_rate=0.1,weight_decay=0.01",
 ];
 
 #[test]

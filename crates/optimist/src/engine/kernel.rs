@@ -213,9 +213,39 @@ pub(crate) unsafe fn run_raw<F: Float, R: Rule<F>>(
     }
 }
 
+/// Calls `f` compiled for the engine's instruction set ([`isa`]), so that the loops it
+/// inlines vectorize with the widest instructions the CPU has: how the tensor-level
+/// passes ([`super::TensorStep`]) and the benchmarks' bandwidth probes get the update
+/// loop's instruction sets. `f` should be an `#[inline(always)]` closure, so that it
+/// is compiled inside the chosen path.
+#[inline(always)]
+pub fn vectorized<T>(f: impl FnOnce() -> T) -> T {
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `isa()` picks only instruction sets this CPU has.
+        Isa::Avx512 => unsafe { call_avx512(f) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Isa::Avx2 => unsafe { call_avx2(f) },
+        _ => f(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn call_avx2<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn call_avx512<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
 /// `x`, or zero where `x` is subnormal (a compare and a blend when vectorized).
 #[inline(always)]
-fn flush_subnormal<F: Float>(x: F) -> F {
+pub(crate) fn flush_subnormal<F: Float>(x: F) -> F {
     if x.abs() < F::MIN_POSITIVE {
         F::ZERO
     } else {

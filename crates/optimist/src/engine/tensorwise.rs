@@ -7,7 +7,8 @@
 //! every elementwise pass and reduction through [`TensorStep`], so that the rule's file
 //! holds no loop over elements and reads like its formulas.
 
-use super::{set_hyperparameter, set_learning_rate, Guard, NonFinite, Optimizer, State};
+use super::kernel::{self, flush_subnormal};
+use super::{set_hyperparameter, set_learning_rate, share, Guard, NonFinite, Optimizer, State};
 use crate::hyper::{Configurable, Value};
 use crate::saved::{self, CarryState};
 use crate::{Error, Float, Param};
@@ -47,6 +48,32 @@ pub struct TensorStep<'a, F> {
     grad: &'a [F],
     update: &'a mut [F],
     state: &'a mut [Vec<F>],
+    /// Σp² and Σu², kept by the pass that last read them while the values have not
+    /// changed since, so that norms cost no extra read of the tensor.
+    value_sq: Option<f64>,
+    update_sq: Option<f64>,
+}
+
+impl<'a, F: Float> TensorStep<'a, F> {
+    fn new(
+        name: &'a str,
+        shape: &'a [usize],
+        value: &'a mut [F],
+        grad: &'a [F],
+        update: &'a mut [F],
+        state: &'a mut [Vec<F>],
+    ) -> Self {
+        TensorStep {
+            name,
+            shape,
+            value,
+            grad,
+            update,
+            state,
+            value_sq: None,
+            update_sq: None,
+        }
+    }
 }
 
 impl<F: Float> TensorStep<'_, F> {
@@ -96,6 +123,7 @@ impl<F: Float> TensorStep<'_, F> {
 
     /// The update, for a whole-tensor operation (e.g. Muon's Newton–Schulz iteration).
     pub fn update_mut(&mut self) -> &mut [F] {
+        self.update_sq = None;
         self.update
     }
 
@@ -105,8 +133,11 @@ impl<F: Float> TensorStep<'_, F> {
     }
 
     /// L2 norm of the parameter, accumulated in f64.
-    pub fn value_norm(&self) -> f64 {
-        sum_squares(self.value).sqrt()
+    pub fn value_norm(&mut self) -> f64 {
+        let value = &*self.value;
+        self.value_sq
+            .get_or_insert_with(|| sum_squares(value))
+            .sqrt()
     }
 
     /// L2 norm of the gradient, accumulated in f64.
@@ -115,33 +146,55 @@ impl<F: Float> TensorStep<'_, F> {
     }
 
     /// L2 norm of the update, accumulated in f64.
-    pub fn update_norm(&self) -> f64 {
-        sum_squares(self.update).sqrt()
+    pub fn update_norm(&mut self) -> f64 {
+        let update = &*self.update;
+        self.update_sq
+            .get_or_insert_with(|| sum_squares(update))
+            .sqrt()
     }
 
     /// `u ← f(p, g, s)` for every element, where `s` holds the element of each of the
     /// first `N` state buffers (each as long as the tensor), which `f` may change.
+    /// State values below the smallest normal number are stored as zero, as in the
+    /// elementwise engine ([`super::kernel`]).
     #[inline]
-    pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F) {
+    pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F + Sync) {
         let n = self.value.len();
         assert!(
             self.state.len() >= N && self.state[..N].iter().all(|s| s.len() == n),
             "set_update::<{N}> needs {N} state buffers as long as the tensor"
         );
-        for i in 0..n {
-            let mut s: [F; N] = std::array::from_fn(|j| self.state[j][i]);
-            self.update[i] = f(self.value[i], self.grad[i], &mut s);
-            for (j, &x) in s.iter().enumerate() {
-                self.state[j][i] = x;
-            }
-        }
+        let p = Shared(self.value.as_mut_ptr());
+        let g = Shared(self.grad.as_ptr().cast_mut());
+        let u = Shared(self.update.as_mut_ptr());
+        let s: [Shared<F>; N] = std::array::from_fn(|j| Shared(self.state[j].as_mut_ptr()));
+        // The norms of p and u, summed while the piece is in cache.
+        let sums = pieces(
+            n,
+            #[inline(always)]
+            |a, m| {
+                // SAFETY: pieces are disjoint ranges of 0..n, and every buffer holds n.
+                let (p, g, u) = unsafe { (p.slice(a, m), g.slice(a, m), u.slice(a, m)) };
+                let s: [&mut [F]; N] = std::array::from_fn(|j| unsafe { s[j].slice(a, m) });
+                for i in 0..m {
+                    let mut st: [F; N] = std::array::from_fn(|j| s[j][i]);
+                    u[i] = f(p[i], g[i], &mut st);
+                    for j in 0..N {
+                        s[j][i] = flush_subnormal(st[j]);
+                    }
+                }
+                (sum_sq(p), sum_sq(u))
+            },
+        );
+        self.value_sq = Some(sums.iter().fold(0.0, |t, s| t + s.0));
+        self.update_sq = Some(sums.iter().fold(0.0, |t, s| t + s.1));
     }
 
     /// `u ← f(g, r, c)` for every element of a batch of matrices ([`Self::matrix_dims`]),
     /// where `r` is the element's entry of `rows` (one per row, batch-major) and `c` its
     /// entry of `cols` (one per column): a factored, rank-one statistic.
     #[inline]
-    pub fn set_update_factored(&mut self, rows: &[F], cols: &[F], f: impl Fn(F, F, F) -> F) {
+    pub fn set_update_factored(&mut self, rows: &[F], cols: &[F], f: impl Fn(F, F, F) -> F + Sync) {
         let (batch, nr, nc) = self
             .matrix_dims()
             .expect("set_update_factored needs a tensor of two axes or more");
@@ -149,50 +202,103 @@ impl<F: Float> TensorStep<'_, F> {
             rows.len() == batch * nr && cols.len() == batch * nc,
             "set_update_factored needs one factor per row and one per column"
         );
-        for b in 0..batch {
-            for i in 0..nr {
-                let r = rows[b * nr + i];
-                let at = (b * nr + i) * nc;
-                for j in 0..nc {
-                    self.update[at + j] = f(self.grad[at + j], r, cols[b * nc + j]);
+        let g = self.grad;
+        let u = Shared(self.update.as_mut_ptr());
+        for_row_blocks(
+            (batch, nr, nc),
+            #[inline(always)]
+            |first, count| {
+                for row in first..first + count {
+                    let (b, r) = (row / nr, rows[row]);
+                    let cols = &cols[b * nc..(b + 1) * nc];
+                    // SAFETY: blocks are disjoint ranges of rows.
+                    let u = unsafe { u.slice(row * nc, nc) };
+                    let g = &g[row * nc..(row + 1) * nc];
+                    for j in 0..nc {
+                        u[j] = f(g[j], r, cols[j]);
+                    }
                 }
-            }
-        }
+            },
+        );
+        self.update_sq = None;
     }
 
     /// `p ← f(p, u)` for every element.
     #[inline]
-    pub fn apply(&mut self, f: impl Fn(F, F) -> F) {
-        for (p, &u) in self.value.iter_mut().zip(self.update.iter()) {
-            *p = f(*p, u);
-        }
+    pub fn apply(&mut self, f: impl Fn(F, F) -> F + Sync) {
+        let n = self.value.len();
+        let p = Shared(self.value.as_mut_ptr());
+        let u = &*self.update;
+        pieces(
+            n,
+            #[inline(always)]
+            |a, m| {
+                // SAFETY: pieces are disjoint ranges of 0..n.
+                let p = unsafe { p.slice(a, m) };
+                for (p, &u) in p.iter_mut().zip(&u[a..a + m]) {
+                    *p = f(*p, u);
+                }
+            },
+        );
+        self.value_sq = None;
     }
 
     /// `p ← f(p)` for every element (e.g. decoupled weight decay).
     #[inline]
-    pub fn map_value(&mut self, f: impl Fn(F) -> F) {
-        for p in self.value.iter_mut() {
-            *p = f(*p);
-        }
+    pub fn map_value(&mut self, f: impl Fn(F) -> F + Sync) {
+        let p = Shared(self.value.as_mut_ptr());
+        pieces(
+            self.value.len(),
+            #[inline(always)]
+            |a, m| {
+                // SAFETY: pieces are disjoint ranges of the values.
+                for p in unsafe { p.slice(a, m) } {
+                    *p = f(*p);
+                }
+            },
+        );
+        self.value_sq = None;
     }
 
     /// Means of `f(g)` over each row (the last axis) and over each column (the axis
     /// before it) of a batch of matrices ([`Self::matrix_dims`]), accumulated in f64:
     /// `(rows, cols)`, batch-major.
-    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F) -> (Vec<F>, Vec<F>) {
+    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F + Sync) -> (Vec<F>, Vec<F>) {
         let (batch, nr, nc) = self
             .matrix_dims()
             .expect("grad_row_col_means needs a tensor of two axes or more");
-        let mut rows = vec![0.0f64; batch * nr];
-        let mut cols = vec![0.0f64; batch * nc];
-        for b in 0..batch {
-            for i in 0..nr {
-                let at = (b * nr + i) * nc;
-                for j in 0..nc {
-                    let x = f(self.grad[at + j]).to_f64();
-                    rows[b * nr + i] += x;
-                    cols[b * nc + j] += x;
+        let g = self.grad;
+        // Each block of rows: its rows' sums, and its part of its matrix's column sums.
+        let blocks = for_row_blocks(
+            (batch, nr, nc),
+            #[inline(always)]
+            |first, count| {
+                let mut rows = Vec::with_capacity(count);
+                let mut cols = vec![0.0f64; nc];
+                for row in first..first + count {
+                    let g = &g[row * nc..(row + 1) * nc];
+                    let mut lanes = [0.0f64; LANES];
+                    let mut at = 0;
+                    for c in g.chunks(LANES) {
+                        for (j, &x) in c.iter().enumerate() {
+                            let x = f(x).to_f64();
+                            lanes[j] += x;
+                            cols[at + j] += x;
+                        }
+                        at += c.len();
+                    }
+                    rows.push(lanes.iter().fold(0.0, |s, &x| s + x));
                 }
+                (first, rows, cols)
+            },
+        );
+        let mut rows = Vec::with_capacity(batch * nr);
+        let mut cols = vec![0.0f64; batch * nc];
+        for (first, block_rows, block_cols) in blocks {
+            let b = first / nr;
+            rows.extend(block_rows);
+            for (c, x) in cols[b * nc..(b + 1) * nc].iter_mut().zip(block_cols) {
+                *c += x;
             }
         }
         let rows = rows.into_iter().map(|s| F::from_f64(s / nc as f64));
@@ -215,14 +321,114 @@ impl<F: Float> TensorStep<'_, F> {
     }
 }
 
-/// The sum of squares of `xs`, accumulated in f64.
+/// Elements in each piece of a pass. Reductions sum each piece in [`LANES`] partial
+/// sums, then the pieces in order, so that a sum is the same on any number of threads
+/// and with any instruction set.
+const PIECE: usize = 1 << 13;
+
+/// Partial sums of a reduction: enough that the additions vectorize.
+const LANES: usize = 16;
+
+/// Passes over fewer elements than this run on one thread.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// A buffer shared by the threads of a pass, each of which touches only its own
+/// pieces.
+#[derive(Clone, Copy)]
+struct Shared<T>(*mut T);
+
+// SAFETY: threads write disjoint pieces (see each use).
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// Elements `a .. a + m`.
+    ///
+    /// # Safety
+    /// In bounds, and no other live reference to these elements.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice<'b>(&self, a: usize, m: usize) -> &'b mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(a), m)
+    }
+}
+
+/// `body(start, len)` for each [`PIECE`] of `0..n`; the results in order.
+fn pieces<T: Send>(n: usize, body: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
+    run_pieces(n.div_ceil(PIECE), n >= PARALLEL_MIN, |i| {
+        let a = i * PIECE;
+        body(a, PIECE.min(n - a))
+    })
+}
+
+/// `body(first, count)` for blocks of whole rows (about a [`PIECE`] of elements each) of
+/// a batch of `batch` matrices of `rows` × `cols`, rows numbered batch-major; a block
+/// never spans two matrices. The results in order.
+fn for_row_blocks<T: Send>(
+    (batch, rows, cols): (usize, usize, usize),
+    body: impl Fn(usize, usize) -> T + Sync,
+) -> Vec<T> {
+    let per = (PIECE / cols.max(1)).max(1);
+    let blocks = rows.div_ceil(per);
+    let parallel = batch * rows * cols >= PARALLEL_MIN;
+    run_pieces(batch * blocks, parallel, |i| {
+        let (b, k) = (i / blocks, i % blocks);
+        let first = k * per;
+        body(b * rows + first, per.min(rows - first))
+    })
+}
+
+/// `run(i)` for `i` in `0..count`, each compiled for the engine's instruction set
+/// ([`kernel::vectorized`]), shared among the engine's threads if `parallel`; the
+/// results in order.
+#[inline(always)]
+fn run_pieces<T: Send>(count: usize, parallel: bool, run: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let run = |i: usize| {
+        kernel::vectorized(
+            #[inline(always)]
+            || run(i),
+        )
+    };
+    if !parallel || rayon::current_num_threads() == 1 {
+        return (0..count).map(run).collect();
+    }
+    let mut out: Vec<Option<T>> = (0..count).map(|_| None).collect();
+    let slots = Shared(out.as_mut_ptr());
+    // SAFETY: each piece writes its own slot.
+    share::for_each_piece(count, |i| unsafe { slots.slice(i, 1)[0] = Some(run(i)) });
+    out.into_iter()
+        .map(|x| x.expect("every piece runs"))
+        .collect()
+}
+
+/// The sum of squares of one piece, in [`LANES`] partial sums.
+#[inline(always)]
+fn sum_sq<F: Float>(xs: &[F]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for j in 0..LANES {
+            let x = c[j].to_f64();
+            acc[j] += x * x;
+        }
+    }
+    for (j, &x) in chunks.remainder().iter().enumerate() {
+        let x = x.to_f64();
+        acc[j] += x * x;
+    }
+    acc.iter().fold(0.0, |s, &a| s + a)
+}
+
+/// The sum of squares of `xs`, accumulated in f64: in pieces, vectorized and on the
+/// engine's threads for long slices, with the same result on any number of threads.
 pub fn sum_squares<F: Float>(xs: &[F]) -> f64 {
-    xs.iter()
-        .map(|x| {
-            let x = x.to_f64();
-            x * x
-        })
-        .sum()
+    pieces(
+        xs.len(),
+        #[inline(always)]
+        |a, m| sum_sq(&xs[a..a + m]),
+    )
+    .into_iter()
+    .fold(0.0, |s, x| s + x)
 }
 
 /// Runs a [`TensorRule`] as an [`Optimizer`].
@@ -287,14 +493,14 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
         self.update.resize(longest, F::ZERO);
         for (p, &j) in params.iter_mut().zip(&index) {
             let n = p.value.len();
-            let mut x = TensorStep {
-                name: p.name,
-                shape: p.shape,
-                value: &mut *p.value,
-                grad: p.grad,
-                update: &mut self.update[..n],
-                state: &mut self.state.tensors[j].slots,
-            };
+            let mut x = TensorStep::new(
+                p.name,
+                p.shape,
+                &mut *p.value,
+                p.grad,
+                &mut self.update[..n],
+                &mut self.state.tensors[j].slots,
+            );
             R::update(k, &mut x);
         }
         self.state.t += 1;
@@ -430,14 +636,7 @@ mod tests {
         let mut value = vec![0.0; 12];
         let mut update = vec![0.0; 12];
         let mut state = vec![vec![1.0; 4], vec![0.0; 6]];
-        let mut x = TensorStep {
-            name: "w",
-            shape: &[2, 2, 3],
-            value: &mut value,
-            grad: &grad,
-            update: &mut update,
-            state: &mut state,
-        };
+        let mut x = TensorStep::new("w", &[2, 2, 3], &mut value, &grad, &mut update, &mut state);
         assert_eq!(x.matrix_dims(), Some((2, 2, 3)));
         let (rows, cols) = x.grad_row_col_means(|g| g);
         assert_eq!(rows, vec![2.0, 5.0, 8.0, 11.0]);

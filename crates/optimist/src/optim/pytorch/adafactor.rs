@@ -88,7 +88,6 @@ impl<F: Float> TensorRule<F> for Adafactor {
         }
         let sqrt_n = (x.len() as f64).sqrt();
         let alpha = k.eps2.max(x.value_norm() / sqrt_n) * k.rho;
-        x.map_value(|p| p * k.decay);
         let floor = k.eps1 * k.eps1;
         match x.matrix_dims() {
             Some((_, rows, _)) => {
@@ -114,7 +113,8 @@ impl<F: Float> TensorRule<F> for Adafactor {
         }
         let rms_u = x.update_norm() / sqrt_n;
         let step = F::from_f64(alpha / (rms_u / k.d).max(1.0));
-        x.apply(|p, u| p - u * step);
+        // Weight decay p ← p·decay (torch applies it first; nothing between reads p).
+        x.apply(|p, u| p * k.decay - u * step);
     }
 }
 
