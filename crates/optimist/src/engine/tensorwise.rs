@@ -40,6 +40,13 @@ pub trait TensorRule<F: Float>: Configurable + Send + Sync + 'static {
 /// One tensor during a [`TensorRule`]'s step: its parameter `p`, gradient `g`, state
 /// buffers and an update buffer `u` (as long as the tensor, scratch space owned by the
 /// engine), with the passes and reductions a rule runs over them.
+///
+/// The passes are vectorized and shared among threads like [`crate::Elementwise`]'s
+/// loop. Give them `move` closures: each piece runs on a copy of the closure, so that
+/// the scalars it holds stay in registers; a closure that borrows its scalars makes
+/// every element read them from memory, which keeps the loop from vectorizing
+/// (measured: LAMB over 16 M parameters, 5.7 ns per parameter on one thread that
+/// way).
 #[derive(Debug)]
 pub struct TensorStep<'a, F> {
     name: &'a str,
@@ -158,7 +165,7 @@ impl<F: Float> TensorStep<'_, F> {
     /// State values below the smallest normal number are stored as zero, as in the
     /// elementwise engine ([`super::kernel`]).
     #[inline]
-    pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F + Sync) {
+    pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F + Copy + Sync) {
         let n = self.value.len();
         assert!(
             self.state.len() >= N && self.state[..N].iter().all(|s| s.len() == n),
@@ -173,6 +180,10 @@ impl<F: Float> TensorStep<'_, F> {
             n,
             #[inline(always)]
             |a, m| {
+                // A copy on this thread's stack, so that the closure's scalars stay in
+                // registers (without it, LAMB's step is 2.3x slower).
+                #[allow(clippy::redundant_locals)]
+                let f = f;
                 // SAFETY: pieces are disjoint ranges of 0..n, and every buffer holds n.
                 let (p, g, u) = unsafe { (p.slice(a, m), g.slice(a, m), u.slice(a, m)) };
                 let s: [&mut [F]; N] = std::array::from_fn(|j| unsafe { s[j].slice(a, m) });
@@ -194,7 +205,12 @@ impl<F: Float> TensorStep<'_, F> {
     /// where `r` is the element's entry of `rows` (one per row, batch-major) and `c` its
     /// entry of `cols` (one per column): a factored, rank-one statistic.
     #[inline]
-    pub fn set_update_factored(&mut self, rows: &[F], cols: &[F], f: impl Fn(F, F, F) -> F + Sync) {
+    pub fn set_update_factored(
+        &mut self,
+        rows: &[F],
+        cols: &[F],
+        f: impl Fn(F, F, F) -> F + Copy + Sync,
+    ) {
         let (batch, nr, nc) = self
             .matrix_dims()
             .expect("set_update_factored needs a tensor of two axes or more");
@@ -204,28 +220,33 @@ impl<F: Float> TensorStep<'_, F> {
         );
         let g = self.grad;
         let u = Shared(self.update.as_mut_ptr());
-        for_row_blocks(
+        // Σu² of each block, summed while its rows are in cache.
+        let sums = for_row_blocks(
             (batch, nr, nc),
             #[inline(always)]
             |first, count| {
-                for row in first..first + count {
+                #[allow(clippy::redundant_locals)]
+                let f = f; // as in set_update
+                           // SAFETY: blocks are disjoint ranges of whole rows.
+                let block = unsafe { u.slice(first * nc, count * nc) };
+                for (k, u) in block.chunks_exact_mut(nc).enumerate() {
+                    let row = first + k;
                     let (b, r) = (row / nr, rows[row]);
                     let cols = &cols[b * nc..(b + 1) * nc];
-                    // SAFETY: blocks are disjoint ranges of rows.
-                    let u = unsafe { u.slice(row * nc, nc) };
                     let g = &g[row * nc..(row + 1) * nc];
                     for j in 0..nc {
                         u[j] = f(g[j], r, cols[j]);
                     }
                 }
+                sum_sq(block)
             },
         );
-        self.update_sq = None;
+        self.update_sq = Some(sums.into_iter().fold(0.0, |t, s| t + s));
     }
 
     /// `p ← f(p, u)` for every element.
     #[inline]
-    pub fn apply(&mut self, f: impl Fn(F, F) -> F + Sync) {
+    pub fn apply(&mut self, f: impl Fn(F, F) -> F + Copy + Sync) {
         let n = self.value.len();
         let p = Shared(self.value.as_mut_ptr());
         let u = &*self.update;
@@ -233,7 +254,9 @@ impl<F: Float> TensorStep<'_, F> {
             n,
             #[inline(always)]
             |a, m| {
-                // SAFETY: pieces are disjoint ranges of 0..n.
+                #[allow(clippy::redundant_locals)]
+                let f = f; // as in set_update
+                           // SAFETY: pieces are disjoint ranges of 0..n.
                 let p = unsafe { p.slice(a, m) };
                 for (p, &u) in p.iter_mut().zip(&u[a..a + m]) {
                     *p = f(*p, u);
@@ -245,13 +268,15 @@ impl<F: Float> TensorStep<'_, F> {
 
     /// `p ← f(p)` for every element (e.g. decoupled weight decay).
     #[inline]
-    pub fn map_value(&mut self, f: impl Fn(F) -> F + Sync) {
+    pub fn map_value(&mut self, f: impl Fn(F) -> F + Copy + Sync) {
         let p = Shared(self.value.as_mut_ptr());
         pieces(
             self.value.len(),
             #[inline(always)]
             |a, m| {
-                // SAFETY: pieces are disjoint ranges of the values.
+                #[allow(clippy::redundant_locals)]
+                let f = f; // as in set_update
+                           // SAFETY: pieces are disjoint ranges of the values.
                 for p in unsafe { p.slice(a, m) } {
                     *p = f(*p);
                 }
@@ -263,7 +288,7 @@ impl<F: Float> TensorStep<'_, F> {
     /// Means of `f(g)` over each row (the last axis) and over each column (the axis
     /// before it) of a batch of matrices ([`Self::matrix_dims`]), accumulated in f64:
     /// `(rows, cols)`, batch-major.
-    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F + Sync) -> (Vec<F>, Vec<F>) {
+    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F + Copy + Sync) -> (Vec<F>, Vec<F>) {
         let (batch, nr, nc) = self
             .matrix_dims()
             .expect("grad_row_col_means needs a tensor of two axes or more");
@@ -273,19 +298,27 @@ impl<F: Float> TensorStep<'_, F> {
             (batch, nr, nc),
             #[inline(always)]
             |first, count| {
+                #[allow(clippy::redundant_locals)]
+                let f = f; // as in set_update
                 let mut rows = Vec::with_capacity(count);
                 let mut cols = vec![0.0f64; nc];
                 for row in first..first + count {
                     let g = &g[row * nc..(row + 1) * nc];
                     let mut lanes = [0.0f64; LANES];
-                    let mut at = 0;
-                    for c in g.chunks(LANES) {
-                        for (j, &x) in c.iter().enumerate() {
-                            let x = f(x).to_f64();
+                    let mut whole = g.chunks_exact(LANES);
+                    let mut sums = cols.chunks_exact_mut(LANES);
+                    for (c, sum) in (&mut whole).zip(&mut sums) {
+                        for j in 0..LANES {
+                            let x = f(c[j]).to_f64();
                             lanes[j] += x;
-                            cols[at + j] += x;
+                            sum[j] += x;
                         }
-                        at += c.len();
+                    }
+                    let tail = whole.remainder().iter().zip(sums.into_remainder());
+                    for (j, (&x, sum)) in tail.enumerate() {
+                        let x = f(x).to_f64();
+                        lanes[j] += x;
+                        *sum += x;
                     }
                     rows.push(lanes.iter().fold(0.0, |s, &x| s + x));
                 }
@@ -355,10 +388,15 @@ impl<T> Shared<T> {
 
 /// `body(start, len)` for each [`PIECE`] of `0..n`; the results in order.
 fn pieces<T: Send>(n: usize, body: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
-    run_pieces(n.div_ceil(PIECE), n >= PARALLEL_MIN, |i| {
-        let a = i * PIECE;
-        body(a, PIECE.min(n - a))
-    })
+    run_pieces(
+        n.div_ceil(PIECE),
+        n >= PARALLEL_MIN,
+        #[inline(always)]
+        |i| {
+            let a = i * PIECE;
+            body(a, PIECE.min(n - a))
+        },
+    )
 }
 
 /// `body(first, count)` for blocks of whole rows (about a [`PIECE`] of elements each) of
@@ -368,15 +406,25 @@ fn for_row_blocks<T: Send>(
     (batch, rows, cols): (usize, usize, usize),
     body: impl Fn(usize, usize) -> T + Sync,
 ) -> Vec<T> {
-    let per = (PIECE / cols.max(1)).max(1);
+    // Whole rows of about a PIECE, but at most BLOCKS blocks per matrix, so that
+    // merging the blocks' column sums stays small beside the matrix.
+    let per = (PIECE / cols.max(1)).max(rows.div_ceil(BLOCKS)).max(1);
     let blocks = rows.div_ceil(per);
     let parallel = batch * rows * cols >= PARALLEL_MIN;
-    run_pieces(batch * blocks, parallel, |i| {
-        let (b, k) = (i / blocks, i % blocks);
-        let first = k * per;
-        body(b * rows + first, per.min(rows - first))
-    })
+    run_pieces(
+        batch * blocks,
+        parallel,
+        #[inline(always)]
+        |i| {
+            let (b, k) = (i / blocks, i % blocks);
+            let first = k * per;
+            body(b * rows + first, per.min(rows - first))
+        },
+    )
 }
+
+/// The most blocks of rows a matrix is cut into (see [`for_row_blocks`]).
+const BLOCKS: usize = 64;
 
 /// `run(i)` for `i` in `0..count`, each compiled for the engine's instruction set
 /// ([`kernel::vectorized`]), shared among the engine's threads if `parallel`; the
@@ -589,12 +637,12 @@ mod tests {
             (self.lr, self.momentum)
         }
         fn update((lr, momentum): (f64, f64), x: &mut TensorStep<'_, f64>) {
-            x.set_update(|_, g, [b]| {
+            x.set_update(move |_, g, [b]| {
                 *b = momentum * *b + g;
                 *b
             });
             let step = lr / x.update_norm();
-            x.apply(|p, u| p - u * step);
+            x.apply(move |p, u| p - u * step);
         }
     }
 

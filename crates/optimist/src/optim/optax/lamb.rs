@@ -71,7 +71,7 @@ impl<F: Float> TensorRule<F> for Lamb {
     }
 
     fn update(k: LambStep<F>, x: &mut TensorStep<'_, F>) {
-        x.set_update(|p, g, [m, v]| {
+        x.set_update(move |p, g, [m, v]| {
             *m = g * (F::ONE - k.b1) + *m * k.b1;
             *v = g * g * (F::ONE - k.b2) + *v * k.b2;
             (*m / k.bias1) / ((*v / k.bias2 + k.eps_root).sqrt() + k.eps) + p * k.weight_decay
@@ -83,7 +83,7 @@ impl<F: Float> TensorRule<F> for Lamb {
             p_norm / u_norm
         };
         let step = F::from_f64(k.learning_rate * ratio);
-        x.apply(|p, u| p - u * step);
+        x.apply(move |p, u| p - u * step);
     }
 }
 

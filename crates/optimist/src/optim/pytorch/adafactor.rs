@@ -104,9 +104,9 @@ impl<F: Float> TensorRule<F> for Adafactor {
                     })
                     .collect();
                 let c = x.state_mut()[1].clone();
-                x.set_update_factored(&r, &c, |g, r, c| g / (r * c).max(floor).sqrt());
+                x.set_update_factored(&r, &c, move |g, r, c| g / (r * c).max(floor).sqrt());
             }
-            None => x.set_update(|_, g, [v]| {
+            None => x.set_update(move |_, g, [v]| {
                 *v = *v + (g * g - *v) * k.one_minus_beta2;
                 g / v.max(floor).sqrt()
             }),
@@ -114,7 +114,7 @@ impl<F: Float> TensorRule<F> for Adafactor {
         let rms_u = x.update_norm() / sqrt_n;
         let step = F::from_f64(alpha / (rms_u / k.d).max(1.0));
         // Weight decay p ← p·decay (torch applies it first; nothing between reads p).
-        x.apply(|p, u| p * k.decay - u * step);
+        x.apply(move |p, u| p * k.decay - u * step);
     }
 }
 

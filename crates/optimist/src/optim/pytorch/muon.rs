@@ -105,7 +105,7 @@ impl<F: Float> TensorRule<F> for Muon {
         let [rows, cols] = *x.shape() else {
             unreachable!("state_sizes admits 2-D tensors only")
         };
-        x.set_update(|_, g, [b]| {
+        x.set_update(move |_, g, [b]| {
             *b = *b + (g - *b) * (F::ONE - k.momentum);
             if k.nesterov {
                 g + (*b - g) * k.momentum
@@ -121,7 +121,7 @@ impl<F: Float> TensorRule<F> for Muon {
         } else {
             k.lr * (r / c).max(1.0).sqrt()
         });
-        x.apply(|p, o| p * k.decay - o * lr);
+        x.apply(move |p, o| p * k.decay - o * lr);
     }
 }
 
