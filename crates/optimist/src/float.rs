@@ -71,10 +71,28 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// Neither NaN nor infinite.
     fn is_finite(self) -> bool;
+
+    /// `c ← a·b` for an `m × k` matrix `a` and a `k × n` matrix `b`, each element at
+    /// `row·rs + col·cs` (strides in elements), through `matrixmultiply`'s blocked
+    /// and vectorized kernels: the engine's matrix products ([`crate::engine::linalg`]).
+    ///
+    /// # Safety
+    /// The pointers must be valid for every element the strides reach, and `c` must
+    /// not overlap `a` or `b`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        c: (*mut Self, isize, isize),
+    );
 }
 
 macro_rules! impl_float {
-    ($t:ident) => {
+    ($t:ident, $gemm:path) => {
         impl Lane<$t> for $t {
             #[inline(always)]
             fn splat(x: $t) -> Self {
@@ -143,12 +161,24 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 $t::is_finite(self)
             }
+            unsafe fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: (*const Self, isize, isize),
+                b: (*const Self, isize, isize),
+                c: (*mut Self, isize, isize),
+            ) {
+                $gemm(
+                    m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, 0.0, c.0, c.1, c.2,
+                )
+            }
         }
     };
 }
 
-impl_float!(f32);
-impl_float!(f64);
+impl_float!(f32, matrixmultiply::sgemm);
+impl_float!(f64, matrixmultiply::dgemm);
 
 #[cfg(test)]
 mod tests {

@@ -136,3 +136,64 @@ fn state_never_holds_subnormal_values() {
         .unwrap();
     assert_eq!(fresh.state().tensors[0].slots[0][0], -0.1f32 * 2e-37);
 }
+
+/// Muon's matrix products are cut into blocks of rows shared among threads; each
+/// element is computed the same way in any block, so the thread count changes no bit.
+/// (Its products use matrixmultiply's kernels, which pick their own instruction set:
+/// `OPTIMIST_ISA` does not apply to them.)
+#[test]
+fn muon_gives_the_same_bits_with_any_thread_count() {
+    let run = || {
+        let shapes = [vec![300usize, 700], vec![64, 48]];
+        let mut values: Vec<Vec<f32>> = shapes
+            .iter()
+            .map(|s| {
+                (0..s[0] * s[1])
+                    .map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0)
+                    .collect()
+            })
+            .collect();
+        let mut opt = registry::build_in::<f32>(
+            &"muon:lr=0.02".parse().unwrap(),
+            optimist::Convention::PyTorch,
+        )
+        .unwrap();
+        for step in 0..2 {
+            let grads: Vec<Vec<f32>> = values
+                .iter()
+                .map(|v| v.iter().map(|x| (x * 3.0 + step as f32).sin()).collect())
+                .collect();
+            let mut views: Vec<Param<'_, f32>> = values
+                .iter_mut()
+                .zip(&grads)
+                .zip(&shapes)
+                .zip(["w", "v"])
+                .map(|(((value, grad), shape), name)| Param {
+                    name,
+                    shape,
+                    value,
+                    grad,
+                })
+                .collect();
+            opt.step(&mut views).unwrap();
+        }
+        values
+            .iter()
+            .flatten()
+            .map(|x| x.to_bits())
+            .collect::<Vec<u32>>()
+    };
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
+    let one = pool(1).install(run);
+    for threads in [2, 3] {
+        assert!(
+            pool(threads).install(run) == one,
+            "{threads} threads differ from one"
+        );
+    }
+}

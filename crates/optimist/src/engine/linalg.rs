@@ -2,6 +2,7 @@
 //! Newton–Schulz iteration: the engine owns these loops, as it owns the elementwise
 //! ones, so that a faster product makes every such rule faster.
 
+use super::share::Shared;
 use crate::Float;
 
 /// A dense matrix, row-major.
@@ -85,41 +86,31 @@ impl<F: Float> Matrix<F> {
             "matmul of {}×{} by {}×{}",
             self.rows, self.cols, other.rows, other.cols
         );
-        let (n, m) = (self.rows, other.cols);
-        let mut data = vec![F::ZERO; n * m];
-        for i in 0..n {
-            let out = &mut data[i * m..(i + 1) * m];
-            for k in 0..self.cols {
-                let a = self.data[i * self.cols + k];
-                let row = &other.data[k * m..(k + 1) * m];
-                for (o, &b) in out.iter_mut().zip(row) {
-                    *o = *o + a * b;
-                }
-            }
-        }
-        Matrix {
-            rows: n,
-            cols: m,
-            data,
-        }
+        let (k, n) = (self.cols, other.cols);
+        product(
+            self.rows,
+            k,
+            n,
+            &self.data,
+            (k as isize, 1),
+            &other.data,
+            (n as isize, 1),
+        )
     }
 
     /// The Gram matrix `self · selfᵀ`.
     pub fn gram(&self) -> Self {
-        let n = self.rows;
-        let mut data = vec![F::ZERO; n * n];
-        for i in 0..n {
-            let a = &self.data[i * self.cols..(i + 1) * self.cols];
-            for j in 0..n {
-                let b = &self.data[j * self.cols..(j + 1) * self.cols];
-                data[i * n + j] = a.iter().zip(b).fold(F::ZERO, |s, (&x, &y)| s + x * y);
-            }
-        }
-        Matrix {
-            rows: n,
-            cols: n,
-            data,
-        }
+        let (n, k) = (self.rows, self.cols);
+        // selfᵀ is self read with its strides swapped: no copy.
+        product(
+            n,
+            k,
+            n,
+            &self.data,
+            (k as isize, 1),
+            &self.data,
+            (1, k as isize),
+        )
     }
 
     /// `alpha·self + beta·other`, elementwise.
@@ -135,6 +126,58 @@ impl<F: Float> Matrix<F> {
             *x = *x * alpha + y * beta;
         }
         self
+    }
+}
+
+/// Products of fewer multiply-adds than this run on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 21;
+
+/// The `m × n` product of `a` (`m × k`) and `b` (`k × n`), each given with its (row,
+/// column) strides. Rows of the result are cut into blocks that rayon's threads share
+/// ([`super::share`]); each element is computed the same way whichever block holds it.
+fn product<F: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[F],
+    (rsa, csa): (isize, isize),
+    b: &[F],
+    (rsb, csb): (isize, isize),
+) -> Matrix<F> {
+    let mut data = vec![F::ZERO; m * n];
+    if m > 0 && n > 0 {
+        assert!(
+            a.len() >= m * k && b.len() >= k * n,
+            "matrix product of wrong sizes"
+        );
+        let threads = rayon::current_num_threads();
+        let per = if threads > 1 && m * k * n >= PARALLEL_MIN_WORK {
+            m.div_ceil(4 * threads).max(8)
+        } else {
+            m
+        };
+        let c = Shared(data.as_mut_ptr());
+        super::share::for_each_piece(m.div_ceil(per), |i| {
+            let first = i * per;
+            let rows = per.min(m - first);
+            // SAFETY: `a` holds m rows and `b` k × n elements at these strides (checked
+            // above); blocks write disjoint rows of `data`, which no input overlaps.
+            unsafe {
+                F::gemm(
+                    rows,
+                    k,
+                    n,
+                    (a.as_ptr().offset(first as isize * rsa), rsa, csa),
+                    (b.as_ptr(), rsb, csb),
+                    (c.slice(first * n, rows * n).as_mut_ptr(), n as isize, 1),
+                );
+            }
+        });
+    }
+    Matrix {
+        rows: m,
+        cols: n,
+        data,
     }
 }
 

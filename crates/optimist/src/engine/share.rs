@@ -102,6 +102,28 @@ pub(crate) fn piece_size(total: usize, min: usize) -> usize {
     (total / (8 * threads)).max(min).next_multiple_of(64)
 }
 
+/// A buffer shared by the threads of a pass, each of which touches only its own
+/// pieces. Closures should call its methods rather than read `.0`, so that they capture
+/// the whole (`Sync`) wrapper and not the raw pointer.
+#[derive(Clone, Copy)]
+pub(crate) struct Shared<T>(pub(crate) *mut T);
+
+// SAFETY: threads write disjoint pieces (see each use).
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// Elements `a .. a + m`.
+    ///
+    /// # Safety
+    /// In bounds, and no other live reference to these elements.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn slice<'b>(&self, a: usize, m: usize) -> &'b mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(a), m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

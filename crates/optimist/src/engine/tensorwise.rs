@@ -8,7 +8,8 @@
 //! holds no loop over elements and reads like its formulas.
 
 use super::kernel::{self, flush_subnormal};
-use super::{set_hyperparameter, set_learning_rate, share, Guard, NonFinite, Optimizer, State};
+use super::share::{self, Shared};
+use super::{set_hyperparameter, set_learning_rate, Guard, NonFinite, Optimizer, State};
 use crate::hyper::{Configurable, Value};
 use crate::saved::{self, CarryState};
 use crate::{Error, Float, Param};
@@ -349,27 +350,6 @@ const LANES: usize = 16;
 
 /// Passes over fewer elements than this run on one thread.
 const PARALLEL_MIN: usize = 1 << 15;
-
-/// A buffer shared by the threads of a pass, each of which touches only its own
-/// pieces.
-#[derive(Clone, Copy)]
-struct Shared<T>(*mut T);
-
-// SAFETY: threads write disjoint pieces (see each use).
-unsafe impl<T: Send> Send for Shared<T> {}
-unsafe impl<T: Send> Sync for Shared<T> {}
-
-impl<T> Shared<T> {
-    /// Elements `a .. a + m`.
-    ///
-    /// # Safety
-    /// In bounds, and no other live reference to these elements.
-    #[inline(always)]
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn slice<'b>(&self, a: usize, m: usize) -> &'b mut [T] {
-        std::slice::from_raw_parts_mut(self.0.add(a), m)
-    }
-}
 
 /// `body(start, len)` for each [`PIECE`] of `0..n`; the results in order.
 fn pieces<T: Send>(n: usize, body: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
