@@ -12,6 +12,11 @@
 //! [`Tensorwise`]: its passes over a [`TensorStep`] (compute an update, reduce, apply)
 //! are the engine's loops too, and [`linalg`] holds its matrix products.
 //!
+//! The loops are compiled for the widest instructions the CPU has ([`kernel`]) and
+//! large steps are cut into pieces shared among rayon's threads (`share.rs`: the
+//! calling thread works from the front, the others from the back); no result depends
+//! on either.
+//!
 //! Every optimizer's learning rate and hyperparameters can be changed between steps
 //! ([`Optimizer::set_learning_rate`], [`Optimizer::set_hyperparameter`]): this is how
 //! [`crate::schedule::Scheduled`] applies a schedule without any optimizer repeating it.
