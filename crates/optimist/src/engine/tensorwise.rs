@@ -202,47 +202,88 @@ impl<F: Float> TensorStep<'_, F> {
         self.update_sq = Some(sums.iter().fold(0.0, |t, s| t + s.1));
     }
 
-    /// `u ← f(g, r, c)` for every element of a batch of matrices ([`Self::matrix_dims`]),
-    /// where `r` is the element's entry of `rows` (one per row, batch-major) and `c` its
-    /// entry of `cols` (one per column): a factored, rank-one statistic.
-    #[inline]
-    pub fn set_update_factored(
+    /// Σu² for the factored update `u = f(g, r, c)` of every element of a batch of
+    /// matrices ([`Self::matrix_dims`]), where `r` is the element's entry of `rows` (one
+    /// per row, batch-major) and `c` its entry of `cols` (one per column); accumulated in
+    /// f64. The update is not stored: [`Self::apply_factored`] computes it again where
+    /// it applies it, which reads the gradient once more instead of writing and reading
+    /// an update buffer.
+    pub fn factored_sum_squares(
+        &self,
+        rows: &[F],
+        cols: &[F],
+        f: impl Fn(F, F, F) -> F + Copy + Sync,
+    ) -> f64 {
+        let dims = self.factored_dims(rows, cols);
+        let nc = dims.2;
+        let g = self.grad;
+        let sums = for_row_blocks(
+            dims,
+            #[inline(always)]
+            |first, count| {
+                // A copy on this thread's stack (see set_update).
+                #[allow(clippy::redundant_locals)]
+                let f = f;
+                let mut u = vec![F::ZERO; nc];
+                let mut sum = 0.0;
+                for row in first..first + count {
+                    factored_row(
+                        f,
+                        &mut u,
+                        &g[row * nc..(row + 1) * nc],
+                        rows[row],
+                        cols_of(cols, row, dims),
+                    );
+                    sum += sum_sq(&u);
+                }
+                sum
+            },
+        );
+        sums.into_iter().fold(0.0, |t, s| t + s)
+    }
+
+    /// `p ← h(p, f(g, r, c))` for every element of a batch of matrices: the factored
+    /// update of [`Self::factored_sum_squares`] computed and applied in one pass.
+    pub fn apply_factored(
         &mut self,
         rows: &[F],
         cols: &[F],
         f: impl Fn(F, F, F) -> F + Copy + Sync,
+        h: impl Fn(F, F) -> F + Copy + Sync,
     ) {
-        let (batch, nr, nc) = self
-            .matrix_dims()
-            .expect("set_update_factored needs a tensor of two axes or more");
-        assert!(
-            rows.len() == batch * nr && cols.len() == batch * nc,
-            "set_update_factored needs one factor per row and one per column"
-        );
+        let dims = self.factored_dims(rows, cols);
+        let nc = dims.2;
         let g = self.grad;
-        let u = Shared(self.update.as_mut_ptr());
-        // Σu² of each block, summed while its rows are in cache.
-        let sums = for_row_blocks(
-            (batch, nr, nc),
+        let p = Shared(self.value.as_mut_ptr());
+        for_row_blocks(
+            dims,
             #[inline(always)]
             |first, count| {
+                // Copies on this thread's stack (see set_update).
                 #[allow(clippy::redundant_locals)]
-                let f = f; // as in set_update
-                           // SAFETY: blocks are disjoint ranges of whole rows.
-                let block = unsafe { u.slice(first * nc, count * nc) };
-                for (k, u) in block.chunks_exact_mut(nc).enumerate() {
+                let (f, h) = (f, h);
+                // SAFETY: blocks are disjoint ranges of whole rows.
+                let block = unsafe { p.slice(first * nc, count * nc) };
+                for (k, p) in block.chunks_exact_mut(nc).enumerate() {
                     let row = first + k;
-                    let (b, r) = (row / nr, rows[row]);
-                    let cols = &cols[b * nc..(b + 1) * nc];
                     let g = &g[row * nc..(row + 1) * nc];
-                    for j in 0..nc {
-                        u[j] = f(g[j], r, cols[j]);
-                    }
+                    apply_row(f, h, p, g, rows[row], cols_of(cols, row, dims));
                 }
-                sum_sq(block)
             },
         );
-        self.update_sq = Some(sums.into_iter().fold(0.0, |t, s| t + s));
+        self.value_sq = None;
+    }
+
+    /// The matrix dimensions, checked against one factor per row and one per column.
+    fn factored_dims(&self, rows: &[F], cols: &[F]) -> (usize, usize, usize) {
+        let (batch, nr, nc) = self
+            .matrix_dims()
+            .expect("factored updates need a tensor of two axes or more");
+        assert!(
+            rows.len() == batch * nr && cols.len() == batch * nc,
+            "factored updates need one factor per row and one per column"
+        );
+        (batch, nr, nc)
     }
 
     /// `p ← f(p, u)` for every element.
@@ -412,6 +453,37 @@ fn run_pieces<T: Send>(count: usize, parallel: bool, run: impl Fn(usize) -> T + 
     out.into_iter()
         .map(|x| x.expect("every piece runs"))
         .collect()
+}
+
+/// The column factors of the matrix that holds `row` (rows numbered batch-major).
+#[inline(always)]
+fn cols_of<F>(cols: &[F], row: usize, (_, nr, nc): (usize, usize, usize)) -> &[F] {
+    let b = row / nr;
+    &cols[b * nc..(b + 1) * nc]
+}
+
+/// `u ← f(g, r, c)` along one row (a function of its own so that its slices are known
+/// not to overlap, and the loop vectorizes).
+#[inline(always)]
+fn factored_row<F: Float>(f: impl Fn(F, F, F) -> F, u: &mut [F], g: &[F], r: F, cols: &[F]) {
+    for ((u, &g), &c) in u.iter_mut().zip(g).zip(cols) {
+        *u = f(g, r, c);
+    }
+}
+
+/// `p ← h(p, f(g, r, c))` along one row.
+#[inline(always)]
+fn apply_row<F: Float>(
+    f: impl Fn(F, F, F) -> F,
+    h: impl Fn(F, F) -> F,
+    p: &mut [F],
+    g: &[F],
+    r: F,
+    cols: &[F],
+) {
+    for ((p, &g), &c) in p.iter_mut().zip(g).zip(cols) {
+        *p = h(*p, f(g, r, c));
+    }
 }
 
 /// Adds `f(g)` to `cols` element by element and returns its sum in [`LANES`] partial
@@ -677,9 +749,17 @@ mod tests {
         assert_eq!(cols, vec![2.5, 3.5, 4.5, 8.5, 9.5, 10.5]);
         x.lerp_state(0, &rows, 0.5);
         assert_eq!(x.state_mut()[0], vec![1.5, 3.0, 4.5, 6.0]);
-        x.set_update_factored(&rows, &cols, |g, r, c| g - r * c);
-        assert_eq!(x.update()[..3], [1.0 - 5.0, 2.0 - 7.0, 3.0 - 9.0]);
-        assert_eq!(x.update()[11], 12.0 - 11.0 * 10.5);
+        let f = |g: f64, r: f64, c: f64| g - r * c;
+        let u: Vec<f64> = (0..12)
+            .map(|i| f(grad[i], rows[i / 3], cols[(i / 6) * 3 + i % 3]))
+            .collect();
+        assert_eq!(u[..3], [1.0 - 5.0, 2.0 - 7.0, 3.0 - 9.0]);
+        assert_eq!(u[11], 12.0 - 11.0 * 10.5);
+        let sq: f64 = u.iter().map(|u| u * u).sum();
+        assert_eq!(x.factored_sum_squares(&rows, &cols, f), sq);
+        x.apply_factored(&rows, &cols, f, |p, u| p - u);
+        let expect: Vec<f64> = u.iter().map(|u| -u).collect();
+        assert_eq!(x.value(), &expect[..]);
     }
 
     #[test]

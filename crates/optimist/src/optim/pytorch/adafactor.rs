@@ -89,9 +89,15 @@ impl<F: Float> TensorRule<F> for Adafactor {
         let sqrt_n = (x.len() as f64).sqrt();
         let alpha = k.eps2.max(x.value_norm() / sqrt_n) * k.rho;
         let floor = k.eps1 * k.eps1;
+        // The step for an update of RMS `rms_u`, with weight decay p ← p·decay folded
+        // in (torch applies it first; nothing between reads p).
+        let apply = move |rms_u: f64| {
+            let step = F::from_f64(alpha / (rms_u / k.d).max(1.0));
+            move |p: F, u: F| p * k.decay - u * step
+        };
         match x.matrix_dims() {
             Some((_, rows, _)) => {
-                let (row_means, col_means) = x.grad_row_col_means(|g| g * g);
+                let (row_means, col_means) = x.grad_row_col_means(move |g| g * g);
                 x.lerp_state(0, &row_means, k.one_minus_beta2);
                 x.lerp_state(1, &col_means, k.one_minus_beta2);
                 // V = R·C / max(mean(R), eps1): the division folded into R, per matrix.
@@ -104,17 +110,20 @@ impl<F: Float> TensorRule<F> for Adafactor {
                     })
                     .collect();
                 let c = x.state_mut()[1].clone();
-                x.set_update_factored(&r, &c, move |g, r, c| g / (r * c).max(floor).sqrt());
+                // u = g/√max(V, eps1²), computed where it is applied.
+                let u = move |g: F, r: F, c: F| g / (r * c).max(floor).sqrt();
+                let rms_u = x.factored_sum_squares(&r, &c, u).sqrt() / sqrt_n;
+                x.apply_factored(&r, &c, u, apply(rms_u));
             }
-            None => x.set_update(move |_, g, [v]| {
-                *v = *v + (g * g - *v) * k.one_minus_beta2;
-                g / v.max(floor).sqrt()
-            }),
+            None => {
+                x.set_update(move |_, g, [v]| {
+                    *v = *v + (g * g - *v) * k.one_minus_beta2;
+                    g / v.max(floor).sqrt()
+                });
+                let rms_u = x.update_norm() / sqrt_n;
+                x.apply(apply(rms_u));
+            }
         }
-        let rms_u = x.update_norm() / sqrt_n;
-        let step = F::from_f64(alpha / (rms_u / k.d).max(1.0));
-        // Weight decay p ← p·decay (torch applies it first; nothing between reads p).
-        x.apply(move |p, u| p * k.decay - u * step);
     }
 }
 
