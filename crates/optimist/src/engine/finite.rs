@@ -185,6 +185,7 @@ fn all_finite_lanes<F: Float>(xs: &[F]) -> bool {
     let mut acc = [F::ZERO; LANES];
     let mut chunks = xs.chunks_exact(LANES);
     for c in &mut chunks {
+        kernel::prefetch_ahead(c.as_ptr());
         for j in 0..LANES {
             acc[j] = acc[j] + c[j] * F::ZERO;
         }

@@ -466,8 +466,15 @@ fn cols_of<F>(cols: &[F], row: usize, (_, nr, nc): (usize, usize, usize)) -> &[F
 /// not to overlap, and the loop vectorizes).
 #[inline(always)]
 fn factored_row<F: Float>(f: impl Fn(F, F, F) -> F, u: &mut [F], g: &[F], r: F, cols: &[F]) {
-    for ((u, &g), &c) in u.iter_mut().zip(g).zip(cols) {
-        *u = f(g, r, c);
+    for ((u, g), c) in u
+        .chunks_mut(LANES)
+        .zip(g.chunks(LANES))
+        .zip(cols.chunks(LANES))
+    {
+        kernel::prefetch_ahead(g.as_ptr());
+        for ((u, &g), &c) in u.iter_mut().zip(g).zip(c) {
+            *u = f(g, r, c);
+        }
     }
 }
 
@@ -481,8 +488,16 @@ fn apply_row<F: Float>(
     r: F,
     cols: &[F],
 ) {
-    for ((p, &g), &c) in p.iter_mut().zip(g).zip(cols) {
-        *p = h(*p, f(g, r, c));
+    for ((p, g), c) in p
+        .chunks_mut(LANES)
+        .zip(g.chunks(LANES))
+        .zip(cols.chunks(LANES))
+    {
+        kernel::prefetch_ahead(p.as_ptr());
+        kernel::prefetch_ahead(g.as_ptr());
+        for ((p, &g), &c) in p.iter_mut().zip(g).zip(c) {
+            *p = h(*p, f(g, r, c));
+        }
     }
 }
 
@@ -491,8 +506,11 @@ fn apply_row<F: Float>(
 /// doing both is not vectorized by the compiler.
 #[inline(always)]
 fn add_row<F: Float>(f: impl Fn(F) -> F, g: &[F], cols: &mut [f64]) -> [f64; LANES] {
-    for (c, &x) in cols.iter_mut().zip(g) {
-        *c += f(x).to_f64();
+    for (c, g) in cols.chunks_mut(LANES).zip(g.chunks(LANES)) {
+        kernel::prefetch_ahead(g.as_ptr());
+        for (c, &x) in c.iter_mut().zip(g) {
+            *c += f(x).to_f64();
+        }
     }
     let mut lanes = [0.0f64; LANES];
     let mut chunks = g.chunks_exact(LANES);
@@ -513,6 +531,7 @@ fn sum_sq<F: Float>(xs: &[F]) -> f64 {
     let mut acc = [0.0f64; LANES];
     let mut chunks = xs.chunks_exact(LANES);
     for c in &mut chunks {
+        kernel::prefetch_ahead(c.as_ptr());
         for j in 0..LANES {
             let x = c[j].to_f64();
             acc[j] += x * x;
