@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// What a step does with gradients that hold NaN or an infinity.
 ///
 /// The check costs one more read of the gradients per step, about 0.04 ns per float32
-/// parameter in cache and 0.07 ns out of it on two AVX-512 threads: +20% on an Adam
-/// step, +55% on a plain SGD step, which reads least (`cargo bench -p optimist --bench
+/// parameter in cache and 0.07–0.1 ns out of it on two AVX-512 threads: +20% on an
+/// Adam step, +50% on a plain SGD step, which reads least (`cargo bench -p optimist --bench
 /// nonfinite`). It runs on the same threads and pieces as the update that follows, so
 /// each thread checks the gradients it then reads while they are in its cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
