@@ -157,9 +157,33 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
             vec!["--data", missing.to_str().unwrap()],
             format!("{}: no such folder", missing.display()),
         ),
+        (
+            vec!["--schedule", "cosine:T_max=5"],
+            "unknown schedule 'cosine'; known schedules: steplr".into(),
+        ),
+        (
+            vec!["--schedule", "steplr:gamma=0.5"],
+            "steplr: step_size is required".into(),
+        ),
+        (
+            vec!["--clip", "clip_grad_norm"],
+            "clip_grad_norm: max_norm is required".into(),
+        ),
+        (
+            vec!["--group", "b*"],
+            "parameter group 'b*': it sets no hyperparameter".into(),
+        ),
+        (
+            vec!["--group", "b*:momentum=0.5"],
+            "adam has no hyperparameter 'momentum'".into(),
+        ),
+        (
+            vec!["--nonfinite", "ignore"],
+            "'ignore' is not refuse, skip or trust".into(),
+        ),
     ];
     for (args, want) in cases {
-        let mut all = vec!["train", "--out", data];
+        let mut all = vec!["train", "--out", data, "--optimizer", "adam"];
         for (key, default) in [("--data", data), ("--iterations", "5")] {
             if !args.contains(&key) {
                 all.extend([key, default]);
@@ -236,4 +260,56 @@ fn without_data_it_looks_in_data_mnist_then_in_the_download_cache() {
     assert!(o.status.success(), "{stderr}");
     assert!(stderr.contains("are not in data/mnist;"), "{stderr}");
     std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn schedule_clip_groups_and_policy_apply_to_every_optimizer() {
+    let dir = scratch("options");
+    write_test_set(&dir);
+    let data = dir.to_str().unwrap();
+    let out = dir.join("out");
+    let o = optimist(&[
+        "train",
+        "--data",
+        data,
+        "--out",
+        out.to_str().unwrap(),
+        "--iterations",
+        "60",
+        "--hidden",
+        "16",
+        "--seed",
+        "3",
+        "-o",
+        "adam:lr=0.01",
+        "-o",
+        "sgd:lr=0.1",
+        "--schedule",
+        "cosineannealinglr:T_max=60,warmup_steps=5",
+        "--clip",
+        "clip_grad_norm:max_norm=2",
+        "--group",
+        "b*:lr=0.05",
+        "--nonfinite",
+        "skip",
+    ]);
+    let stderr = text(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let summary = std::fs::read_to_string(out.join("mnist-summary.csv")).unwrap();
+    // Each label is the optimizer as configured (not its learning rate at the end of
+    // the schedule), with what wraps it.
+    for base in ["adam(lr=0.01,", "sgd(lr=0.1)"] {
+        let line = summary
+            .lines()
+            .find(|l| l.contains(base))
+            .unwrap_or_else(|| panic!("no {base} in {summary}"));
+        for part in [
+            "with groups b*: lr=0.05",
+            "with clip_grad_norm:max_norm=2",
+            "with cosineannealinglr:T_max=60",
+        ] {
+            assert!(line.contains(part), "{part} not in {line}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

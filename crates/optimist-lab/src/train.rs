@@ -10,7 +10,10 @@ use crate::mnist::{self, Dataset, Mnist, MnistError};
 use crate::network::{Mlp, NetworkError, SoftmaxCrossEntropy};
 use crate::output::{shortest, write_atomic};
 use crate::rng::SplitMix64;
-use optimist::{registry, Convention, Optimizer, Spec};
+use optimist::clip::{Clip, Clipped};
+use optimist::groups::{self, GroupSpec};
+use optimist::schedule::{Schedule, Scheduled};
+use optimist::{Convention, NonFinite, Optimizer, Spec};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -103,6 +106,16 @@ pub struct TrainConfig {
     pub log_every: usize,
     /// Whether the networks train in parallel.
     pub parallelism: Parallelism,
+    /// A learning-rate schedule applied to every optimizer, stepped once per iteration.
+    pub schedule: Option<Schedule>,
+    /// Gradient clipping before every step.
+    pub clip: Option<Clip>,
+    /// Hyperparameters for groups of tensors (`W*`, `b*`: the network's weights and
+    /// biases), e.g. `b*:weight_decay=0`.
+    pub groups: Vec<GroupSpec>,
+    /// What a step does with a NaN or infinite gradient: refuse (the run is reported
+    /// as diverged at that iteration), skip the step, or trust it.
+    pub nonfinite: NonFinite,
 }
 
 impl TrainConfig {
@@ -121,6 +134,10 @@ impl TrainConfig {
             seed,
             log_every: 100,
             parallelism: Parallelism::Auto,
+            schedule: None,
+            clip: None,
+            groups: Vec::new(),
+            nonfinite: NonFinite::Refuse,
         }
     }
 
@@ -153,8 +170,24 @@ impl TrainConfig {
         Ok(())
     }
 
-    fn build(&self, spec: &Spec) -> Result<Box<dyn Optimizer<f32>>, TrainError> {
-        registry::build_in::<f32>(spec, self.convention).map_err(|source| TrainError::Optimizer {
+    /// The optimizer for `spec` with the run's groups, policy, clipping and schedule,
+    /// and its label as configured (a schedule changes the learning rate from the
+    /// start, e.g. by its warm-up, so the label is taken before it applies).
+    fn build(&self, spec: &Spec) -> Result<(Box<dyn Optimizer<f32>>, String), TrainError> {
+        let built = || -> Result<(Box<dyn Optimizer<f32>>, String), optimist::Error> {
+            let mut opt = groups::build::<f32>(spec, &self.groups, self.convention)?;
+            opt.set_nonfinite(self.nonfinite)?;
+            if let Some(clip) = &self.clip {
+                opt = Box::new(Clipped::new(opt, *clip));
+            }
+            let mut label = opt.label();
+            if let Some(schedule) = &self.schedule {
+                opt = Box::new(Scheduled::new(opt, schedule.clone())?);
+                label = format!("{label} with {schedule}");
+            }
+            Ok((opt, label))
+        };
+        built().map_err(|source| TrainError::Optimizer {
             spec: spec.to_string(),
             source: Box::new(source),
         })
@@ -313,6 +346,8 @@ pub struct TrainResult {
 struct Runner {
     net: Mlp<f32>,
     optimizer: Box<dyn Optimizer<f32>>,
+    /// The optimizer's label as configured.
+    label: String,
     losses: Vec<f32>,
     diverged_at: Option<usize>,
     elapsed: Duration,
@@ -328,8 +363,18 @@ impl Runner {
         let start = Instant::now();
         let before = self.net.loss_and_gradient(x, t)?;
         let after = if before.is_finite() {
-            self.net.step(self.optimizer.as_mut())?;
-            self.net.loss(x, t)?
+            match self.net.step(self.optimizer.as_mut()) {
+                // A gradient the optimizer refuses: this run diverged, the others go on.
+                Err(NetworkError::Optimizer(e))
+                    if matches!(*e, optimist::Error::NonFinite { .. }) =>
+                {
+                    f32::NAN
+                }
+                other => {
+                    other?;
+                    self.net.loss(x, t)?
+                }
+            }
         } else {
             f32::NAN
         };
@@ -387,9 +432,11 @@ pub fn train(
         .optimizers
         .iter()
         .map(|spec| {
+            let (optimizer, label) = config.build(spec)?;
             Ok(Runner {
                 net: initial.clone(),
-                optimizer: config.build(spec)?,
+                label,
+                optimizer,
                 losses: Vec::with_capacity(config.iterations),
                 diverged_at: None,
                 elapsed: Duration::ZERO,
@@ -442,7 +489,7 @@ pub fn train(
         .zip(&config.optimizers)
         .map(|((r, (on_train, on_eval)), spec)| OptimizerRun {
             spec: spec.clone(),
-            label: r.optimizer.label(),
+            label: r.label,
             losses: r.losses,
             diverged_at: r.diverged_at,
             train_loss: on_train.loss,

@@ -433,3 +433,38 @@ fn real_mnist_reduced_run_learns() {
         adam.accuracy
     );
 }
+
+/// The run's schedule, clipping and groups reach every step: when they cannot change
+/// anything (a clip that never binds, a group that sets what the spec sets) the losses
+/// are the plain run's, bit for bit; when they bind, the losses differ.
+#[test]
+fn schedule_clip_and_groups_reach_every_step() {
+    let data = synthetic_data();
+    let mut base = small_config(7);
+    base.optimizers = vec!["adam:lr=0.01".parse().unwrap()];
+    base.parallelism = Parallelism::Sequential;
+    let plain = run(&base, &data).runs.remove(0);
+
+    let mut idle = base.clone();
+    idle.clip = Some("clip_grad_norm:max_norm=1e30".parse().unwrap());
+    idle.groups = vec!["b*:lr=0.01".parse().unwrap()];
+    let same = run(&idle, &data).runs.remove(0);
+    assert_eq!(same.losses, plain.losses);
+
+    let mut scheduled = base.clone();
+    scheduled.schedule = Some("cosineannealinglr:T_max=300".parse().unwrap());
+    let mut clipped = base.clone();
+    clipped.clip = Some("clip_grad_norm:max_norm=0.01".parse().unwrap());
+    let mut grouped = base.clone();
+    grouped.groups = vec!["b*:lr=0.1".parse().unwrap()];
+    for (what, config) in [
+        ("schedule", scheduled),
+        ("clip", clipped),
+        ("group", grouped),
+    ] {
+        let r = run(&config, &data).runs.remove(0);
+        assert!(r.losses.iter().all(|l| l.is_finite()), "{what}");
+        assert_ne!(r.losses, plain.losses, "{what} changed nothing");
+        assert!(r.label.starts_with("adam(lr=0.01,"), "{what}: {}", r.label);
+    }
+}
