@@ -344,10 +344,16 @@ impl<F: Float> TensorStep<'_, F> {
                 let f = f; // as in set_update
                 let mut rows = Vec::with_capacity(count);
                 let mut cols = vec![0.0f64; nc];
-                for row in first..first + count {
-                    let g = &g[row * nc..(row + 1) * nc];
-                    let lanes = add_row(f, g, &mut cols);
-                    rows.push(lanes.iter().fold(0.0, |s, &x| s + x));
+                let row = |i: usize| &g[i * nc..(i + 1) * nc];
+                let mut i = first;
+                while i + 1 < first + count {
+                    add_rows(f, row(i), row(i + 1), &mut cols);
+                    rows.extend([row_sum(f, row(i)), row_sum(f, row(i + 1))]);
+                    i += 2;
+                }
+                if i < first + count {
+                    add_row(f, row(i), &mut cols);
+                    rows.push(row_sum(f, row(i)));
                 }
                 (first, rows, cols)
             },
@@ -501,17 +507,39 @@ fn apply_row<F: Float>(
     }
 }
 
-/// Adds `f(g)` to `cols` element by element and returns its sum in [`LANES`] partial
-/// sums. Two loops over the row (the second reads it from the core's cache): one loop
-/// doing both is not vectorized by the compiler.
+/// Adds `f(a)` and then `f(b)` to `cols` element by element: two rows for one pass
+/// over the column sums, which are read and written in the core's cache for each pass
+/// (the same additions in the same order as one row after the other).
 #[inline(always)]
-fn add_row<F: Float>(f: impl Fn(F) -> F, g: &[F], cols: &mut [f64]) -> [f64; LANES] {
+fn add_rows<F: Float>(f: impl Fn(F) -> F, a: &[F], b: &[F], cols: &mut [f64]) {
+    let chunks = cols
+        .chunks_mut(LANES)
+        .zip(a.chunks(LANES))
+        .zip(b.chunks(LANES));
+    for ((c, a), b) in chunks {
+        kernel::prefetch_ahead(a.as_ptr());
+        kernel::prefetch_ahead(b.as_ptr());
+        for ((c, &x), &y) in c.iter_mut().zip(a).zip(b) {
+            *c = (*c + f(x).to_f64()) + f(y).to_f64();
+        }
+    }
+}
+
+/// Adds `f(g)` to `cols` element by element.
+#[inline(always)]
+fn add_row<F: Float>(f: impl Fn(F) -> F, g: &[F], cols: &mut [f64]) {
     for (c, g) in cols.chunks_mut(LANES).zip(g.chunks(LANES)) {
         kernel::prefetch_ahead(g.as_ptr());
         for (c, &x) in c.iter_mut().zip(g) {
             *c += f(x).to_f64();
         }
     }
+}
+
+/// The sum of `f(g)` over a row, in [`LANES`] partial sums (a loop of its own: one loop
+/// adding to the column sums as well is not vectorized by the compiler).
+#[inline(always)]
+fn row_sum<F: Float>(f: impl Fn(F) -> F, g: &[F]) -> f64 {
     let mut lanes = [0.0f64; LANES];
     let mut chunks = g.chunks_exact(LANES);
     for c in &mut chunks {
@@ -522,7 +550,7 @@ fn add_row<F: Float>(f: impl Fn(F) -> F, g: &[F], cols: &mut [f64]) -> [f64; LAN
     for (j, &x) in chunks.remainder().iter().enumerate() {
         lanes[j] += f(x).to_f64();
     }
-    lanes
+    lanes.iter().fold(0.0, |s, &x| s + x)
 }
 
 /// The sum of squares of one piece, in [`LANES`] partial sums.
