@@ -66,6 +66,9 @@ pub struct Args {
 
     #[command(flatten)]
     search: SearchArgs,
+
+    #[command(flatten)]
+    wrapping: crate::wrapping::WrappingArgs,
 }
 
 /// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
@@ -106,6 +109,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     race.convention = args.convention;
     race.start = problem.start;
     race.steps = args.steps.unwrap_or_else(|| default_steps(&problem));
+    race.wrapping = args.wrapping.wrapping();
     let defaults = args.optimizers.is_empty();
     if !defaults {
         race.optimizers = args.optimizers;
@@ -126,9 +130,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut tuning_table = None;
     let mut tuning_files = Vec::new();
     if args.tune {
-        let config = args
+        let mut config = args
             .search
             .config(landscape, race.start, race.steps, race.convention)?;
+        config.wrapping = race.wrapping.clone();
         let tuning = crate::tune::tune_with_progress(landscape, &race.optimizers, &config)?;
         race.optimizers = tuning.results.iter().map(Tuned::tuned_spec).collect();
         tuning_files = crate::tune::files(&tuning, &formats, &args.out)?;

@@ -9,6 +9,7 @@ mod landscape;
 mod list;
 mod train;
 mod tune;
+mod wrapping;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -3,9 +3,7 @@
 
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
-use optimist::clip::Clip;
 use optimist::groups::GroupSpec;
-use optimist::schedule::Schedule;
 use optimist::{Convention, NonFinite, Spec};
 use optimist_lab::download;
 use optimist_lab::train::{self, Event, TrainConfig, TrainResult, DEFAULT_HIDDEN};
@@ -58,17 +56,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "optimist-out")]
     out: PathBuf,
 
-    /// A learning-rate schedule for every optimizer, stepped once per iteration, with
-    /// torch's names: e.g. cosineannealinglr:T_max=2000, steplr:step_size=500,gamma=0.5,
-    /// onecyclelr:max_lr=0.01,total_steps=2000; any but onecyclelr may add
-    /// warmup_steps=N
-    #[arg(long, value_name = "SCHEDULE", value_parser = parse_schedule)]
-    schedule: Option<Schedule>,
-
-    /// Clip the gradients before every step: clip_grad_norm:max_norm=X (their global L2
-    /// norm, as torch's clip_grad_norm_) or clip_grad_value:clip_value=X
-    #[arg(long, value_name = "CLIP", value_parser = parse_clip)]
-    clip: Option<Clip>,
+    #[command(flatten)]
+    wrapping: crate::wrapping::WrappingArgs,
 
     /// Hyperparameters for the tensors whose names match a pattern (W1, b1, W2, ...:
     /// weights and biases), PATTERN:KEY=VALUE[,...], e.g. 'b*:weight_decay=0'; repeat
@@ -80,14 +69,6 @@ pub struct Args {
     /// diverged), skip (the step is skipped and counted) or trust (no check)
     #[arg(long, value_name = "POLICY", default_value = "refuse", value_parser = parse_nonfinite)]
     nonfinite: NonFinite,
-}
-
-fn parse_schedule(text: &str) -> Result<Schedule, String> {
-    text.parse().map_err(|e: optimist::Error| e.to_string())
-}
-
-fn parse_clip(text: &str) -> Result<Clip, String> {
-    text.parse().map_err(|e: optimist::Error| e.to_string())
 }
 
 fn parse_group(text: &str) -> Result<GroupSpec, String> {
@@ -182,8 +163,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if !args.optimizers.is_empty() {
         config.optimizers = args.optimizers;
     }
-    config.schedule = args.schedule;
-    config.clip = args.clip;
+    let wrapping = args.wrapping.wrapping();
+    config.schedule = wrapping.schedule;
+    config.clip = wrapping.clip;
     config.groups = args.groups;
     config.nonfinite = args.nonfinite;
     // Bad settings fail before the data is read.

@@ -90,6 +90,7 @@ impl SearchArgs {
             score: self.score.unwrap_or_else(|| Score::default_for(landscape)),
             search,
             convention,
+            wrapping: Default::default(),
         })
     }
 }
@@ -117,6 +118,9 @@ pub struct Args {
 
     #[command(flatten)]
     search: SearchArgs,
+
+    #[command(flatten)]
+    wrapping: crate::wrapping::WrappingArgs,
 
     /// Output folder, created if missing.
     #[arg(long, value_name = "DIR", default_value = "optimist-out")]
@@ -257,9 +261,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         args.format
     });
-    let config = args
+    let mut config = args
         .search
         .config(landscape, problem.start, steps, args.convention)?;
+    config.wrapping = args.wrapping.wrapping();
     let tuning = tune_with_progress(landscape, &specs, &config)?;
     let files = files(&tuning, &formats, &args.out)?;
     compare::write_files(&args.out, &files)?;

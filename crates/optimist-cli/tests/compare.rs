@@ -236,6 +236,18 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
         (&["--format", "jpg"], &["jpg", "png", "svg"]),
         (&["--convention", "keras"], &["unknown convention 'keras'"]),
         (&["--bogus"], &["--bogus"]),
+        (
+            &["--schedule", "cosine:T_max=30"],
+            &["unknown schedule 'cosine'", "cosineannealinglr"],
+        ),
+        (
+            &["--clip", "clip_grad_norm:max_norm=0"],
+            &["max_norm = 0 is out of range"],
+        ),
+        (
+            &["--schedule", "onecyclelr:max_lr=1,total_steps=30"],
+            &["sgd(lr=0.95) has neither", "set cycle_momentum=false"],
+        ),
     ];
     for (i, (args, expected)) in cases.iter().enumerate() {
         let dir = scratch(&format!("bad-{i}"));

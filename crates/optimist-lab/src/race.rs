@@ -1,6 +1,8 @@
 //! Races: optimizers from one start on one landscape, every position recorded.
 
 use crate::landscape::Landscape;
+use optimist::clip::{Clip, Clipped};
+use optimist::schedule::{Schedule, Scheduled};
 use optimist::{registry, Convention, Error, Float, Optimizer, Param, Spec};
 
 /// One recorded position of a run.
@@ -48,6 +50,45 @@ impl Run {
     }
 }
 
+/// What wraps every optimizer of a race, a tuning or a training run, as torch users
+/// wrap theirs: gradient clipping before each update, and a learning-rate schedule
+/// stepped after it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wrapping {
+    /// The learning-rate schedule, from the optimizer's own learning rate.
+    pub schedule: Option<Schedule>,
+    /// The gradient clipping.
+    pub clip: Option<Clip>,
+}
+
+impl Wrapping {
+    /// `opt`, clipped and then scheduled as asked.
+    pub fn wrap<F: Float>(
+        &self,
+        opt: Box<dyn Optimizer<F>>,
+    ) -> Result<Box<dyn Optimizer<F>>, Error> {
+        let mut opt = opt;
+        if let Some(clip) = self.clip {
+            opt = Box::new(Clipped::new(opt, clip));
+        }
+        if let Some(schedule) = &self.schedule {
+            opt = Box::new(Scheduled::new(opt, schedule.clone())?);
+        }
+        Ok(opt)
+    }
+
+    /// The wrapping as settings beside an optimizer's hyperparameters, for titles:
+    /// `("clip", "clip_grad_norm:max_norm=1")`, `("schedule", "...")`.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let clip = self.clip.map(|c| ("clip".to_string(), c.to_string()));
+        let schedule = self
+            .schedule
+            .as_ref()
+            .map(|s| ("schedule".to_string(), s.to_string()));
+        clip.into_iter().chain(schedule).collect()
+    }
+}
+
 /// What to race: where, from where, for how long, with which optimizers.
 #[derive(Debug, Clone)]
 pub struct Race {
@@ -59,6 +100,8 @@ pub struct Race {
     pub optimizers: Vec<Spec>,
     /// Whose meaning the optimizer names have.
     pub convention: Convention,
+    /// A schedule and clipping for every optimizer.
+    pub wrapping: Wrapping,
 }
 
 impl Race {
@@ -78,23 +121,45 @@ impl Race {
             .map(|s| s.parse().expect("the article's specs parse"))
             .collect(),
             convention: Convention::Article,
+            wrapping: Wrapping::default(),
         }
     }
 
     /// Builds every optimizer first (so a bad spec fails before any work), then runs
     /// each in `F` on `landscape`.
     pub fn run<F: Float>(&self, landscape: &dyn Landscape) -> Result<Vec<Run>, Error> {
-        let optimizers: Vec<Box<dyn Optimizer<F>>> = self
+        let optimizers: Vec<(Box<dyn Optimizer<F>>, Settings)> = self
             .optimizers
             .iter()
-            .map(|s| registry::build_in::<F>(s, self.convention))
-            .collect::<Result<_, _>>()?;
+            .map(|s| {
+                let opt = registry::build_in::<F>(s, self.convention)?;
+                // As configured: a schedule's warm-up changes the learning rate at once.
+                let mut settings = hyperparameters(opt.as_ref());
+                settings.extend(self.wrapping.settings());
+                Ok((self.wrapping.wrap(opt)?, settings))
+            })
+            .collect::<Result<_, Error>>()?;
         optimizers
             .into_iter()
             .zip(&self.optimizers)
-            .map(|(opt, spec)| run_one(opt, spec, landscape, self.start, self.steps))
+            .map(|((opt, settings), spec)| {
+                let mut run = run_one(opt, spec, landscape, self.start, self.steps)?;
+                run.hyperparameters = settings;
+                Ok(run)
+            })
             .collect()
     }
+}
+
+/// Settings as (key, value) text: hyperparameters, then the wrapping's.
+type Settings = Vec<(String, String)>;
+
+/// Every hyperparameter of `opt` with its value, as text.
+fn hyperparameters<F: Float>(opt: &dyn Optimizer<F>) -> Settings {
+    opt.hyperparameters()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// One optimizer from `start` for `steps` updates, every position recorded; stops at the
@@ -110,11 +175,7 @@ pub fn run_one<F: Float>(
     let mut run = Run {
         spec: spec.clone(),
         name: opt.name().to_string(),
-        hyperparameters: opt
-            .hyperparameters()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        hyperparameters: hyperparameters(opt.as_ref()),
         points: Vec::with_capacity(steps + 1),
         diverged_at: None,
     };
@@ -183,6 +244,32 @@ mod tests {
     use crate::landscape::{article, builtin};
 
     #[test]
+    fn a_wrapping_reaches_every_step_and_shows_in_the_settings() {
+        let plain = Race::article().run::<f64>(&article()).unwrap();
+        // A clip that never binds changes no position.
+        let mut idle = Race::article();
+        idle.wrapping.clip = Some("clip_grad_norm:max_norm=1e300".parse().unwrap());
+        for (a, b) in plain.iter().zip(&idle.run::<f64>(&article()).unwrap()) {
+            assert_eq!(a.points, b.points);
+            assert_eq!(b.hyperparameters.last().unwrap().0, "clip");
+        }
+        // Steps 1 to 10 use the base rate, step 11 half of it.
+        let mut scheduled = Race::article();
+        scheduled.wrapping.schedule = Some("steplr:step_size=10,gamma=0.5".parse().unwrap());
+        for (a, b) in plain.iter().zip(&scheduled.run::<f64>(&article()).unwrap()) {
+            assert_eq!(a.points[..11], b.points[..11], "{}", a.name);
+            assert_ne!(a.points[11], b.points[11], "{}", a.name);
+            assert_eq!(a.hyperparameters[0], b.hyperparameters[0]);
+            let (key, value) = b.hyperparameters.last().unwrap();
+            assert_eq!(key, "schedule");
+            assert!(
+                value.starts_with("steplr:step_size=10,gamma=0.5"),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
     fn records_start_and_every_step() {
         let runs = Race::article().run::<f64>(&article()).unwrap();
         assert_eq!(runs.len(), 4);
@@ -211,6 +298,7 @@ mod tests {
             steps: 2000,
             optimizers: vec!["sgd:lr=2".parse().unwrap(), "sgd:lr=0.1".parse().unwrap()],
             convention: Convention::Article,
+            wrapping: Default::default(),
         };
         let runs = race.run::<f64>(&article()).unwrap();
         let d = runs[0]
@@ -257,6 +345,7 @@ mod tests {
             steps: 5,
             optimizers: vec!["sgd:lr=2".parse().unwrap()],
             convention: Convention::Article,
+            wrapping: Default::default(),
         };
         // Step 1 lands on x = 1 − 2·0.5 = 0 exactly, where the gradient is infinite.
         let runs = race.run::<f64>(&Cusp).unwrap();

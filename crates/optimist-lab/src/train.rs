@@ -9,10 +9,11 @@
 use crate::mnist::{self, Dataset, Mnist, MnistError};
 use crate::network::{Mlp, NetworkError, SoftmaxCrossEntropy};
 use crate::output::{shortest, write_atomic};
+use crate::race::Wrapping;
 use crate::rng::SplitMix64;
-use optimist::clip::{Clip, Clipped};
+use optimist::clip::Clip;
 use optimist::groups::{self, GroupSpec};
-use optimist::schedule::{Schedule, Scheduled};
+use optimist::schedule::Schedule;
 use optimist::{Convention, NonFinite, Optimizer, Spec};
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -177,14 +178,16 @@ impl TrainConfig {
         let built = || -> Result<(Box<dyn Optimizer<f32>>, String), optimist::Error> {
             let mut opt = groups::build::<f32>(spec, &self.groups, self.convention)?;
             opt.set_nonfinite(self.nonfinite)?;
-            if let Some(clip) = &self.clip {
-                opt = Box::new(Clipped::new(opt, *clip));
-            }
+            let wrapping = Wrapping {
+                schedule: self.schedule.clone(),
+                clip: self.clip,
+            };
+            let settings: Vec<String> = wrapping.settings().into_iter().map(|(_, v)| v).collect();
             let mut label = opt.label();
-            if let Some(schedule) = &self.schedule {
-                opt = Box::new(Scheduled::new(opt, schedule.clone())?);
-                label = format!("{label} with {schedule}");
+            for s in settings {
+                label = format!("{label} with {s}");
             }
+            let opt = wrapping.wrap(opt)?;
             Ok((opt, label))
         };
         built().map_err(|source| TrainError::Optimizer {

@@ -12,7 +12,7 @@
 
 use crate::landscape::Landscape;
 use crate::output::shortest;
-use crate::race::{drive, Point};
+use crate::race::{drive, Point, Wrapping};
 use optimist::engine::LEARNING_RATE_KEYS;
 use optimist::hyper::Value;
 use optimist::{registry, Convention, Spec};
@@ -176,7 +176,7 @@ fn round_rate(lr: f64) -> f64 {
 }
 
 /// How to tune: from where, for how long, scored how, over which rates.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tune {
     /// The start (x, y) of every trial.
     pub start: (f64, f64),
@@ -188,6 +188,9 @@ pub struct Tune {
     pub search: Search,
     /// Whose meaning the optimizer names have.
     pub convention: Convention,
+    /// A schedule and clipping for every trial's optimizer (the rate tuned is the
+    /// schedule's base rate).
+    pub wrapping: Wrapping,
 }
 
 impl Tune {
@@ -200,6 +203,7 @@ impl Tune {
             score: Score::default_for(landscape),
             search: Search::default(),
             convention: Convention::Article,
+            wrapping: Wrapping::default(),
         }
     }
 }
@@ -356,7 +360,8 @@ fn trial(
     refined: bool,
     config: &Tune,
 ) -> Result<Trial, TuneError> {
-    let mut opt = registry::build_in::<f64>(&with_rate(spec, key, lr), config.convention)?;
+    let opt = registry::build_in::<f64>(&with_rate(spec, key, lr), config.convention)?;
+    let mut opt = config.wrapping.wrap(opt)?;
     let mut last = None;
     let diverged_at = drive(opt.as_mut(), landscape, config.start, config.steps, |p| {
         last = Some(p)
@@ -478,7 +483,7 @@ pub fn tune(
         .collect();
     Ok(Tuning {
         formula: landscape.formula().to_string(),
-        config: *config,
+        config: config.clone(),
         results,
     })
 }
@@ -650,6 +655,7 @@ mod tests {
             steps: 200,
             optimizers: tuning.results.iter().map(Tuned::tuned_spec).collect(),
             convention: Convention::Article,
+            wrapping: Default::default(),
         };
         let runs = race.run::<f64>(&f).unwrap();
         for (run, tuned) in runs.iter().zip(&tuning.results) {

@@ -250,6 +250,7 @@ fn diverged_run_is_clipped_and_says_so() {
             "sgd:lr=0.1".parse().unwrap(),
         ],
         convention: Convention::Article,
+        wrapping: Default::default(),
     };
     let runs = race.run::<f64>(&article()).unwrap();
     let k = runs[0].diverged_at.expect("sgd lr=1.05 diverges");

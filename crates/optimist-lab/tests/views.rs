@@ -72,6 +72,7 @@ fn race(landscape: &dyn Landscape, names: &[&str], steps: usize) -> Vec<Run> {
         steps,
         optimizers: specs(names),
         convention: Convention::Article,
+        wrapping: Default::default(),
     }
     .run::<f64>(landscape)
     .unwrap()

@@ -115,6 +115,7 @@ mod tests {
                 "sgd:lr=0.5".parse().unwrap(),
             ],
             convention: Convention::Article,
+            wrapping: Default::default(),
         };
         let runs = race.run::<f64>(&f).unwrap();
         let c = chart(&f, &runs);
@@ -148,6 +149,7 @@ mod tests {
             steps: 30,
             optimizers: vec!["sgd:lr=0.1".parse().unwrap()],
             convention: Convention::Article,
+            wrapping: Default::default(),
         };
         let runs = race.run::<f64>(&f).unwrap();
         let c = chart(&f, &runs);
