@@ -100,7 +100,8 @@ impl LossFigure {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        register_font();
+        // The figures' embedded DejaVu Sans: plotters draws no text without a font.
+        crate::figure::register_fonts().map_err(|e| e.to_string())?;
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         root.fill(&WHITE).map_err(err)?;
         let n = self.curves.iter().map(|c| c.raw.len()).max().unwrap_or(0);
@@ -214,20 +215,6 @@ impl<C, DB: DrawingBackend> Drawable<DB> for Marker<C> {
             ),
         }
     }
-}
-
-/// Registers DejaVu Sans as `sans-serif`: plotters draws no text without a font, and
-/// the project uses no system fonts.
-fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // DejaVu's bundled font is valid; were it not, text would be missing, not wrong.
-        let _ = plotters::style::register_font(
-            "sans-serif",
-            FontStyle::Normal,
-            dejavu::sans::regular(),
-        );
-    });
 }
 
 /// The polylines of `y[i]` against `i` inside `lo ≤ y ≤ hi`: segments leaving the band

@@ -14,6 +14,7 @@ mod loss;
 mod overlay;
 mod plot;
 mod render;
+pub(crate) use render::register_fonts;
 mod sensitivity;
 mod view;
 

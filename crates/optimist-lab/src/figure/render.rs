@@ -53,7 +53,7 @@ pub(super) struct Scene<'a> {
 }
 
 /// Registers DejaVu Sans (regular, bold, oblique) as plotters' `sans-serif`, once.
-pub(super) fn register_fonts() -> Result<(), FigureError> {
+pub(crate) fn register_fonts() -> Result<(), FigureError> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         let faces = [
