@@ -3,34 +3,16 @@
 
 mod common;
 
-use common::scratch;
+use common::{listing, ok, optimist, scratch};
 
 use optimist_lab::figure::{animation, animation_layout, page};
 use optimist_lab::landscape::{builtin, Landscape};
 use optimist_lab::race::Race;
-use std::path::PathBuf;
-use std::process::Command;
 
 fn compare(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_optimist"))
-        .arg("compare")
-        .args(args)
-        .output()
-        .expect("run optimist");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn names(dir: &PathBuf) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    let mut all = vec!["compare"];
+    all.extend_from_slice(args);
+    ok(&optimist(&all));
 }
 
 #[test]
@@ -41,7 +23,7 @@ fn gif_and_html_views_write_the_article_race() {
         "--view", "gif", "--view", "html", "--format", "svg", "--out", out,
     ]);
     assert_eq!(
-        names(&dir),
+        listing(&dir),
         ["compare.gif", "compare.html", "trajectories.csv"]
     );
 

@@ -4,18 +4,7 @@
 
 mod common;
 
-use common::{ok, optimist, read_csv, scratch};
-
-use std::path::Path;
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::{listing, ok, optimist, read_csv, scratch};
 
 #[test]
 fn views_write_their_own_files() {
@@ -27,7 +16,7 @@ fn views_write_their_own_files() {
     ]);
     ok(&out);
     assert_eq!(
-        files(&dir),
+        listing(&dir),
         [
             "loss.png",
             "loss.svg",

@@ -23,6 +23,16 @@ pub fn ok(out: &Output) {
     );
 }
 
+/// Names in a folder, sorted (temporary files included: they start with '.').
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A fresh, empty folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("optimist-cli-{}-{name}", std::process::id()));
