@@ -9,43 +9,9 @@ use optimist_lab::figure::{
 use optimist_lab::landscape::{article, Landscape};
 use optimist_lab::race::{Race, Run};
 
-struct Image {
-    width: u32,
-    height: u32,
-    rgb: Vec<u8>,
-}
+mod image;
 
-impl Image {
-    fn decode(bytes: &[u8]) -> Image {
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut rgb = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut rgb).expect("a PNG frame");
-        assert_eq!(
-            (info.color_type, info.bit_depth),
-            (png::ColorType::Rgb, png::BitDepth::Eight)
-        );
-        rgb.truncate(info.buffer_size());
-        Image {
-            width: info.width,
-            height: info.height,
-            rgb,
-        }
-    }
-
-    fn pixel(&self, x: i32, y: i32) -> [u8; 3] {
-        let i = (y as usize * self.width as usize + x as usize) * 3;
-        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
-    }
-
-    fn pixels(&self) -> impl Iterator<Item = (i32, i32, [u8; 3])> + '_ {
-        let w = self.width as usize;
-        self.rgb
-            .chunks_exact(3)
-            .enumerate()
-            .map(move |(i, p)| ((i % w) as i32, (i / w) as i32, [p[0], p[1], p[2]]))
-    }
-}
+use image::Image;
 
 /// Within a small distance of `target`: anti-aliased edges, blended with the background,
 /// are not counted, only the solid strokes and markers.

@@ -8,38 +8,13 @@ use optimist_lab::landscape::{article, builtin, Landscape};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::{tune, Search, Tune};
 
-struct Image {
-    width: u32,
-    height: u32,
-    rgb: Vec<u8>,
-}
+mod image;
 
-impl Image {
-    fn decode(bytes: &[u8]) -> Image {
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut rgb = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut rgb).expect("a PNG frame");
-        rgb.truncate(info.buffer_size());
-        Image {
-            width: info.width,
-            height: info.height,
-            rgb,
-        }
-    }
+use image::Image;
 
-    fn pixel(&self, x: i32, y: i32) -> [u8; 3] {
-        let i = (y as usize * self.width as usize + x as usize) * 3;
-        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
-    }
-
-    /// How many pixels are within a small distance of `colour`.
-    fn count(&self, colour: [u8; 3]) -> usize {
-        self.rgb
-            .chunks_exact(3)
-            .filter(|p| close([p[0], p[1], p[2]], colour))
-            .count()
-    }
+/// How many pixels of `image` are within a small distance of `colour`.
+fn count(image: &Image, colour: [u8; 3]) -> usize {
+    image.pixels().filter(|&(_, _, p)| close(p, colour)).count()
 }
 
 /// Solid strokes only: anti-aliased edges blend with what is under them.
@@ -206,10 +181,10 @@ fn loss_draws_one_line_per_run() {
     assert!(image.width > 800 && image.height > 400);
     for i in 0..runs.len() {
         // A line across the plot (and the swatch): hundreds of pixels of its colour.
-        let n = image.count(series_rgb(i));
+        let n = count(&image, series_rgb(i));
         assert!(n > 300, "run {i}: {n} pixels");
     }
-    assert!(image.count(series_rgb(3)) < 50, "no fourth line");
+    assert!(count(&image, series_rgb(3)) < 50, "no fourth line");
     let svg = String::from_utf8(figure::loss(&f, &runs, Format::Svg).unwrap()).unwrap();
     let texts = texts(&svg);
     assert!(texts.contains(&"f − f*, where f* = 0 is the minimum (log scale)".to_string()));
@@ -230,7 +205,7 @@ fn sensitivity_draws_each_optimizer_and_its_best_rate() {
     let tuning = tune(&f, &specs(&["sgd", "adagrad"]), &config, &|| {}).unwrap();
     let image = Image::decode(&figure::sensitivity(&tuning, Format::Png).unwrap());
     for i in 0..2 {
-        let n = image.count(series_rgb(i));
+        let n = count(&image, series_rgb(i));
         // 30 dots and the lines between them, its swatch and its best-rate marker.
         assert!(n > 150, "optimizer {i}: {n} pixels");
     }
