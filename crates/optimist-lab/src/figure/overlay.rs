@@ -4,12 +4,12 @@
 use super::contours::{contour_lines, ContourLine};
 use super::layout::{Panel, Rect, BOTTOM, LEFT};
 use super::plot::{
-    cover_outside, draw_axes, draw_legend, draw_title, encode, run_entry, series_colour, Axis,
-    Drawing, Entry, Scale, ENTRY, HEADER, LEGEND_GAP, LEGEND_WIDTH, OUTER,
+    cover_outside, draw_axes, draw_legend, encode, run_entry, series_colour, Axis, Drawing, Entry,
+    Scale, ENTRY, HEADER, LEGEND_GAP, LEGEND_WIDTH, OUTER,
 };
 use super::render::{
-    clip_polyline, draw_contours, plus, text_width, thin, Canvas, Label, DOT_RADIUS, END_HALF,
-    HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, WHITE,
+    clip_polyline, draw_contours, draw_title, plus, text_width, thin, Canvas, Label, DOT_RADIUS,
+    END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, WHITE,
 };
 use super::{FigureError, Format};
 use crate::landscape::{Landscape, Window};

@@ -3,8 +3,8 @@
 
 use super::layout::{nice_ticks, short_number, tick_label, Panel, Rect};
 use super::render::{
-    clip_polyline, downsample, ellipsize, register_fonts, text_width, thin, Canvas, Label, ASCENT,
-    EM_PER_SIZE, FRAME, HEADER_SIZE, INK, MUTED, SUPERSAMPLE, TICK_LENGTH, TICK_SIZE, WHITE,
+    clip_polyline, downsample, draw_title, ellipsize, register_fonts, thin, Canvas, Label, ASCENT,
+    EM_PER_SIZE, FRAME, INK, MUTED, SUPERSAMPLE, TICK_LENGTH, TICK_SIZE, WHITE,
 };
 use super::{series_rgb, FigureError, Format};
 use crate::landscape::Window;
@@ -311,41 +311,6 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             size: DETAIL_SIZE,
             style: FontStyle::Normal,
             colour: e.detail_colour,
-            align: HPos::Left,
-        })?;
-    }
-    Ok(())
-}
-
-/// The header line: `title` in bold, then `subtitle` muted as far as there is room.
-pub(super) fn draw_title<DB: DrawingBackend>(
-    canvas: &mut Canvas<DB>,
-    title: &str,
-    subtitle: &str,
-    left: f64,
-    right: f64,
-) -> Result<(), FigureError> {
-    let baseline = 28.0;
-    let title = ellipsize(title, HEADER_SIZE, FontStyle::Bold, right - left)?;
-    let used = text_width(&title, HEADER_SIZE, FontStyle::Bold)?;
-    canvas.text(&Label {
-        text: title,
-        x: left,
-        baseline,
-        size: HEADER_SIZE,
-        style: FontStyle::Bold,
-        colour: INK,
-        align: HPos::Left,
-    })?;
-    let room = right - left - used - 14.0;
-    if !subtitle.is_empty() && text_width(subtitle, HEADER_SIZE, FontStyle::Normal)? <= room {
-        canvas.text(&Label {
-            text: subtitle.to_string(),
-            x: left + used + 14.0,
-            baseline,
-            size: HEADER_SIZE,
-            style: FontStyle::Normal,
-            colour: MUTED,
             align: HPos::Left,
         })?;
     }

@@ -692,12 +692,34 @@ fn draw_header<DB: DrawingBackend>(
         x += symbol + w + gap;
     }
     // The landscape, then the common start if there is one, as far as there is room.
-    let room = right - key_width - left - 24.0;
     let formula = format!("f(x, y) = {}", scene.landscape.formula());
-    let formula = ellipsize(&formula, HEADER_SIZE, FontStyle::Bold, room)?;
-    let formula_width = text_width(&formula, HEADER_SIZE, FontStyle::Bold)?;
+    let starts: Vec<(f64, f64)> = scene
+        .runs
+        .iter()
+        .filter_map(|r| r.points.first().map(|p| (p.x, p.y)))
+        .collect();
+    let from = match starts.first() {
+        Some(&(x0, y0)) if starts.iter().all(|&s| s == (x0, y0)) => {
+            format!("from ({}, {})", short_number(x0), short_number(y0))
+        }
+        _ => String::new(),
+    };
+    draw_title(canvas, &formula, &from, left, right - key_width - 24.0)
+}
+
+/// The header line: `title` in bold, then `subtitle` muted as far as there is room.
+pub(super) fn draw_title<DB: DrawingBackend>(
+    canvas: &mut Canvas<DB>,
+    title: &str,
+    subtitle: &str,
+    left: f64,
+    right: f64,
+) -> Result<(), FigureError> {
+    let baseline = 28.0;
+    let title = ellipsize(title, HEADER_SIZE, FontStyle::Bold, right - left)?;
+    let used = text_width(&title, HEADER_SIZE, FontStyle::Bold)?;
     canvas.text(&Label {
-        text: formula,
+        text: title,
         x: left,
         baseline,
         size: HEADER_SIZE,
@@ -705,27 +727,17 @@ fn draw_header<DB: DrawingBackend>(
         colour: INK,
         align: HPos::Left,
     })?;
-    let starts: Vec<(f64, f64)> = scene
-        .runs
-        .iter()
-        .filter_map(|r| r.points.first().map(|p| (p.x, p.y)))
-        .collect();
-    if let Some(&(x0, y0)) = starts.first() {
-        if starts.iter().all(|&s| s == (x0, y0)) {
-            let text = format!("from ({}, {})", short_number(x0), short_number(y0));
-            let x = left + formula_width + 14.0;
-            if text_width(&text, HEADER_SIZE, FontStyle::Normal)? <= room - formula_width - 14.0 {
-                canvas.text(&Label {
-                    text,
-                    x,
-                    baseline,
-                    size: HEADER_SIZE,
-                    style: FontStyle::Normal,
-                    colour: MUTED,
-                    align: HPos::Left,
-                })?;
-            }
-        }
+    let room = right - left - used - 14.0;
+    if !subtitle.is_empty() && text_width(subtitle, HEADER_SIZE, FontStyle::Normal)? <= room {
+        canvas.text(&Label {
+            text: subtitle.to_string(),
+            x: left + used + 14.0,
+            baseline,
+            size: HEADER_SIZE,
+            style: FontStyle::Normal,
+            colour: MUTED,
+            align: HPos::Left,
+        })?;
     }
     Ok(())
 }
