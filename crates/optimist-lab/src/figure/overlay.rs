@@ -4,8 +4,8 @@
 use super::contours::{contour_lines, ContourLine};
 use super::layout::{Panel, Rect, BOTTOM, LEFT};
 use super::plot::{
-    cover_outside, draw_axes, draw_legend, encode, run_entry, series_colour, Axis, Drawing, Entry,
-    Scale, ENTRY, HEADER, LEGEND_GAP, LEGEND_WIDTH, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_legend, encode, run_entry, series_colour, Axis,
+    Drawing, Entry, Scale, HEADER, LEGEND_WIDTH, OUTER,
 };
 use super::render::{
     clip_polyline, draw_contours, draw_title, plus, text_width, thin, Canvas, Label, DOT_RADIUS,
@@ -61,10 +61,7 @@ pub fn overlay_layout(window: Window, runs: usize) -> Result<OverlayLayout, Figu
         width: w,
         height: h,
     };
-    let legend_x = plot.right() as u32 + LEGEND_GAP;
-    let width = legend_x + LEGEND_WIDTH + OUTER;
-    let legend_bottom = plot.y as u32 + runs as u32 * ENTRY;
-    let height = (plot.bottom() as u32 + BOTTOM).max(legend_bottom) + OUTER;
+    let (legend_x, width, height) = beside_legend(plot, runs, BOTTOM);
     Ok(OverlayLayout {
         width,
         height,
@@ -309,6 +306,7 @@ fn draw_key<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figure::plot::ENTRY;
 
     #[test]
     fn the_legend_sits_right_of_the_plot_and_grows_with_the_runs() {

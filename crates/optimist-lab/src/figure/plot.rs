@@ -453,6 +453,16 @@ const CHART_BOTTOM: u32 = 60;
 const CHART_WIDTH: u32 = 620;
 const CHART_HEIGHT: u32 = 420;
 
+/// A figure of `plot` (with `bottom` pixels below it) and a legend of `entries` to its
+/// right: the legend's left edge, and the figure's width and height.
+pub(super) fn beside_legend(plot: Rect, entries: usize, bottom: u32) -> (u32, u32, u32) {
+    let legend_x = plot.right() as u32 + LEGEND_GAP;
+    let width = legend_x + LEGEND_WIDTH + OUTER;
+    let legend_bottom = plot.y as u32 + entries as u32 * ENTRY;
+    let height = (plot.bottom() as u32 + bottom).max(legend_bottom) + OUTER;
+    (legend_x, width, height)
+}
+
 impl Chart {
     /// The geometry: the plot, then the legend, as tall as its entries need.
     pub fn layout(&self) -> ChartLayout {
@@ -462,10 +472,7 @@ impl Chart {
             width: CHART_WIDTH,
             height: CHART_HEIGHT,
         };
-        let legend_x = plot.right() as u32 + LEGEND_GAP;
-        let width = legend_x + LEGEND_WIDTH + OUTER;
-        let legend_bottom = plot.y as u32 + self.series.len() as u32 * ENTRY;
-        let height = (plot.bottom() as u32 + CHART_BOTTOM).max(legend_bottom) + OUTER;
+        let (legend_x, width, height) = beside_legend(plot, self.series.len(), CHART_BOTTOM);
         ChartLayout {
             width,
             height,
