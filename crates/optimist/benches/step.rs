@@ -212,6 +212,11 @@ fn main() {
         |label: &str| size_args.is_empty() || size_args.iter().any(|a| a.as_str() == label);
     let rows: Vec<Row> = if all {
         every_optimizer()
+            .into_iter()
+            .filter(|r| {
+                opt_args.is_empty() || opt_args.iter().any(|a| r.spec.starts_with(a.as_str()))
+            })
+            .collect()
     } else {
         OPTIMIZERS
             .iter()

@@ -60,6 +60,9 @@ pub struct TensorStep<'a, F> {
     /// changed since, so that norms cost no extra read of the tensor.
     value_sq: Option<f64>,
     update_sq: Option<f64>,
+    /// Scratch space for the partial sums of reductions, kept by the engine from step
+    /// to step.
+    scratch: &'a mut Vec<f64>,
 }
 
 impl<'a, F: Float> TensorStep<'a, F> {
@@ -70,6 +73,7 @@ impl<'a, F: Float> TensorStep<'a, F> {
         grad: &'a [F],
         update: &'a mut [F],
         state: &'a mut [Vec<F>],
+        scratch: &'a mut Vec<f64>,
     ) -> Self {
         TensorStep {
             name,
@@ -80,6 +84,7 @@ impl<'a, F: Float> TensorStep<'a, F> {
             state,
             value_sq: None,
             update_sq: None,
+            scratch,
         }
     }
 }
@@ -203,16 +208,16 @@ impl<F: Float> TensorStep<'_, F> {
     }
 
     /// Σu² for the factored update `u = f(g, r, c)` of every element of a batch of
-    /// matrices ([`Self::matrix_dims`]), where `r` is the element's entry of `rows` (one
-    /// per row, batch-major) and `c` its entry of `cols` (one per column); accumulated in
-    /// f64. The update is not stored: [`Self::apply_factored`] computes it again where
-    /// it applies it, which reads the gradient once more instead of writing and reading
-    /// an update buffer.
-    pub fn factored_sum_squares(
+    /// matrices ([`Self::matrix_dims`]), where `r` holds the element's entry of each of
+    /// `rows` (one per row, batch-major) and `c` its entry of each of `cols` (one per
+    /// column); accumulated in f64. The update is not stored: [`Self::apply_factored`]
+    /// computes it again where it applies it, which reads the gradient once more
+    /// instead of writing and reading an update buffer.
+    pub fn factored_sum_squares<const K: usize>(
         &self,
-        rows: &[F],
-        cols: &[F],
-        f: impl Fn(F, F, F) -> F + Copy + Sync,
+        rows: [&[F]; K],
+        cols: [&[F]; K],
+        f: impl Fn(F, [F; K], [F; K]) -> F + Copy + Sync,
     ) -> f64 {
         let dims = self.factored_dims(rows, cols);
         let nc = dims.2;
@@ -224,17 +229,11 @@ impl<F: Float> TensorStep<'_, F> {
                 // A copy on this thread's stack (see set_update).
                 #[allow(clippy::redundant_locals)]
                 let f = f;
-                let mut u = vec![F::ZERO; nc];
                 let mut sum = 0.0;
                 for row in first..first + count {
-                    factored_row(
-                        f,
-                        &mut u,
-                        &g[row * nc..(row + 1) * nc],
-                        rows[row],
-                        cols_of(cols, row, dims),
-                    );
-                    sum += sum_sq(&u);
+                    let r = std::array::from_fn(|k| rows[k][row]);
+                    let c = std::array::from_fn(|k| cols_of(cols[k], row, dims));
+                    sum += factored_row_sum_sq(f, &g[row * nc..(row + 1) * nc], r, c);
                 }
                 sum
             },
@@ -244,11 +243,11 @@ impl<F: Float> TensorStep<'_, F> {
 
     /// `p ← h(p, f(g, r, c))` for every element of a batch of matrices: the factored
     /// update of [`Self::factored_sum_squares`] computed and applied in one pass.
-    pub fn apply_factored(
+    pub fn apply_factored<const K: usize>(
         &mut self,
-        rows: &[F],
-        cols: &[F],
-        f: impl Fn(F, F, F) -> F + Copy + Sync,
+        rows: [&[F]; K],
+        cols: [&[F]; K],
+        f: impl Fn(F, [F; K], [F; K]) -> F + Copy + Sync,
         h: impl Fn(F, F) -> F + Copy + Sync,
     ) {
         let dims = self.factored_dims(rows, cols);
@@ -267,7 +266,9 @@ impl<F: Float> TensorStep<'_, F> {
                 for (k, p) in block.chunks_exact_mut(nc).enumerate() {
                     let row = first + k;
                     let g = &g[row * nc..(row + 1) * nc];
-                    apply_row(f, h, p, g, rows[row], cols_of(cols, row, dims));
+                    let r = std::array::from_fn(|k| rows[k][row]);
+                    let c = std::array::from_fn(|k| cols_of(cols[k], row, dims));
+                    apply_row(f, h, p, g, r, c);
                 }
             },
         );
@@ -275,12 +276,17 @@ impl<F: Float> TensorStep<'_, F> {
     }
 
     /// The matrix dimensions, checked against one factor per row and one per column.
-    fn factored_dims(&self, rows: &[F], cols: &[F]) -> (usize, usize, usize) {
+    fn factored_dims<const K: usize>(
+        &self,
+        rows: [&[F]; K],
+        cols: [&[F]; K],
+    ) -> (usize, usize, usize) {
         let (batch, nr, nc) = self
             .matrix_dims()
             .expect("factored updates need a tensor of two axes or more");
         assert!(
-            rows.len() == batch * nr && cols.len() == batch * nc,
+            rows.iter().all(|r| r.len() == batch * nr)
+                && cols.iter().all(|c| c.len() == batch * nc),
             "factored updates need one factor per row and one per column"
         );
         (batch, nr, nc)
@@ -330,46 +336,91 @@ impl<F: Float> TensorStep<'_, F> {
     /// Means of `f(g)` over each row (the last axis) and over each column (the axis
     /// before it) of a batch of matrices ([`Self::matrix_dims`]), accumulated in f64:
     /// `(rows, cols)`, batch-major.
-    pub fn grad_row_col_means(&self, f: impl Fn(F) -> F + Copy + Sync) -> (Vec<F>, Vec<F>) {
+    pub fn grad_row_col_means(&mut self, f: impl Fn(F) -> F + Copy + Sync) -> (Vec<F>, Vec<F>) {
+        let (rows, cols, _) = self.row_col_stats(f, None::<fn(usize, F) -> f64>);
+        (rows, cols)
+    }
+
+    /// [`Self::grad_row_col_means`], and in the same pass, for each column, the sum
+    /// over its matrix's rows `i` of `f(g)·w(i, mean_i)`, where `mean_i` is row `i`'s
+    /// mean (as returned): a reduction weighted by each row's statistics that would
+    /// otherwise need another pass over the gradient (e.g. Adafactor's RMS of its
+    /// factored update).
+    pub fn grad_row_col_means_weighted(
+        &mut self,
+        f: impl Fn(F) -> F + Copy + Sync,
+        w: impl Fn(usize, F) -> f64 + Copy + Sync,
+    ) -> (Vec<F>, Vec<F>, Vec<f64>) {
+        self.row_col_stats(f, Some(w))
+    }
+
+    fn row_col_stats(
+        &mut self,
+        f: impl Fn(F) -> F + Copy + Sync,
+        weight: Option<impl Fn(usize, F) -> f64 + Copy + Sync>,
+    ) -> (Vec<F>, Vec<F>, Vec<f64>) {
         let (batch, nr, nc) = self
             .matrix_dims()
-            .expect("grad_row_col_means needs a tensor of two axes or more");
+            .expect("row and column means need a tensor of two axes or more");
         let g = self.grad;
-        // Each block of rows: its rows' sums, and its part of its matrix's column sums.
-        let blocks = for_row_blocks(
-            (batch, nr, nc),
+        let blocks = RowBlocks::new((batch, nr, nc));
+        // Each block of rows writes its rows' sums, and its part of its matrix's column
+        // sums (and weighted sums) in its own part of the engine's scratch space (kept
+        // from step to step: allocating it for each step cost a page fault per 4 KiB,
+        // +20% on the pass).
+        let parts = if weight.is_some() { 2 } else { 1 };
+        let mut rows = vec![0.0f64; batch * nr];
+        self.scratch.resize(blocks.len() * parts * nc, 0.0);
+        let (row_sums, scratch) = (Shared(rows.as_mut_ptr()), Shared(self.scratch.as_mut_ptr()));
+        blocks.run(
             #[inline(always)]
-            |first, count| {
+            |block, first, count| {
                 #[allow(clippy::redundant_locals)]
-                let f = f; // as in set_update
-                let mut rows = Vec::with_capacity(count);
-                let mut cols = vec![0.0f64; nc];
-                let row = |i: usize| &g[i * nc..(i + 1) * nc];
-                let mut i = first;
-                while i + 1 < first + count {
-                    add_rows(f, row(i), row(i + 1), &mut cols);
-                    rows.extend([row_sum(f, row(i)), row_sum(f, row(i + 1))]);
-                    i += 2;
+                let (f, weight) = (f, weight); // as in set_update
+                                               // SAFETY: each block writes its own rows and its own part of the scratch.
+                let (sums, part) = unsafe {
+                    (
+                        row_sums.slice(first, count),
+                        scratch.slice(block * parts * nc, parts * nc),
+                    )
+                };
+                part.fill(0.0);
+                let (cols, weighted) = part.split_at_mut(nc);
+                let row = |i: usize| &g[(first + i) * nc..(first + i + 1) * nc];
+                let mut i = 0;
+                while i < count {
+                    let first = first + i;
+                    if i + TOGETHER <= count {
+                        let g = std::array::from_fn(|k| row(i + k));
+                        let s = add_group::<F, TOGETHER>(f, weight, first, g, cols, weighted);
+                        sums[i..i + TOGETHER].copy_from_slice(&s);
+                        i += TOGETHER;
+                    } else {
+                        sums[i] = add_group::<F, 1>(f, weight, first, [row(i)], cols, weighted)[0];
+                        i += 1;
+                    }
                 }
-                if i < first + count {
-                    add_row(f, row(i), &mut cols);
-                    rows.push(row_sum(f, row(i)));
-                }
-                (first, rows, cols)
             },
         );
-        let mut rows = Vec::with_capacity(batch * nr);
+        // Each matrix's column sums: its blocks' parts, added in order.
         let mut cols = vec![0.0f64; batch * nc];
-        for (first, block_rows, block_cols) in blocks {
-            let b = first / nr;
-            rows.extend(block_rows);
-            for (c, x) in cols[b * nc..(b + 1) * nc].iter_mut().zip(block_cols) {
-                *c += x;
+        let mut weighted = vec![0.0f64; if parts == 2 { batch * nc } else { 0 }];
+        let used = &self.scratch[..blocks.len() * parts * nc];
+        for (i, part) in used.chunks(parts * nc).enumerate() {
+            let b = i / blocks.blocks;
+            let add = |to: &mut [f64], from: &[f64]| {
+                for (t, x) in to[b * nc..(b + 1) * nc].iter_mut().zip(from) {
+                    *t += x;
+                }
+            };
+            add(&mut cols, &part[..nc]);
+            if parts == 2 {
+                add(&mut weighted, &part[nc..]);
             }
         }
         let rows = rows.into_iter().map(|s| F::from_f64(s / nc as f64));
         let cols = cols.into_iter().map(|s| F::from_f64(s / nr as f64));
-        (rows.collect(), cols.collect())
+        (rows.collect(), cols.collect(), weighted)
     }
 
     /// `s ← s + w·(target − s)` for state buffer `k` (torch's `lerp_`), e.g. a moving
@@ -411,29 +462,72 @@ fn pieces<T: Send>(n: usize, body: impl Fn(usize, usize) -> T + Sync) -> Vec<T> 
     )
 }
 
-/// `body(first, count)` for blocks of whole rows (about a [`PIECE`] of elements each) of
-/// a batch of `batch` matrices of `rows` × `cols`, rows numbered batch-major; a block
-/// never spans two matrices. The results in order.
+/// `body(first, count)` for blocks of whole rows of a batch of matrices (see
+/// [`RowBlocks`]); the results in order.
 fn for_row_blocks<T: Send>(
-    (batch, rows, cols): (usize, usize, usize),
+    dims: (usize, usize, usize),
     body: impl Fn(usize, usize) -> T + Sync,
 ) -> Vec<T> {
-    // Whole rows of about a PIECE, but at most BLOCKS blocks per matrix, so that
-    // merging the blocks' column sums stays small beside the matrix.
-    let per = (PIECE / cols.max(1)).max(rows.div_ceil(BLOCKS)).max(1);
-    let blocks = rows.div_ceil(per);
-    let parallel = batch * rows * cols >= PARALLEL_MIN;
-    run_pieces(
-        batch * blocks,
-        parallel,
+    RowBlocks::new(dims).run(
         #[inline(always)]
-        |i| {
-            let (b, k) = (i / blocks, i % blocks);
-            let first = k * per;
-            body(b * rows + first, per.min(rows - first))
-        },
+        |_, first, count| body(first, count),
     )
 }
+
+/// Blocks of whole rows (about a [`PIECE`] of elements each) of a batch of `batch`
+/// matrices of `rows` × `cols`, rows numbered batch-major; a block never spans two
+/// matrices.
+#[derive(Debug, Clone, Copy)]
+struct RowBlocks {
+    batch: usize,
+    rows: usize,
+    /// Rows per block, and blocks per matrix.
+    per: usize,
+    blocks: usize,
+    parallel: bool,
+}
+
+impl RowBlocks {
+    fn new((batch, rows, cols): (usize, usize, usize)) -> Self {
+        // Whole rows of about a PIECE, but at most BLOCKS blocks per matrix, so that
+        // merging the blocks' column sums stays small beside the matrix.
+        let per = (PIECE / cols.max(1)).max(rows.div_ceil(BLOCKS)).max(1);
+        RowBlocks {
+            batch,
+            rows,
+            per,
+            blocks: rows.div_ceil(per),
+            parallel: batch * rows * cols >= PARALLEL_MIN,
+        }
+    }
+
+    /// The number of blocks.
+    fn len(&self) -> usize {
+        self.batch * self.blocks
+    }
+
+    /// `body(i, first, count)` for each block `i`, whose rows are `first..first +
+    /// count`; the results in order.
+    #[inline(always)]
+    fn run<T: Send>(&self, body: impl Fn(usize, usize, usize) -> T + Sync) -> Vec<T> {
+        let RowBlocks {
+            rows, per, blocks, ..
+        } = *self;
+        run_pieces(
+            self.len(),
+            self.parallel,
+            #[inline(always)]
+            |i| {
+                let (b, k) = (i / blocks, i % blocks);
+                let first = k * per;
+                body(i, b * rows + first, per.min(rows - first))
+            },
+        )
+    }
+}
+
+/// Rows added to the column sums in one pass over them (see [`add_rows`]).
+const TOGETHER: usize = 4;
 
 /// The most blocks of rows a matrix is cut into (see [`for_row_blocks`]).
 const BLOCKS: usize = 64;
@@ -468,89 +562,178 @@ fn cols_of<F>(cols: &[F], row: usize, (_, nr, nc): (usize, usize, usize)) -> &[F
     &cols[b * nc..(b + 1) * nc]
 }
 
-/// `u ← f(g, r, c)` along one row (a function of its own so that its slices are known
-/// not to overlap, and the loop vectorizes).
+/// Σu² of `u = f(g, r, c)` along one row, in [`LANES`] partial sums (a function of its
+/// own so that its slices are known not to overlap, and the loop vectorizes).
 #[inline(always)]
-fn factored_row<F: Float>(f: impl Fn(F, F, F) -> F, u: &mut [F], g: &[F], r: F, cols: &[F]) {
-    for ((u, g), c) in u
-        .chunks_mut(LANES)
-        .zip(g.chunks(LANES))
-        .zip(cols.chunks(LANES))
-    {
+fn factored_row_sum_sq<F: Float, const K: usize>(
+    f: impl Fn(F, [F; K], [F; K]) -> F,
+    g: &[F],
+    r: [F; K],
+    cols: [&[F]; K],
+) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut add = |g: &[F], c: [&[F]; K]| {
         kernel::prefetch_ahead(g.as_ptr());
-        for ((u, &g), &c) in u.iter_mut().zip(g).zip(c) {
-            *u = f(g, r, c);
+        for (j, acc) in acc.iter_mut().enumerate().take(g.len()) {
+            let u = f(g[j], r, std::array::from_fn(|k| c[k][j])).to_f64();
+            *acc += u * u;
         }
+    };
+    let whole = g.len() - g.len() % LANES;
+    for a in (0..whole).step_by(LANES) {
+        add(
+            &g[a..a + LANES],
+            std::array::from_fn(|k| &cols[k][a..a + LANES]),
+        );
     }
+    add(&g[whole..], std::array::from_fn(|k| &cols[k][whole..]));
+    acc.iter().fold(0.0, |s, &a| s + a)
 }
 
 /// `p ← h(p, f(g, r, c))` along one row.
 #[inline(always)]
-fn apply_row<F: Float>(
-    f: impl Fn(F, F, F) -> F,
+fn apply_row<F: Float, const K: usize>(
+    f: impl Fn(F, [F; K], [F; K]) -> F,
     h: impl Fn(F, F) -> F,
     p: &mut [F],
     g: &[F],
-    r: F,
-    cols: &[F],
+    r: [F; K],
+    cols: [&[F]; K],
 ) {
-    for ((p, g), c) in p
-        .chunks_mut(LANES)
-        .zip(g.chunks(LANES))
-        .zip(cols.chunks(LANES))
-    {
+    let apply = |p: &mut [F], g: &[F], c: [&[F]; K]| {
         kernel::prefetch_ahead(p.as_ptr());
         kernel::prefetch_ahead(g.as_ptr());
-        for ((p, &g), &c) in p.iter_mut().zip(g).zip(c) {
-            *p = h(*p, f(g, r, c));
+        for (j, p) in p.iter_mut().enumerate() {
+            *p = h(*p, f(g[j], r, std::array::from_fn(|k| c[k][j])));
         }
+    };
+    let n = p.len();
+    let whole = n - n % LANES;
+    let (p, rest) = p.split_at_mut(whole);
+    for (a, p) in (0..whole).step_by(LANES).zip(p.chunks_exact_mut(LANES)) {
+        apply(
+            p,
+            &g[a..a + LANES],
+            std::array::from_fn(|k| &cols[k][a..a + LANES]),
+        );
     }
+    apply(
+        rest,
+        &g[whole..n],
+        std::array::from_fn(|k| &cols[k][whole..n]),
+    );
 }
 
-/// Adds `f(a)` and then `f(b)` to `cols` element by element: two rows for one pass
-/// over the column sums, which are read and written in the core's cache for each pass
-/// (the same additions in the same order as one row after the other).
+/// Adds `f(g)` of each of `ROWS` rows in turn to `cols`, element by element, and
+/// returns each row's sum of `f(g)` in [`LANES`] partial sums: several rows for one
+/// pass over the column sums, which are read and written in the core's cache for each
+/// pass (the same additions in the same order as one row after the other).
 #[inline(always)]
-fn add_rows<F: Float>(f: impl Fn(F) -> F, a: &[F], b: &[F], cols: &mut [f64]) {
-    let chunks = cols
-        .chunks_mut(LANES)
-        .zip(a.chunks(LANES))
-        .zip(b.chunks(LANES));
-    for ((c, a), b) in chunks {
-        kernel::prefetch_ahead(a.as_ptr());
-        kernel::prefetch_ahead(b.as_ptr());
-        for ((c, &x), &y) in c.iter_mut().zip(a).zip(b) {
-            *c = (*c + f(x).to_f64()) + f(y).to_f64();
+fn add_rows<F: Float, const ROWS: usize>(
+    f: impl Fn(F) -> F,
+    rows: [&[F]; ROWS],
+    cols: &mut [f64],
+) -> [f64; ROWS] {
+    let mut sums = [[0.0f64; LANES]; ROWS];
+    let mut add = |c: &mut [f64], g: [&[F]; ROWS]| {
+        for g in g {
+            kernel::prefetch_ahead(g.as_ptr());
         }
+        for (j, c) in c.iter_mut().enumerate() {
+            let mut cj = *c; // kept in a register over the rows
+            for (k, g) in g.iter().enumerate() {
+                let x = f(g[j]).to_f64();
+                cj += x;
+                sums[k][j] += x;
+            }
+            *c = cj;
+        }
+    };
+    let n = cols.len();
+    let whole = n - n % LANES;
+    let (c, rest) = cols.split_at_mut(whole);
+    for (i, c) in (0..whole).step_by(LANES).zip(c.chunks_exact_mut(LANES)) {
+        add(c, std::array::from_fn(|k| &rows[k][i..i + LANES]));
     }
+    add(rest, std::array::from_fn(|k| &rows[k][whole..n]));
+    sums.map(|s| s.iter().fold(0.0, |t, &x| t + x))
 }
 
-/// Adds `f(g)` to `cols` element by element.
+/// Adds `f(g)` of each of `ROWS` rows (numbered from `first`) to `cols` and, with a
+/// `weight`, `f(g)·weight(i, mean_i)` to `weighted`; each row's sum of `f(g)`.
 #[inline(always)]
-fn add_row<F: Float>(f: impl Fn(F) -> F, g: &[F], cols: &mut [f64]) {
-    for (c, g) in cols.chunks_mut(LANES).zip(g.chunks(LANES)) {
-        kernel::prefetch_ahead(g.as_ptr());
-        for (c, &x) in c.iter_mut().zip(g) {
-            *c += f(x).to_f64();
-        }
-    }
+fn add_group<F: Float, const ROWS: usize>(
+    f: impl Fn(F) -> F,
+    weight: Option<impl Fn(usize, F) -> f64>,
+    first: usize,
+    rows: [&[F]; ROWS],
+    cols: &mut [f64],
+    weighted: &mut [f64],
+) -> [f64; ROWS] {
+    let Some(weight) = weight else {
+        return add_rows(f, rows, cols);
+    };
+    // The weights need the rows' means first: the rows are read twice, the second time
+    // from the core's cache.
+    let sums = row_sums(&f, rows);
+    let n = cols.len() as f64;
+    let w = std::array::from_fn(|k| weight(first + k, F::from_f64(sums[k] / n)));
+    add_rows_weighted(f, rows, w, cols, weighted);
+    sums
 }
 
-/// The sum of `f(g)` over a row, in [`LANES`] partial sums (a loop of its own: one loop
-/// adding to the column sums as well is not vectorized by the compiler).
+/// Each row's sum of `f(g)`, in [`LANES`] partial sums (the same as [`add_rows`]').
 #[inline(always)]
-fn row_sum<F: Float>(f: impl Fn(F) -> F, g: &[F]) -> f64 {
-    let mut lanes = [0.0f64; LANES];
-    let mut chunks = g.chunks_exact(LANES);
-    for c in &mut chunks {
-        for j in 0..LANES {
-            lanes[j] += f(c[j]).to_f64();
+fn row_sums<F: Float, const ROWS: usize>(f: impl Fn(F) -> F, rows: [&[F]; ROWS]) -> [f64; ROWS] {
+    let mut sums = [[0.0f64; LANES]; ROWS];
+    let mut add = |g: [&[F]; ROWS]| {
+        for (g, sums) in g.iter().zip(&mut sums) {
+            kernel::prefetch_ahead(g.as_ptr());
+            for (s, &x) in sums.iter_mut().zip(*g) {
+                *s += f(x).to_f64();
+            }
         }
+    };
+    let n = rows[0].len();
+    let whole = n - n % LANES;
+    for i in (0..whole).step_by(LANES) {
+        add(std::array::from_fn(|k| &rows[k][i..i + LANES]));
     }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        lanes[j] += f(x).to_f64();
+    add(std::array::from_fn(|k| &rows[k][whole..n]));
+    sums.map(|s| s.iter().fold(0.0, |t, &x| t + x))
+}
+
+/// Adds `f(g)` of each of `ROWS` rows in turn to `cols`, and `f(g)·w` (each row's
+/// weight `w`) to `weighted`, element by element.
+#[inline(always)]
+fn add_rows_weighted<F: Float, const ROWS: usize>(
+    f: impl Fn(F) -> F,
+    rows: [&[F]; ROWS],
+    w: [f64; ROWS],
+    cols: &mut [f64],
+    weighted: &mut [f64],
+) {
+    let add = |c: &mut [f64], v: &mut [f64], g: [&[F]; ROWS]| {
+        for (j, (c, v)) in c.iter_mut().zip(v).enumerate() {
+            // Kept in registers over the rows, not stored for each row.
+            let (mut cj, mut vj) = (*c, *v);
+            for (g, &w) in g.iter().zip(&w) {
+                let x = f(g[j]).to_f64();
+                cj += x;
+                vj += x * w;
+            }
+            (*c, *v) = (cj, vj);
+        }
+    };
+    let n = cols.len();
+    let whole = n - n % LANES;
+    let (c, c_rest) = cols.split_at_mut(whole);
+    let (v, v_rest) = weighted[..n].split_at_mut(whole);
+    let chunks = c.chunks_exact_mut(LANES).zip(v.chunks_exact_mut(LANES));
+    for (i, (c, v)) in (0..whole).step_by(LANES).zip(chunks) {
+        add(c, v, std::array::from_fn(|k| &rows[k][i..i + LANES]));
     }
-    lanes.iter().fold(0.0, |s, &x| s + x)
+    add(c_rest, v_rest, std::array::from_fn(|k| &rows[k][whole..n]));
 }
 
 /// The sum of squares of one piece, in [`LANES`] partial sums.
@@ -591,6 +774,7 @@ pub struct Tensorwise<F: Float, R: TensorRule<F>> {
     state: State<F>,
     carry: R::Carry,
     update: Vec<F>,
+    scratch: Vec<f64>,
     guard: Guard,
 }
 
@@ -603,6 +787,7 @@ impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
             state: State::default(),
             carry: R::Carry::default(),
             update: Vec::new(),
+            scratch: Vec::new(),
             guard: Guard::default(),
         })
     }
@@ -653,6 +838,7 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
                 p.grad,
                 &mut self.update[..n],
                 &mut self.state.tensors[j].slots,
+                &mut self.scratch,
             );
             R::update(k, &mut x);
         }
@@ -789,22 +975,62 @@ mod tests {
         let mut value = vec![0.0; 12];
         let mut update = vec![0.0; 12];
         let mut state = vec![vec![1.0; 4], vec![0.0; 6]];
-        let mut x = TensorStep::new("w", &[2, 2, 3], &mut value, &grad, &mut update, &mut state);
+        let mut scratch = Vec::new();
+        let mut x = TensorStep::new(
+            "w",
+            &[2, 2, 3],
+            &mut value,
+            &grad,
+            &mut update,
+            &mut state,
+            &mut scratch,
+        );
         assert_eq!(x.matrix_dims(), Some((2, 2, 3)));
         let (rows, cols) = x.grad_row_col_means(|g| g);
         assert_eq!(rows, vec![2.0, 5.0, 8.0, 11.0]);
         assert_eq!(cols, vec![2.5, 3.5, 4.5, 8.5, 9.5, 10.5]);
+        // Weighted by a function of each row's index and mean: w = i + mean, i.e.
+        // 2, 6 for the first matrix's rows, 10, 14 for the second's.
+        let (wrows, wcols, weighted) = x.grad_row_col_means_weighted(|g| g, |i, m| i as f64 + m);
+        assert_eq!((wrows, wcols), (rows.clone(), cols.clone()));
+        assert_eq!(
+            weighted,
+            vec![
+                1.0 * 2.0 + 4.0 * 6.0,
+                2.0 * 2.0 + 5.0 * 6.0,
+                3.0 * 2.0 + 6.0 * 6.0,
+                7.0 * 10.0 + 10.0 * 14.0,
+                8.0 * 10.0 + 11.0 * 14.0,
+                9.0 * 10.0 + 12.0 * 14.0,
+            ]
+        );
         x.lerp_state(0, &rows, 0.5);
         assert_eq!(x.state_mut()[0], vec![1.5, 3.0, 4.5, 6.0]);
-        let f = |g: f64, r: f64, c: f64| g - r * c;
+        // Two factors per row and per column, each element seeing its own.
+        let rows2: Vec<f64> = rows.iter().map(|r| r * 10.0).collect();
+        let cols2: Vec<f64> = cols.iter().map(|c| c + 1.0).collect();
+        let f = |g: f64, [r, r2]: [f64; 2], [c, c2]: [f64; 2]| g - r * c + r2 / c2;
         let u: Vec<f64> = (0..12)
-            .map(|i| f(grad[i], rows[i / 3], cols[(i / 6) * 3 + i % 3]))
+            .map(|i| {
+                let (r, c) = (i / 3, (i / 6) * 3 + i % 3);
+                f(grad[i], [rows[r], rows2[r]], [cols[c], cols2[c]])
+            })
             .collect();
-        assert_eq!(u[..3], [1.0 - 5.0, 2.0 - 7.0, 3.0 - 9.0]);
-        assert_eq!(u[11], 12.0 - 11.0 * 10.5);
-        let sq: f64 = u.iter().map(|u| u * u).sum();
-        assert_eq!(x.factored_sum_squares(&rows, &cols, f), sq);
-        x.apply_factored(&rows, &cols, f, |p, u| p - u);
+        assert_eq!(
+            u[..3],
+            [
+                1.0 - 5.0 + 20.0 / 3.5,
+                2.0 - 7.0 + 20.0 / 4.5,
+                3.0 - 9.0 + 20.0 / 5.5
+            ]
+        );
+        assert_eq!(u[11], 12.0 - 11.0 * 10.5 + 110.0 / 11.5);
+        // Summed by row, the rows by matrix, then the matrices.
+        let by_row: Vec<f64> = u.chunks(3).map(|r| r.iter().map(|u| u * u).sum()).collect();
+        let sq = (by_row[0] + by_row[1]) + (by_row[2] + by_row[3]);
+        let (r, c) = ([&rows[..], &rows2], [&cols[..], &cols2]);
+        assert_eq!(x.factored_sum_squares(r, c, f), sq);
+        x.apply_factored(r, c, f, |p, u| p - u);
         let expect: Vec<f64> = u.iter().map(|u| -u).collect();
         assert_eq!(x.value(), &expect[..]);
     }

@@ -96,25 +96,7 @@ impl<F: Float> TensorRule<F> for Adafactor {
             move |p: F, u: F| p * k.decay - u * step
         };
         match x.matrix_dims() {
-            Some((_, rows, _)) => {
-                let (row_means, col_means) = x.grad_row_col_means(move |g| g * g);
-                x.lerp_state(0, &row_means, k.one_minus_beta2);
-                x.lerp_state(1, &col_means, k.one_minus_beta2);
-                // V = R·C / max(mean(R), eps1): the division folded into R, per matrix.
-                let r: Vec<F> = x.state_mut()[0]
-                    .chunks(rows)
-                    .flat_map(|r| {
-                        let mean = r.iter().fold(F::ZERO, |s, &v| s + v) / F::from_f64(rows as f64);
-                        let mean = mean.max(k.eps1);
-                        r.iter().map(move |&v| v / mean)
-                    })
-                    .collect();
-                let c = x.state_mut()[1].clone();
-                // u = g/√max(V, eps1²), computed where it is applied.
-                let u = move |g: F, r: F, c: F| g / (r * c).max(floor).sqrt();
-                let rms_u = x.factored_sum_squares(&r, &c, u).sqrt() / sqrt_n;
-                x.apply_factored(&r, &c, u, apply(rms_u));
-            }
+            Some((_, rows, cols)) => factored(k, x, (rows, cols), apply),
             None => {
                 x.set_update(move |_, g, [v]| {
                     *v = *v + (g * g - *v) * k.one_minus_beta2;
@@ -125,6 +107,71 @@ impl<F: Float> TensorRule<F> for Adafactor {
             }
         }
     }
+}
+
+/// The update of a batch of matrices: R and C from g²'s row and column means, and
+/// `apply(RMS(u))` with u = g/√max(R·C/m, eps1²), m = max(mean(R), eps1) per matrix.
+fn factored<F: Float, A: Fn(F, F) -> F + Copy + Sync>(
+    k: AdafactorStep<F>,
+    x: &mut TensorStep<'_, F>,
+    (rows, cols): (usize, usize),
+    apply: impl Fn(f64) -> A,
+) {
+    let floor = k.eps1 * k.eps1;
+    let lerp = move |s: F, x: F| s + (x - s) * k.one_minus_beta2;
+    // The pass that takes the means also sums Σ_i g²/R_i for each column, with R's new
+    // values as lerp_state computes them below: RMS(u) without another pass (see below).
+    let r_old = x.state_mut()[0].clone();
+    let r_old = &r_old;
+    let inv_r = move |i: usize, mean: F| {
+        let r = lerp(r_old[i], mean);
+        if r > F::ZERO {
+            1.0 / r.to_f64()
+        } else {
+            0.0
+        }
+    };
+    let (row_means, col_means, g2_over_r) = x.grad_row_col_means_weighted(move |g| g * g, inv_r);
+    x.lerp_state(0, &row_means, k.one_minus_beta2);
+    x.lerp_state(1, &col_means, k.one_minus_beta2);
+    let c = x.state_mut()[1].clone();
+    let big_r = &x.state_mut()[0];
+    let m: Vec<F> = big_r
+        .chunks(rows)
+        .map(|r| (r.iter().fold(F::ZERO, |s, &v| s + v) / F::from_f64(rows as f64)).max(k.eps1))
+        .collect();
+    // V = R·C/m = r·C: the division folded into r.
+    let r: Vec<F> = big_r
+        .chunks(rows)
+        .zip(&m)
+        .flat_map(|(r, &m)| r.iter().map(move |&v| v / m))
+        .collect();
+    // u = g/√max(V, eps1²), computed where it is applied. Where the floor does not
+    // bind, 1/√(r·C) = (1/√r)·(1/√C): a root and a division per row and per column
+    // instead of per element.
+    let inv_sqrt = |v: &[F]| -> Vec<F> { v.iter().map(|&v| F::ONE / v.sqrt()).collect() };
+    let (rs, cs) = (inv_sqrt(&r), inv_sqrt(&c));
+    let at_floor = F::ONE / floor.sqrt();
+    let u = move |g: F, [r, rs]: [F; 2], [c, cs]: [F; 2]| {
+        g * if r * c >= floor { rs * cs } else { at_floor }
+    };
+    // Where the floor binds nowhere, Σu² = Σ g²/(r·C) = Σ_matrices m·Σ_j (Σ_i g²/R_i)/C_j,
+    // from the sums taken with the means; otherwise from another pass over g.
+    let lowest = |v: &[F]| v.iter().copied().fold(v[0], |a, b| a.min(b));
+    let (low_r, low_c) = (lowest(&r), lowest(&c));
+    let sum_u2 = m
+        .iter()
+        .zip(g2_over_r.chunks(cols).zip(c.chunks(cols)))
+        .map(|(m, (w, c))| m.to_f64() * w.iter().zip(c).fold(0.0, |s, (w, c)| s + w / c.to_f64()))
+        .fold(0.0, |s, x| s + x);
+    let floor_binds = !(low_r > F::ZERO && low_c > F::ZERO && low_r * low_c >= floor);
+    let sum_u2 = if floor_binds || !sum_u2.is_finite() {
+        x.factored_sum_squares([&r, &rs], [&c, &cs], u)
+    } else {
+        sum_u2
+    };
+    let rms_u = sum_u2.sqrt() / (x.len() as f64).sqrt();
+    x.apply_factored([&r, &rs], [&c, &cs], u, apply(rms_u));
 }
 
 #[cfg(test)]
@@ -182,6 +229,120 @@ mod tests {
             assert!((a - b).abs() < 1e-14, "element {i}: {a} vs {b}");
         }
         assert_ne!(single, p);
+    }
+
+    /// torch's `_single_tensor_adafactor` for one matrix in f64, in its order of
+    /// operations; returns whether the update was clipped (RMS(u) > d).
+    #[allow(clippy::too_many_arguments)]
+    fn torch_step(
+        p: &mut [f64],
+        g: &[f64],
+        (rv, cv): (&mut [f64], &mut [f64]),
+        (rows, cols): (usize, usize),
+        t: f64,
+        (lr, eps1, eps2, d, wd): (f64, f64, f64, f64, f64),
+    ) -> bool {
+        let n = (rows * cols) as f64;
+        let w = t.powf(-0.8);
+        let rho = lr.min(1.0 / t.sqrt());
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let alpha = eps2.max(norm(p) / n.sqrt()) * rho;
+        p.iter_mut().for_each(|p| *p *= 1.0 - lr * wd);
+        for i in 0..rows {
+            let mean = norm(&g[i * cols..(i + 1) * cols]).powi(2) / cols as f64;
+            rv[i] += (mean - rv[i]) * w;
+        }
+        for j in 0..cols {
+            let col: Vec<f64> = (0..rows).map(|i| g[i * cols + j]).collect();
+            cv[j] += (norm(&col).powi(2) / rows as f64 - cv[j]) * w;
+        }
+        let mean_r = (rv.iter().sum::<f64>() / rows as f64).max(eps1);
+        let u: Vec<f64> = (0..rows * cols)
+            .map(|e| {
+                let var = rv[e / cols] * cv[e % cols] / mean_r;
+                g[e] / var.max(eps1 * eps1).sqrt()
+            })
+            .collect();
+        let denom = (norm(&u) / (n.sqrt() * d)).max(1.0);
+        for (p, u) in p.iter_mut().zip(&u) {
+            *p += u * (-alpha / denom);
+        }
+        denom > 1.0
+    }
+
+    #[test]
+    fn matches_torch_whether_or_not_the_floor_binds() {
+        // RMS(u) comes from the sums of the means pass where eps1² binds nowhere, from
+        // another pass over g otherwise; both must give torch's steps, with the update
+        // clipped (so that RMS(u) matters).
+        let (rows, cols) = (6, 5);
+        let wave = |k: f64| -> Vec<f64> {
+            (0..rows * cols)
+                .map(|i| ((i as f64 * 0.37 + k).sin() + 0.3 * (i as f64 * 1.7).cos()) * 0.5)
+                .collect()
+        };
+        // (what, eps, the gradient of element i from the wave's value)
+        type Case = (&'static str, (f64, f64), fn(usize, f64) -> f64);
+        let cases: [Case; 3] = [
+            ("every gradient nonzero", (0.0, 1e-3), |_, g| g),
+            // A row of zeros (R = 0 there), and a spike that makes RMS(u) clip.
+            ("a zero row", (0.0, 1e-3), |i, g| match i {
+                10..15 => 0.0,
+                7 => 6.0 * g,
+                _ => g,
+            }),
+            // eps1 = 1e-3: V < eps1² for the rows scaled down.
+            ("the floor binding", (1e-3, 1e-3), |i, g| match i {
+                0..10 => g * 1e-4,
+                20 => g * 6.0,
+                _ => g,
+            }),
+        ];
+        for (what, eps, shape_grad) in cases {
+            let (lr, d, wd) = (0.05, 1.0, 0.1);
+            let spec = format!(
+                "adafactor:lr={lr},eps={}/{},d={d},weight_decay={wd}",
+                eps.0, eps.1
+            );
+            let mut opt = adafactor(&spec);
+            let mut params: Params<f64> = [("w", Tensor::new([rows, cols], wave(0.5)).unwrap())]
+                .into_iter()
+                .collect();
+            let mut p = wave(0.5);
+            let (mut rv, mut cv) = (vec![0.0; rows], vec![0.0; cols]);
+            let eps1 = if eps.0 == 0.0 { f64::EPSILON } else { eps.0 };
+            let mut clipped = false;
+            for t in 1..=6 {
+                let g: Vec<f64> = wave(t as f64)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &g)| shape_grad(i, g))
+                    .collect();
+                let grads: Params<f64> = [("w", Tensor::new([rows, cols], g.clone()).unwrap())]
+                    .into_iter()
+                    .collect();
+                opt.update(&mut params, &grads).unwrap();
+                let hyper = (lr, eps1, eps.1, d, wd);
+                clipped |= torch_step(
+                    &mut p,
+                    &g,
+                    (&mut rv, &mut cv),
+                    (rows, cols),
+                    t as f64,
+                    hyper,
+                );
+                for (i, (a, b)) in params.get("w").unwrap().data().iter().zip(&p).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1e-3),
+                        "{what}, step {t}, element {i}: {a} vs torch's {b}"
+                    );
+                }
+            }
+            assert!(
+                clipped,
+                "{what}: no step clipped its update, so RMS(u) went untested"
+            );
+        }
     }
 
     #[test]
