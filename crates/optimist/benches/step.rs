@@ -58,13 +58,51 @@ const OPTIMIZERS: &[&str] = &[
 ];
 
 /// Tensor-level rules and the least traffic their update can have, in bytes per
-/// float32 parameter: reductions over the whole tensor (norms, row and column means)
-/// must be read before any element changes, so they cannot run in one pass.
+/// float32 parameter, as (read only, read and written): reductions over the whole
+/// tensor (norms, row and column means) must be read before any element changes, so
+/// they cannot run in the pass that writes. A pass that only reads is bound by the
+/// `read` bandwidth, one that writes by the `update` bandwidth.
 /// - lamb: one pass reads p, g, m, v and writes m, v (for ‖p‖ and ‖u‖), a second
-///   reads p and the update and writes p: 40 bytes (one pass would be 28).
+///   reads p and the update and writes p: 40 bytes read and written (one pass would
+///   be 28).
 /// - adafactor on a matrix: one pass reads p and g (RMS(p), row and column means of
-///   g²), one reads g (RMS(u)), one reads p and g and writes p: 24 bytes.
-const TENSOR_RULES: &[(&str, usize)] = &[("lamb", 40), ("adafactor", 24)];
+///   g², and the sums that give RMS(u)), one reads p and g and writes p: 8 bytes read
+///   only, 12 read and written.
+const TENSOR_RULES: &[(&str, Traffic)] = &[
+    (
+        "lamb",
+        Traffic {
+            read_only: 0,
+            read_write: 40,
+        },
+    ),
+    (
+        "adafactor",
+        Traffic {
+            read_only: 8,
+            read_write: 12,
+        },
+    ),
+];
+
+/// Bytes per float32 parameter an update moves in passes that only read, and in
+/// passes that read and write.
+#[derive(Debug, Clone, Copy)]
+struct Traffic {
+    read_only: usize,
+    read_write: usize,
+}
+
+impl Traffic {
+    fn total(self) -> usize {
+        self.read_only + self.read_write
+    }
+
+    /// The least time per parameter at the `read` and `update` bandwidths (GB/s).
+    fn bound(self, read: f64, update: f64) -> f64 {
+        self.read_only as f64 / read + self.read_write as f64 / update
+    }
+}
 
 /// Not measured at these sizes: their step is bound by arithmetic, not memory.
 const COMPUTE_BOUND: &[(&str, &str)] = &[(
@@ -75,8 +113,11 @@ const COMPUTE_BOUND: &[(&str, &str)] = &[(
 /// Bytes an elementwise rule with `slots` state buffers moves per float32 parameter:
 /// it reads the parameter, the gradient and each slot, and writes the parameter and
 /// each slot.
-fn bytes_per_param(slots: usize) -> usize {
-    4 * (2 + slots) + 4 * (1 + slots)
+fn bytes_per_param(slots: usize) -> Traffic {
+    Traffic {
+        read_only: 0,
+        read_write: 4 * (2 + slots) + 4 * (1 + slots),
+    }
 }
 
 /// Runs `f` repeatedly for about `budget`, returning the fastest time of one call.
@@ -98,8 +139,10 @@ fn best_time(budget: Duration, mut f: impl FnMut()) -> Duration {
 /// like them: copy and triad by the STREAM conventions (bytes named in the loop; the
 /// write-allocate read of the destination not counted), and `update`, the in-place
 /// a ← a + s·b that every update step is made of (read, modify, write: no
-/// write-allocate), which sets the bound.
-fn bandwidth(n: usize, budget: Duration) -> (f64, f64, f64) {
+/// write-allocate), which sets the bound of passes that write, and `read`, a sum of
+/// `a` (the faster of a plain loop and one that asks for memory ahead, as the engine's
+/// reading passes do), which sets the bound of passes that only read.
+fn bandwidth(n: usize, budget: Duration) -> Bandwidth {
     use rayon::prelude::*;
     let chunk = (n / (4 * rayon::current_num_threads())).max(1 << 14);
     let mut a = vec![1.0f32; n];
@@ -143,8 +186,47 @@ fn bandwidth(n: usize, budget: Duration) -> (f64, f64, f64) {
             });
         black_box(&mut a);
     });
+    let sum = |ahead: bool| {
+        best_time(budget, || {
+            let total: f32 = a
+                .par_chunks(chunk)
+                .map(|a| {
+                    kernel::vectorized(
+                        #[inline(always)]
+                        || {
+                            let mut lanes = [0.0f32; 16];
+                            for c in a.chunks_exact(16) {
+                                if ahead {
+                                    kernel::prefetch_ahead(c.as_ptr());
+                                }
+                                for (l, &x) in lanes.iter_mut().zip(c) {
+                                    *l += x;
+                                }
+                            }
+                            lanes.iter().sum::<f32>()
+                        },
+                    )
+                })
+                .sum();
+            black_box(total);
+        })
+    };
+    let read = sum(false).min(sum(true));
     let gbs = |bytes: usize, t: Duration| bytes as f64 / t.as_secs_f64() / 1e9;
-    (gbs(8 * n, copy), gbs(12 * n, triad), gbs(12 * n, update))
+    Bandwidth {
+        copy: gbs(8 * n, copy),
+        triad: gbs(12 * n, triad),
+        update: gbs(12 * n, update),
+        read: gbs(4 * n, read),
+    }
+}
+
+/// Memory bandwidths in GB/s (see [`bandwidth`]).
+struct Bandwidth {
+    copy: f64,
+    triad: f64,
+    update: f64,
+    read: f64,
 }
 
 /// What one row measures.
@@ -153,7 +235,7 @@ struct Row {
     spec: String,
     convention: Convention,
     /// Bytes per parameter of the least traffic; `None`: from the state's size.
-    bytes: Option<usize>,
+    bytes: Option<Traffic>,
 }
 
 /// Every optimizer of the library at its defaults (its convention's), but those
@@ -171,7 +253,7 @@ fn every_optimizer() -> Vec<Row> {
             bytes: TENSOR_RULES
                 .iter()
                 .find(|(n, _)| *n == info.name)
-                .map(|&(_, b)| b),
+                .map(|&(_, t)| t),
         })
         .collect()
 }
@@ -235,7 +317,7 @@ fn main() {
         "optimist update step, float32, {} threads, {}\n\
          ns/param: the default step, which first checks the gradients for NaN and infinities; \
          unchecked: NonFinite::Trust, as torch.optim and optax run (no check); GB/s, x bound: of the unchecked step; \
-         bound: the time its bytes take at the `update` bandwidth (in-place a += s*b); \
+         bound: the time its bytes take at the `update` bandwidth (in-place a += s*b), or at the `read` bandwidth (a sum) for passes that only read; \
          threads x: speed-up over one thread; simd x: one vectorized thread over one scalar thread",
         rayon::current_num_threads(),
         Isa::best().name()
@@ -254,9 +336,14 @@ fn main() {
             .iter()
             .map(|s| s.iter().product::<usize>())
             .sum();
-        let (copy, triad, update) = bandwidth(n.max(1 << 20), budget);
+        let Bandwidth {
+            copy,
+            triad,
+            update,
+            read,
+        } = bandwidth(n.max(1 << 20), budget);
         println!(
-            "\n{} parameters in {} tensor(s): bandwidth copy {copy:.1} GB/s, triad {triad:.1} GB/s, update {update:.1} GB/s",
+            "\n{} parameters in {} tensor(s): bandwidth copy {copy:.1} GB/s, triad {triad:.1} GB/s, update {update:.1} GB/s, read {read:.1} GB/s",
             n,
             size.shapes.len()
         );
@@ -291,11 +378,11 @@ fn main() {
             } else {
                 row.spec.clone()
             };
-            let bytes = match row
+            let traffic = match row
                 .bytes
                 .map_or_else(|| state_slots(row).map(bytes_per_param), Ok)
             {
-                Ok(b) => b as f64,
+                Ok(t) => t,
                 Err(e) => {
                     println!("{label:<34} cannot run: {e}");
                     continue;
@@ -355,7 +442,7 @@ fn main() {
                     continue;
                 }
             };
-            let bound = bytes / update;
+            let bound = traffic.bound(read, update);
             let ratio = |x: f64| {
                 if x.is_nan() {
                     "-".to_string()
@@ -365,7 +452,7 @@ fn main() {
             };
             println!(
                 "{label:<34} {checked:>9.3} {ns:>10.3} {:>7.1} {bound:>11.3} {:>8.2} {:>9} {:>7}",
-                bytes / ns,
+                traffic.total() as f64 / ns,
                 ns / bound,
                 ratio(threads_x),
                 ratio(simd_x)

@@ -252,9 +252,10 @@ const PREFETCH_AHEAD: usize = 4096;
 /// (measured: Σx² over 64 M float32 values, 0.198 ns per value on two threads without,
 /// 0.138 with). L2 rather than L1: a prefetch into L1 holds one of the core's few L1
 /// miss buffers until the line arrives (Σx² 0.17 → 0.16 ns per value, Adafactor's step
-/// 0.87 → 0.83). Does nothing off x86-64; never faults, whatever the address.
+/// 0.87 → 0.83). Does nothing off x86-64; never faults, whatever the address. Public
+/// for kernels outside the engine that read like it (the benchmarks' read probe).
 #[inline(always)]
-pub(crate) fn prefetch_ahead<T>(at: *const T) {
+pub fn prefetch_ahead<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
         let ahead = at.cast::<i8>().wrapping_add(PREFETCH_AHEAD);
