@@ -246,7 +246,7 @@ unsafe fn call_avx512<T>(f: impl FnOnce() -> T) -> T {
 /// How far ahead of a reading loop [`prefetch_ahead`] asks for memory, in bytes.
 const PREFETCH_AHEAD: usize = 4096;
 
-/// Asks the CPU to bring the memory [`PREFETCH_AHEAD`] bytes after `at` into its L2
+/// Asks the CPU to bring the memory `PREFETCH_AHEAD` (4 KiB) after `at` into its L2
 /// cache. The hardware prefetchers alone keep too few reads in flight for a loop that
 /// reads a single stream and writes nothing, such as a norm or the gradient check
 /// (measured: Σx² over 64 M float32 values, 0.198 ns per value on two threads without,
