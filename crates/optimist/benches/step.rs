@@ -312,7 +312,7 @@ fn main() {
             })
             .collect()
     };
-    let budget = Duration::from_millis(if all { 300 } else { 600 });
+    let budget = Duration::from_millis(600);
     println!(
         "optimist update step, float32, {} threads, {}\n\
          ns/param: the default step, which first checks the gradients for NaN and infinities; \
