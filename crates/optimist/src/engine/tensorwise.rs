@@ -54,7 +54,7 @@ pub struct TensorStep<'a, F> {
     shape: &'a [usize],
     value: &'a mut [F],
     grad: &'a [F],
-    update: &'a mut [F],
+    update: &'a mut Vec<F>,
     state: &'a mut [Vec<F>],
     /// Σp² and Σu², kept by the pass that last read them while the values have not
     /// changed since, so that norms cost no extra read of the tensor.
@@ -71,7 +71,7 @@ impl<'a, F: Float> TensorStep<'a, F> {
         shape: &'a [usize],
         value: &'a mut [F],
         grad: &'a [F],
-        update: &'a mut [F],
+        update: &'a mut Vec<F>,
         state: &'a mut [Vec<F>],
         scratch: &'a mut Vec<f64>,
     ) -> Self {
@@ -130,14 +130,25 @@ impl<F: Float> TensorStep<'_, F> {
     }
 
     /// The update computed so far.
-    pub fn update(&self) -> &[F] {
-        self.update
+    pub fn update(&mut self) -> &[F] {
+        self.update_buffer()
     }
 
     /// The update, for a whole-tensor operation (e.g. Muon's Newton–Schulz iteration).
     pub fn update_mut(&mut self) -> &mut [F] {
         self.update_sq = None;
-        self.update
+        self.update_buffer()
+    }
+
+    /// The engine's update buffer, as long as the tensor: allocated by the first pass
+    /// that uses it, so that a rule that never stores an update (Adafactor on
+    /// matrices) keeps no tensor-sized buffer.
+    fn update_buffer(&mut self) -> &mut [F] {
+        let n = self.value.len();
+        if self.update.len() < n {
+            self.update.resize(n, F::ZERO);
+        }
+        &mut self.update[..n]
     }
 
     /// The state buffers, in the order [`TensorRule::state_sizes`] gave them.
@@ -160,10 +171,12 @@ impl<F: Float> TensorStep<'_, F> {
 
     /// L2 norm of the update, accumulated in f64.
     pub fn update_norm(&mut self) -> f64 {
-        let update = &*self.update;
-        self.update_sq
-            .get_or_insert_with(|| sum_squares(update))
-            .sqrt()
+        let sq = match self.update_sq {
+            Some(sq) => sq,
+            None => sum_squares(self.update_buffer()),
+        };
+        self.update_sq = Some(sq);
+        sq.sqrt()
     }
 
     /// `u ← f(p, g, s)` for every element, where `s` holds the element of each of the
@@ -179,7 +192,7 @@ impl<F: Float> TensorStep<'_, F> {
         );
         let p = Shared(self.value.as_mut_ptr());
         let g = Shared(self.grad.as_ptr().cast_mut());
-        let u = Shared(self.update.as_mut_ptr());
+        let u = Shared(self.update_buffer().as_mut_ptr());
         let s: [Shared<F>; N] = std::array::from_fn(|j| Shared(self.state[j].as_mut_ptr()));
         // The norms of p and u, summed while the piece is in cache.
         let sums = pieces(
@@ -296,8 +309,9 @@ impl<F: Float> TensorStep<'_, F> {
     #[inline]
     pub fn apply(&mut self, f: impl Fn(F, F) -> F + Copy + Sync) {
         let n = self.value.len();
+        self.update_buffer();
+        let u = &self.update[..n];
         let p = Shared(self.value.as_mut_ptr());
-        let u = &*self.update;
         pieces(
             n,
             #[inline(always)]
@@ -827,16 +841,13 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
             return Ok(());
         }
         let k = self.rule.step(self.state.t + 1, &mut self.carry);
-        let longest = params.iter().map(|p| p.value.len()).max().unwrap_or(0);
-        self.update.resize(longest, F::ZERO);
         for (p, &j) in params.iter_mut().zip(&index) {
-            let n = p.value.len();
             let mut x = TensorStep::new(
                 p.name,
                 p.shape,
                 &mut *p.value,
                 p.grad,
-                &mut self.update[..n],
+                &mut self.update,
                 &mut self.state.tensors[j].slots,
                 &mut self.scratch,
             );
@@ -1033,6 +1044,35 @@ mod tests {
         x.apply_factored(r, c, f, |p, u| p - u);
         let expect: Vec<f64> = u.iter().map(|u| -u).collect();
         assert_eq!(x.value(), &expect[..]);
+    }
+
+    #[test]
+    fn the_update_buffer_is_allocated_only_by_rules_that_store_an_update() {
+        use crate::optim::pytorch::Adafactor;
+        use crate::{Optimizer, Params, Tensor};
+        // Adafactor on a matrix computes its update where it applies it: no buffer as
+        // long as the matrix (its memory is sublinear in the matrix's size); on a
+        // vector it stores one.
+        let mut opt = Tensorwise::<f64, Adafactor>::new(Default::default()).unwrap();
+        let mut params: Params<f64> = [("w", Tensor::new([30, 20], vec![0.5; 600]).unwrap())]
+            .into_iter()
+            .collect();
+        let grads: Params<f64> = [("w", Tensor::new([30, 20], vec![0.1; 600]).unwrap())]
+            .into_iter()
+            .collect();
+        opt.update(&mut params, &grads).unwrap();
+        assert_eq!(opt.update.len(), 0);
+        assert_ne!(params.get("w").unwrap().data()[0], 0.5);
+
+        let mut params: Params<f64> = [("b", Tensor::new([7], vec![0.5; 7]).unwrap())]
+            .into_iter()
+            .collect();
+        let grads: Params<f64> = [("b", Tensor::new([7], vec![0.1; 7]).unwrap())]
+            .into_iter()
+            .collect();
+        let mut opt = Tensorwise::<f64, Adafactor>::new(Default::default()).unwrap();
+        opt.update(&mut params, &grads).unwrap();
+        assert_eq!(opt.update.len(), 7);
     }
 
     #[test]
