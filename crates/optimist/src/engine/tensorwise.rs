@@ -745,7 +745,13 @@ fn add_rows_weighted<F: Float, const ROWS: usize>(
     let (v, v_rest) = weighted[..n].split_at_mut(whole);
     let chunks = c.chunks_exact_mut(LANES).zip(v.chunks_exact_mut(LANES));
     for (i, (c, v)) in (0..whole).step_by(LANES).zip(chunks) {
-        add(c, v, std::array::from_fn(|k| &rows[k][i..i + LANES]));
+        let g = std::array::from_fn(|k| &rows[k][i..i + LANES]);
+        // The next rows (ROWS rows on), so that memory streams while this pass works
+        // in the cache: their first read, for their means, then finds them there.
+        for g in g {
+            kernel::prefetch(g.as_ptr().wrapping_add(ROWS * n));
+        }
+        add(c, v, g);
     }
     add(c_rest, v_rest, std::array::from_fn(|k| &rows[k][whole..n]));
 }
