@@ -2,9 +2,11 @@
 //! address): what it downloads and prints, what it says when a file is missing, damaged
 //! or the download is interrupted, and that nothing half-written is ever left.
 
+mod common;
 #[path = "../../optimist-lab/tests/mirror/mod.rs"]
 mod mirror;
 
+use common::listing;
 use mirror::{Mirror, Reply};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,20 +26,7 @@ fn optimist(args: &[&str], env: &[(&str, &Path)]) -> Output {
 
 /// A fresh, empty folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("optimist-cli-{}-data-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Names in a folder, sorted (temporary files included: they start with '.').
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+    common::scratch(&format!("data-{name}"))
 }
 
 fn text(bytes: &[u8]) -> String {
