@@ -420,7 +420,8 @@ impl<F: Float> TensorStep<'_, F> {
         let mut cols = vec![0.0f64; batch * nc];
         let mut weighted = vec![0.0f64; if parts == 2 { batch * nc } else { 0 }];
         let used = &self.scratch[..blocks.len() * parts * nc];
-        for (i, part) in used.chunks(parts * nc).enumerate() {
+        // (Matrices without columns have no parts to add; chunks must not be empty.)
+        for (i, part) in used.chunks((parts * nc).max(1)).enumerate() {
             let b = i / blocks.blocks;
             let add = |to: &mut [f64], from: &[f64]| {
                 for (t, x) in to[b * nc..(b + 1) * nc].iter_mut().zip(from) {
@@ -1079,6 +1080,30 @@ mod tests {
         let mut opt = Tensorwise::<f64, Adafactor>::new(Default::default()).unwrap();
         opt.update(&mut params, &grads).unwrap();
         assert_eq!(opt.update.len(), 7);
+    }
+
+    #[test]
+    fn row_and_column_means_of_matrices_without_columns_or_rows() {
+        for shape in [[3usize, 0], [0, 4]] {
+            let (mut value, grad, mut update) = (vec![], vec![], vec![]);
+            let (mut state, mut scratch) = (vec![], Vec::new());
+            let mut x = TensorStep::new(
+                "w",
+                &shape,
+                &mut value,
+                &grad,
+                &mut update,
+                &mut state,
+                &mut scratch,
+            );
+            let (rows, cols, weighted) = x.grad_row_col_means_weighted(|g| g, |_, m| m);
+            // The mean of no elements is 0/0.
+            assert_eq!((rows.len(), cols.len()), (shape[0], shape[1]), "{shape:?}");
+            assert!(rows.iter().chain(&cols).all(|m| m.is_nan()), "{shape:?}");
+            assert_eq!(weighted, vec![0.0; shape[1]], "{shape:?}");
+            let (rows, cols) = x.grad_row_col_means(|g| g);
+            assert_eq!((rows.len(), cols.len()), (shape[0], shape[1]), "{shape:?}");
+        }
     }
 
     #[test]
