@@ -385,7 +385,7 @@ impl<F: Float> TensorStep<'_, F> {
         let parts = if weight.is_some() { 2 } else { 1 };
         let mut rows = vec![0.0f64; batch * nr];
         self.scratch.resize(blocks.len() * parts * nc, 0.0);
-        let (row_sums, scratch) = (Shared(rows.as_mut_ptr()), Shared(self.scratch.as_mut_ptr()));
+        let (all_sums, scratch) = (Shared(rows.as_mut_ptr()), Shared(self.scratch.as_mut_ptr()));
         blocks.run(
             #[inline(always)]
             |block, first, count| {
@@ -394,25 +394,34 @@ impl<F: Float> TensorStep<'_, F> {
                                                // SAFETY: each block writes its own rows and its own part of the scratch.
                 let (sums, part) = unsafe {
                     (
-                        row_sums.slice(first, count),
+                        all_sums.slice(first, count),
                         scratch.slice(block * parts * nc, parts * nc),
                     )
                 };
                 part.fill(0.0);
                 let (cols, weighted) = part.split_at_mut(nc);
                 let row = |i: usize| &g[(first + i) * nc..(first + i + 1) * nc];
-                let mut i = 0;
-                while i < count {
-                    let first = first + i;
-                    if i + TOGETHER <= count {
-                        let g = std::array::from_fn(|k| row(i + k));
-                        let s = add_group::<F, TOGETHER>(f, weight, first, g, cols, weighted);
-                        sums[i..i + TOGETHER].copy_from_slice(&s);
-                        i += TOGETHER;
-                    } else {
-                        sums[i] = add_group::<F, 1>(f, weight, first, [row(i)], cols, weighted)[0];
-                        i += 1;
-                    }
+                let group = |i: usize| std::array::from_fn(|k| row(i + k));
+                let whole = count - count % TOGETHER;
+                // With weights, a group's sums are taken before its columns are added
+                // (the weights need them): by the pass that adds the group before it.
+                let mut next: Option<[f64; TOGETHER]> = None;
+                for i in (0..whole).step_by(TOGETHER) {
+                    let g = group(i);
+                    let s = match weight {
+                        None => add_rows::<F, TOGETHER>(f, g, cols),
+                        Some(weight) => {
+                            let s = next.take().unwrap_or_else(|| row_sums(f, g));
+                            let w = weights(weight, first + i, s, nc);
+                            let then = (i + 2 * TOGETHER <= count).then(|| group(i + TOGETHER));
+                            next = add_rows_weighted(f, g, w, cols, weighted, then);
+                            s
+                        }
+                    };
+                    sums[i..i + TOGETHER].copy_from_slice(&s);
+                }
+                for (i, sum) in sums.iter_mut().enumerate().skip(whole) {
+                    *sum = add_group::<F, 1>(f, weight, first + i, [row(i)], cols, weighted)[0];
                 }
             },
         );
@@ -691,35 +700,66 @@ fn add_group<F: Float, const ROWS: usize>(
     // The weights need the rows' means first: the rows are read twice, the second time
     // from the core's cache.
     let sums = row_sums(&f, rows);
-    let n = cols.len() as f64;
-    let w = std::array::from_fn(|k| weight(first + k, F::from_f64(sums[k] / n)));
-    add_rows_weighted(f, rows, w, cols, weighted);
+    add_rows_weighted(
+        f,
+        rows,
+        weights(weight, first, sums, cols.len()),
+        cols,
+        weighted,
+        None,
+    );
     sums
+}
+
+/// The weights of rows `first..` from their sums over `n` columns.
+#[inline(always)]
+fn weights<F: Float, const ROWS: usize>(
+    weight: impl Fn(usize, F) -> f64,
+    first: usize,
+    sums: [f64; ROWS],
+    n: usize,
+) -> [f64; ROWS] {
+    std::array::from_fn(|k| weight(first + k, F::from_f64(sums[k] / n as f64)))
 }
 
 /// Each row's sum of `f(g)`, in [`LANES`] partial sums (the same as [`add_rows`]').
 #[inline(always)]
 fn row_sums<F: Float, const ROWS: usize>(f: impl Fn(F) -> F, rows: [&[F]; ROWS]) -> [f64; ROWS] {
     let mut sums = [[0.0f64; LANES]; ROWS];
-    let mut add = |g: [&[F]; ROWS]| {
-        for (g, sums) in g.iter().zip(&mut sums) {
-            kernel::prefetch_ahead(g.as_ptr());
-            for (s, &x) in sums.iter_mut().zip(*g) {
-                *s += f(x).to_f64();
-            }
-        }
-    };
     let n = rows[0].len();
     let whole = n - n % LANES;
     for i in (0..whole).step_by(LANES) {
-        add(std::array::from_fn(|k| &rows[k][i..i + LANES]));
+        sum_lanes(&f, &mut sums, lanes(rows, i));
     }
-    add(std::array::from_fn(|k| &rows[k][whole..n]));
+    sum_lanes(&f, &mut sums, std::array::from_fn(|k| &rows[k][whole..n]));
     sums.map(|s| s.iter().fold(0.0, |t, &x| t + x))
 }
 
+/// Elements `i..i + LANES` of each row.
+#[inline(always)]
+fn lanes<F, const ROWS: usize>(rows: [&[F]; ROWS], i: usize) -> [&[F]; ROWS] {
+    rows.map(|g| &g[i..i + LANES])
+}
+
+/// Adds `f(g)` of up to [`LANES`] elements of each row to its partial sums.
+#[inline(always)]
+fn sum_lanes<F: Float, const ROWS: usize>(
+    f: impl Fn(F) -> F,
+    sums: &mut [[f64; LANES]; ROWS],
+    g: [&[F]; ROWS],
+) {
+    for (g, sums) in g.iter().zip(sums) {
+        kernel::prefetch_ahead(g.as_ptr());
+        for (s, &x) in sums.iter_mut().zip(*g) {
+            *s += f(x).to_f64();
+        }
+    }
+}
+
 /// Adds `f(g)` of each of `ROWS` rows in turn to `cols`, and `f(g)·w` (each row's
-/// weight `w`) to `weighted`, element by element.
+/// weight `w`) to `weighted`, element by element; with `then`, the next rows, returns
+/// their sums (as [`row_sums`]), taken in the same loop: memory streams in their
+/// rows while this group's are added from the cache.
 #[inline(always)]
 fn add_rows_weighted<F: Float, const ROWS: usize>(
     f: impl Fn(F) -> F,
@@ -727,7 +767,8 @@ fn add_rows_weighted<F: Float, const ROWS: usize>(
     w: [f64; ROWS],
     cols: &mut [f64],
     weighted: &mut [f64],
-) {
+    then: Option<[&[F]; ROWS]>,
+) -> Option<[f64; ROWS]> {
     let add = |c: &mut [f64], v: &mut [f64], g: [&[F]; ROWS]| {
         for (j, (c, v)) in c.iter_mut().zip(v).enumerate() {
             // Kept in registers over the rows, not stored for each row.
@@ -740,21 +781,30 @@ fn add_rows_weighted<F: Float, const ROWS: usize>(
             (*c, *v) = (cj, vj);
         }
     };
+    let mut sums = [[0.0f64; LANES]; ROWS];
     let n = cols.len();
     let whole = n - n % LANES;
     let (c, c_rest) = cols.split_at_mut(whole);
     let (v, v_rest) = weighted[..n].split_at_mut(whole);
     let chunks = c.chunks_exact_mut(LANES).zip(v.chunks_exact_mut(LANES));
-    for (i, (c, v)) in (0..whole).step_by(LANES).zip(chunks) {
-        let g = std::array::from_fn(|k| &rows[k][i..i + LANES]);
-        // The next rows (ROWS rows on), so that memory streams while this pass works
-        // in the cache: their first read, for their means, then finds them there.
-        for g in g {
-            kernel::prefetch(g.as_ptr().wrapping_add(ROWS * n));
+    match then {
+        Some(next) => {
+            for (i, (c, v)) in (0..whole).step_by(LANES).zip(chunks) {
+                sum_lanes(&f, &mut sums, lanes(next, i));
+                add(c, v, lanes(rows, i));
+            }
         }
-        add(c, v, g);
+        None => {
+            for (i, (c, v)) in (0..whole).step_by(LANES).zip(chunks) {
+                add(c, v, lanes(rows, i));
+            }
+        }
     }
     add(c_rest, v_rest, std::array::from_fn(|k| &rows[k][whole..n]));
+    then.map(|next| {
+        sum_lanes(&f, &mut sums, std::array::from_fn(|k| &next[k][whole..n]));
+        sums.map(|s| s.iter().fold(0.0, |t, &x| t + x))
+    })
 }
 
 /// The sum of squares of one piece, in [`LANES`] partial sums.
@@ -922,6 +972,39 @@ mod tests {
     use crate::hyper::Range;
     use crate::{registry, Convention, Params, Tensor};
 
+    /// A tensor's buffers, zeroed, for the passes of a [`TensorStep`] over `grad`.
+    struct Buffers {
+        value: Vec<f64>,
+        update: Vec<f64>,
+        state: Vec<Vec<f64>>,
+        scratch: Vec<f64>,
+    }
+
+    impl Buffers {
+        fn new(len: usize, state: Vec<Vec<f64>>) -> Self {
+            let (value, update, scratch) = (vec![0.0; len], vec![0.0; len], Vec::new());
+            Buffers {
+                value,
+                update,
+                state,
+                scratch,
+            }
+        }
+
+        fn step<'a>(&'a mut self, shape: &'a [usize], grad: &'a [f64]) -> TensorStep<'a, f64> {
+            let b = self;
+            TensorStep::new(
+                "w",
+                shape,
+                &mut b.value,
+                grad,
+                &mut b.update,
+                &mut b.state,
+                &mut b.scratch,
+            )
+        }
+    }
+
     crate::config! {
         /// Normalized gradient descent with momentum, to exercise the hook:
         /// b ← momentum·b + g;  p ← p − lr·b/‖b‖.
@@ -990,19 +1073,8 @@ mod tests {
     fn row_and_column_statistics_of_a_batch_of_matrices() {
         // Two 2×3 matrices.
         let grad: Vec<f64> = (1..=12).map(f64::from).collect();
-        let mut value = vec![0.0; 12];
-        let mut update = vec![0.0; 12];
-        let mut state = vec![vec![1.0; 4], vec![0.0; 6]];
-        let mut scratch = Vec::new();
-        let mut x = TensorStep::new(
-            "w",
-            &[2, 2, 3],
-            &mut value,
-            &grad,
-            &mut update,
-            &mut state,
-            &mut scratch,
-        );
+        let mut buffers = Buffers::new(12, vec![vec![1.0; 4], vec![0.0; 6]]);
+        let mut x = buffers.step(&[2, 2, 3], &grad);
         assert_eq!(x.matrix_dims(), Some((2, 2, 3)));
         let (rows, cols) = x.grad_row_col_means(|g| g);
         assert_eq!(rows, vec![2.0, 5.0, 8.0, 11.0]);
@@ -1054,6 +1126,40 @@ mod tests {
     }
 
     #[test]
+    fn weighted_row_and_column_statistics_of_longer_matrices() {
+        // 13 rows: groups of rows whose sums are taken while the group before them is
+        // added (rows 0..8), one whose sums are taken alone (8..12), and a row left
+        // over; 37 columns: whole lanes and a rest. Compared with sums taken plainly.
+        let (batch, nr, nc) = (2, 13, 37);
+        let grad: Vec<f64> = (0..batch * nr * nc)
+            .map(|i| ((i * 7919) % 23) as f64 - 11.0)
+            .collect();
+        let (mut buffers, shape) = (Buffers::new(grad.len(), Vec::new()), [batch, nr, nc]);
+        let mut x = buffers.step(&shape, &grad);
+        let weight = |i: usize, mean: f64| 1.0 / (1.0 + i as f64 + mean);
+        let (rows, cols, weighted) = x.grad_row_col_means_weighted(|g| g * g, weight);
+        let g = |b: usize, i: usize, j: usize| grad[(b * nr + i) * nc + j];
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-13 * b.abs();
+        for b in 0..batch {
+            for i in 0..nr {
+                let mean = (0..nc).map(|j| g(b, i, j).powi(2)).sum::<f64>() / nc as f64;
+                assert!(close(rows[b * nr + i], mean), "matrix {b}, row {i}");
+            }
+            for j in 0..nc {
+                let col = |w: &dyn Fn(usize) -> f64| -> f64 {
+                    (0..nr).map(|i| g(b, i, j).powi(2) * w(i)).sum()
+                };
+                let mean = col(&|_| 1.0) / nr as f64;
+                let w = col(&|i| weight(b * nr + i, rows[b * nr + i]));
+                assert!(close(cols[b * nc + j], mean), "matrix {b}, column {j}");
+                assert!(close(weighted[b * nc + j], w), "matrix {b}, column {j}");
+            }
+        }
+        // The plain means are the same numbers.
+        assert_eq!(x.grad_row_col_means(|g| g * g), (rows, cols));
+    }
+
+    #[test]
     fn the_update_buffer_is_allocated_only_by_rules_that_store_an_update() {
         use crate::optim::pytorch::Adafactor;
         use crate::{Optimizer, Params, Tensor};
@@ -1085,17 +1191,8 @@ mod tests {
     #[test]
     fn row_and_column_means_of_matrices_without_columns_or_rows() {
         for shape in [[3usize, 0], [0, 4]] {
-            let (mut value, grad, mut update) = (vec![], vec![], vec![]);
-            let (mut state, mut scratch) = (vec![], Vec::new());
-            let mut x = TensorStep::new(
-                "w",
-                &shape,
-                &mut value,
-                &grad,
-                &mut update,
-                &mut state,
-                &mut scratch,
-            );
+            let mut buffers = Buffers::new(0, Vec::new());
+            let mut x = buffers.step(&shape, &[]);
             let (rows, cols, weighted) = x.grad_row_col_means_weighted(|g| g, |_, m| m);
             // The mean of no elements is 0/0.
             assert_eq!((rows.len(), cols.len()), (shape[0], shape[1]), "{shape:?}");

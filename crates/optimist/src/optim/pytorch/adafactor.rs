@@ -280,8 +280,9 @@ mod tests {
     fn matches_torch_whether_or_not_the_floor_binds() {
         // RMS(u) comes from the sums of the means pass where eps1² binds nowhere, from
         // another pass over g otherwise; both must give torch's steps, with the update
-        // clipped (so that RMS(u) matters).
-        let (rows, cols) = (6, 5);
+        // clipped (so that RMS(u) matters). Ten rows, so that the means pass takes a
+        // group of rows' sums while it adds the group before.
+        let (rows, cols) = (10, 5);
         let wave = |k: f64| -> Vec<f64> {
             (0..rows * cols)
                 .map(|i| ((i as f64 * 0.37 + k).sin() + 0.3 * (i as f64 * 1.7).cos()) * 0.5)
