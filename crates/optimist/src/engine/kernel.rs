@@ -272,6 +272,49 @@ pub(crate) fn prefetch<T>(at: *const T) {
     let _ = at;
 }
 
+/// Whether [`stream`] may store at `at`: 16-byte aligned on x86-64.
+#[inline(always)]
+pub(crate) fn can_stream<T>(at: *const T) -> bool {
+    at as usize % 16 == 0
+}
+
+/// Stores `src` at `dst` without bringing `dst`'s cache lines in (x86-64's
+/// non-temporal stores, 16 bytes at a time; a plain store elsewhere), for a buffer that
+/// a pass writes without reading it and a later pass reads: a plain store first reads
+/// each line from memory, and its lines then push the pass's inputs out of the cache
+/// (LAMB's first pass over 64 M float32 values: 0.87 → 0.62 ns per value, measured).
+/// Stores to lines a pass has just read are slower this way, not faster. The stores
+/// are weakly ordered: call [`stream_fence`] before another thread reads them.
+///
+/// # Safety
+/// `dst` is valid for `L` elements and [`can_stream`] (`L`'s bytes a multiple of 16).
+#[inline(always)]
+pub(crate) unsafe fn stream<F: Copy, const L: usize>(dst: *mut F, src: &[F; L]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
+        const { assert!(std::mem::size_of::<[F; L]>() % 16 == 0) };
+        let (to, from) = (dst.cast::<__m128i>(), src.as_ptr().cast::<__m128i>());
+        for k in 0..std::mem::size_of::<[F; L]>() / 16 {
+            // SAFETY: in bounds of both (the caller's contract); SSE2 is part of x86-64.
+            _mm_stream_si128(to.add(k), _mm_loadu_si128(from.add(k)));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    std::ptr::copy_nonoverlapping(src.as_ptr(), dst, L);
+}
+
+/// Orders the [`stream`] stores before what follows (the end of a piece of work, which
+/// other threads wait for).
+#[inline(always)]
+pub(crate) fn stream_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE is part of x86-64.
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    }
+}
+
 /// `x`, or zero where `x` is subnormal (a compare and a blend when vectorized).
 #[inline(always)]
 pub(crate) fn flush_subnormal<F: Float>(x: F) -> F {

@@ -194,7 +194,9 @@ impl<F: Float> TensorStep<'_, F> {
         let g = Shared(self.grad.as_ptr().cast_mut());
         let u = Shared(self.update_buffer().as_mut_ptr());
         let s: [Shared<F>; N] = std::array::from_fn(|j| Shared(self.state[j].as_mut_ptr()));
-        // The norms of p and u, summed while the piece is in cache.
+        // The update is streamed to memory (it is read by a later pass only), with the
+        // norms of p and u summed as it is computed.
+        let streams = kernel::can_stream(u.0);
         let sums = pieces(
             n,
             #[inline(always)]
@@ -205,15 +207,32 @@ impl<F: Float> TensorStep<'_, F> {
                 let f = f;
                 // SAFETY: pieces are disjoint ranges of 0..n, and every buffer holds n.
                 let (p, g, u) = unsafe { (p.slice(a, m), g.slice(a, m), u.slice(a, m)) };
-                let s: [&mut [F]; N] = std::array::from_fn(|j| unsafe { s[j].slice(a, m) });
-                for i in 0..m {
-                    let mut st: [F; N] = std::array::from_fn(|j| s[j][i]);
-                    u[i] = f(p[i], g[i], &mut st);
-                    for j in 0..N {
-                        s[j][i] = flush_subnormal(st[j]);
+                let mut s: [&mut [F]; N] = std::array::from_fn(|j| unsafe { s[j].slice(a, m) });
+                let mut sq = ([0.0f64; LANES], [0.0f64; LANES]);
+                let whole = m - m % LANES;
+                for i in (0..whole).step_by(LANES) {
+                    let st = s.each_mut().map(|s| lanes_mut(&mut s[i..]));
+                    let out;
+                    (out, sq) = update_lanes(f, lanes_of(&p[i..]), lanes_of(&g[i..]), st, sq);
+                    match streams {
+                        // SAFETY: LANES elements of u, from a piece's start (a multiple
+                        // of LANES elements from u's).
+                        true => unsafe { kernel::stream(u[i..].as_mut_ptr(), &out) },
+                        false => u[i..i + LANES].copy_from_slice(&out),
                     }
                 }
-                (sum_sq(p), sum_sq(u))
+                for (j, i) in (whole..m).enumerate() {
+                    let mut st: [F; N] = std::array::from_fn(|k| s[k][i]);
+                    u[i] = f(p[i], g[i], &mut st);
+                    for k in 0..N {
+                        s[k][i] = flush_subnormal(st[k]);
+                    }
+                    let (x, y) = (p[i].to_f64(), u[i].to_f64());
+                    (sq.0[j], sq.1[j]) = (sq.0[j] + x * x, sq.1[j] + y * y);
+                }
+                kernel::stream_fence();
+                let total = |sq: [f64; LANES]| sq.iter().fold(0.0, |t, &x| t + x);
+                (total(sq.0), total(sq.1))
             },
         );
         self.value_sq = Some(sums.iter().fold(0.0, |t, s| t + s.0));
@@ -807,6 +826,42 @@ fn add_rows_weighted<F: Float, const ROWS: usize>(
     })
 }
 
+/// `f` ([`TensorStep::set_update`]'s) for [`LANES`] elements: their updates, and `sq`'s
+/// partial sums with the squares of `p` and of the updates added.
+#[inline(always)]
+fn update_lanes<F: Float, const N: usize>(
+    f: impl Fn(F, F, &mut [F; N]) -> F,
+    p: &[F; LANES],
+    g: &[F; LANES],
+    s: [&mut [F; LANES]; N],
+    mut sq: ([f64; LANES], [f64; LANES]),
+) -> ([F; LANES], ([f64; LANES], [f64; LANES])) {
+    let mut out = [F::ZERO; LANES];
+    for j in 0..LANES {
+        let mut st: [F; N] = std::array::from_fn(|k| s[k][j]);
+        out[j] = f(p[j], g[j], &mut st);
+        for k in 0..N {
+            s[k][j] = flush_subnormal(st[k]);
+        }
+        let (x, y) = (p[j].to_f64(), out[j].to_f64());
+        sq.0[j] += x * x;
+        sq.1[j] += y * y;
+    }
+    (out, sq)
+}
+
+/// `LANES` elements from the start of `x`, as an array.
+#[inline(always)]
+fn lanes_of<F>(x: &[F]) -> &[F; LANES] {
+    x[..LANES].try_into().expect("LANES elements")
+}
+
+/// [`lanes_of`], mutable.
+#[inline(always)]
+fn lanes_mut<F>(x: &mut [F]) -> &mut [F; LANES] {
+    (&mut x[..LANES]).try_into().expect("LANES elements")
+}
+
 /// The sum of squares of one piece, in [`LANES`] partial sums.
 #[inline(always)]
 fn sum_sq<F: Float>(xs: &[F]) -> f64 {
@@ -1123,6 +1178,56 @@ mod tests {
         x.apply_factored(r, c, f, |p, u| p - u);
         let expect: Vec<f64> = u.iter().map(|u| -u).collect();
         assert_eq!(x.value(), &expect[..]);
+    }
+
+    #[test]
+    fn set_update_over_pieces_lanes_and_a_rest() {
+        // Two pieces, the second of two whole lanes and a rest; one state value
+        // becomes subnormal and is stored as zero.
+        let n = PIECE + 2 * LANES + 5;
+        let grad: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 - 8.0).collect();
+        let p: Vec<f64> = (0..n)
+            .map(|i| ((i * 13) % 11) as f64 * 0.25 - 1.0)
+            .collect();
+        let mut state = vec![(0..n).map(|i| i as f64).collect::<Vec<f64>>()];
+        state[0][3] = 1e-308; // where g = 0
+        let mut buffers = Buffers::new(n, state.clone());
+        buffers.value.copy_from_slice(&p);
+        let shape = [n];
+        let mut x = buffers.step(&shape, &grad);
+        let f = |p: f64, g: f64, [s]: &mut [f64; 1]| {
+            *s = *s * 0.5 + g * 1e-9;
+            p * 2.0 - g + *s
+        };
+        x.set_update(f);
+        let (p_norm, u_norm) = (x.value_norm(), x.update_norm());
+        let mut expect_s = state[0].clone();
+        let expect_u: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut s = [expect_s[i]];
+                let u = f(p[i], grad[i], &mut s);
+                expect_s[i] = if s[0].abs() < f64::MIN_POSITIVE {
+                    0.0
+                } else {
+                    s[0]
+                };
+                u
+            })
+            .collect();
+        assert_eq!(expect_s[3], 0.0, "the test's subnormal");
+        assert_eq!(x.update(), &expect_u[..]);
+        assert_eq!(x.state_mut()[0], expect_s);
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b;
+        assert!(close(p_norm, norm(&p)), "{p_norm} vs {}", norm(&p));
+        assert!(
+            close(u_norm, norm(&expect_u)),
+            "{u_norm} vs {}",
+            norm(&expect_u)
+        );
+        // Kept from the pass, and the same as summing the buffers afterwards.
+        assert_eq!(p_norm, sum_squares(&p).sqrt());
+        assert_eq!(u_norm, sum_squares(&expect_u).sqrt());
     }
 
     #[test]
