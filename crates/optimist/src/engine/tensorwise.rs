@@ -194,9 +194,9 @@ impl<F: Float> TensorStep<'_, F> {
         let g = Shared(self.grad.as_ptr().cast_mut());
         let u = Shared(self.update_buffer().as_mut_ptr());
         let s: [Shared<F>; N] = std::array::from_fn(|j| Shared(self.state[j].as_mut_ptr()));
-        // The update is streamed to memory (it is read by a later pass only), with the
-        // norms of p and u summed as it is computed.
-        let streams = kernel::can_stream(u.0);
+        // A long update is streamed to memory (it is read by a later pass only), with
+        // the norms of p and u summed as it is computed.
+        let streams = std::mem::size_of_val(self.value) >= STREAM_MIN && kernel::can_stream(u.0);
         let sums = pieces(
             n,
             #[inline(always)]
@@ -488,6 +488,12 @@ const PIECE: usize = 1 << 13;
 
 /// Partial sums of a reduction: enough that the additions vectorize.
 const LANES: usize = 16;
+
+/// The fewest bytes of an update that [`TensorStep::set_update`] streams to memory
+/// ([`kernel::stream`]): a shorter one stays in the caches for the pass that reads it
+/// (LAMB over n float32 values, ns per value, plain / streamed: 110 K 0.70 / 0.75,
+/// 4 M 0.74 / 0.76, 8 M 0.82 / 0.81, 16 M 1.08 / 0.93, 64 M 1.15 / 1.0).
+const STREAM_MIN: usize = 32 << 20;
 
 /// Passes over fewer elements than this run on one thread.
 const PARALLEL_MIN: usize = 1 << 15;
@@ -1182,9 +1188,15 @@ mod tests {
 
     #[test]
     fn set_update_over_pieces_lanes_and_a_rest() {
-        // Two pieces, the second of two whole lanes and a rest; one state value
-        // becomes subnormal and is stored as zero.
-        let n = PIECE + 2 * LANES + 5;
+        // Pieces, the last of two whole lanes and a rest; one state value becomes
+        // subnormal and is stored as zero. The update stays in the caches, then is
+        // streamed to memory.
+        for n in [PIECE, STREAM_MIN / 8].map(|n| n + 2 * LANES + 5) {
+            set_update_of(n);
+        }
+    }
+
+    fn set_update_of(n: usize) {
         let grad: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 - 8.0).collect();
         let p: Vec<f64> = (0..n)
             .map(|i| ((i * 13) % 11) as f64 * 0.25 - 1.0)
@@ -1218,7 +1230,7 @@ mod tests {
         assert_eq!(x.update(), &expect_u[..]);
         assert_eq!(x.state_mut()[0], expect_s);
         let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-11 * b; // a plain sum of n terms
         assert!(close(p_norm, norm(&p)), "{p_norm} vs {}", norm(&p));
         assert!(
             close(u_norm, norm(&expect_u)),
