@@ -68,21 +68,26 @@ impl LossFigure {
         }
     }
 
-    /// The figure as a PNG file's bytes.
+    /// The figure as a PNG file's bytes: drawn at twice its size and averaged down, like
+    /// the other figures (plotters places small glyphs a pixel or two off their
+    /// baseline, a dot mid-height, and draws lines without anti-aliasing).
     pub fn png(&self) -> Result<Vec<u8>, String> {
         let (w, h) = SIZE;
-        let mut rgb = vec![0u8; w as usize * h as usize * 3];
+        let big = (2 * w, 2 * h);
+        let mut rgb = vec![0u8; big.0 as usize * big.1 as usize * 3];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-            self.draw(&root)?;
+            let root = BitMapBackend::with_buffer(&mut rgb, big).into_drawing_area();
+            self.draw(&root, 2)?;
             root.present().map_err(|e| e.to_string())?;
         }
+        let mut small = vec![0u8; w as usize * h as usize * 3];
+        crate::figure::downsample(&rgb, big.0 as usize, &mut small, w as usize * 3);
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, w, h);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
+        writer.write_image_data(&small).map_err(|e| e.to_string())?;
         writer.finish().map_err(|e| e.to_string())?;
         Ok(out)
     }
@@ -93,13 +98,20 @@ impl LossFigure {
         {
             let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
             // Drawing into a string cannot fail but for a bug in plotters.
-            self.draw(&root).expect("drawing SVG into memory");
+            self.draw(&root, 1).expect("drawing SVG into memory");
             root.present().expect("finishing SVG in memory");
         }
         out
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    /// Draws the figure on `root`, `k` backend pixels per figure pixel.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        k: u32,
+    ) -> Result<(), String> {
+        let px = |x: u32| x * k;
+        let font = |size: u32| ("sans-serif", f64::from(px(size)));
         // The figures' embedded DejaVu Sans: plotters draws no text without a font.
         crate::figure::register_fonts().map_err(|e| e.to_string())?;
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
@@ -107,10 +119,10 @@ impl LossFigure {
         let n = self.curves.iter().map(|c| c.raw.len()).max().unwrap_or(0);
         let x_max = n.max(1) as f64;
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 22))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
+            .caption(&self.title, font(22))
+            .margin(px(15))
+            .x_label_area_size(px(45))
+            .y_label_area_size(px(60))
             .build_cartesian_2d(0.0..x_max, 0.0..1.0)
             .map_err(err)?;
         chart
@@ -119,23 +131,23 @@ impl LossFigure {
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.1}"))
             .y_desc("loss")
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 17))
+            .label_style(font(15))
+            .axis_desc_style(font(17))
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
         // Raw losses first, so that every smoothed curve lies on top of them.
-        for (k, c) in self.curves.iter().enumerate() {
-            let faint = COLORS[k % COLORS.len()].mix(0.18).stroke_width(1);
+        for (kind, c) in self.curves.iter().enumerate() {
+            let faint = COLORS[kind % COLORS.len()].mix(0.18).stroke_width(px(1));
             for line in clip_to_band(&c.raw, 0.0, 1.0) {
                 chart
                     .draw_series(std::iter::once(PathElement::new(line, faint)))
                     .map_err(err)?;
             }
         }
-        for (k, c) in self.curves.iter().enumerate() {
-            let color = COLORS[k % COLORS.len()];
-            let bold = color.stroke_width(2);
+        for (kind, c) in self.curves.iter().enumerate() {
+            let color = COLORS[kind % COLORS.len()];
+            let bold = color.stroke_width(px(2));
             let lines = clip_to_band(&c.smoothed, 0.0, 1.0);
             for line in &lines {
                 chart
@@ -151,23 +163,25 @@ impl LossFigure {
                 .map(|(i, &y)| (i as f64, y))
                 .collect();
             chart
-                .draw_series(marks.iter().map(|&at| Marker { at, kind: k, color }))
+                .draw_series(marks.iter().map(|&at| Marker { at, kind, color, k }))
                 .map_err(err)?
                 .label(c.label.clone())
                 .legend(move |(x, y)| {
+                    let half = 12 * k as i32;
                     EmptyElement::at((x, y))
-                        + PathElement::new(vec![(-12, 0), (12, 0)], bold)
+                        + PathElement::new(vec![(-half, 0), (half, 0)], bold)
                         + Marker {
                             at: (0, 0),
-                            kind: k,
+                            kind,
                             color,
+                            k,
                         }
                 });
         }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .label_font(("sans-serif", 15))
+            .label_font(font(15))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()
@@ -181,6 +195,8 @@ struct Marker<C> {
     at: C,
     kind: usize,
     color: RGBColor,
+    /// Backend pixels per figure pixel.
+    k: u32,
 }
 
 impl<'a, C> PointCollection<'a, C> for &'a Marker<C> {
@@ -201,16 +217,17 @@ impl<C, DB: DrawingBackend> Drawable<DB> for Marker<C> {
         let Some((x, y)) = pos.next() else {
             return Ok(());
         };
-        let line = self.color.stroke_width(2);
+        let line = self.color.stroke_width(2 * self.k);
+        let (r, d) = (5 * self.k as i32, 6 * self.k as i32);
         match self.kind % 4 {
-            0 => backend.draw_circle((x, y), 5, &line, false),
+            0 => backend.draw_circle((x, y), r as u32, &line, false),
             1 => {
-                backend.draw_line((x - 5, y - 5), (x + 5, y + 5), &line)?;
-                backend.draw_line((x - 5, y + 5), (x + 5, y - 5), &line)
+                backend.draw_line((x - r, y - r), (x + r, y + r), &line)?;
+                backend.draw_line((x - r, y + r), (x + r, y - r), &line)
             }
-            2 => backend.draw_rect((x - 5, y - 5), (x + 5, y + 5), &line, false),
+            2 => backend.draw_rect((x - r, y - r), (x + r, y + r), &line, false),
             _ => backend.fill_polygon(
-                [(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)],
+                [(x, y - d), (x + d, y), (x, y + d), (x - d, y)],
                 &self.color.filled(),
             ),
         }

@@ -14,7 +14,7 @@ mod loss;
 mod overlay;
 mod plot;
 mod render;
-pub(crate) use render::register_fonts;
+pub(crate) use render::{downsample, register_fonts};
 mod sensitivity;
 mod view;
 

@@ -198,7 +198,7 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
 
 /// Averages 2 × 2 blocks of the RGB `src` (`src_w` pixels wide) into `dst`, whose rows
 /// start `dst_stride` bytes apart.
-pub(super) fn downsample(src: &[u8], src_w: usize, dst: &mut [u8], dst_stride: usize) {
+pub(crate) fn downsample(src: &[u8], src_w: usize, dst: &mut [u8], dst_stride: usize) {
     let w = src_w / 2;
     for (r, block) in src.chunks_exact(src_w * 6).enumerate() {
         let out_row = &mut dst[r * dst_stride..r * dst_stride + w * 3];
