@@ -169,9 +169,9 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
         }
     }
 
-    fn run(&self, k: R::Step) {
+    fn run(&self, k: R::Step, ahead: bool) {
         // SAFETY: see `Job::new`.
-        unsafe { run_raw::<F, R>(k, self.p, self.g, self.s, self.n) }
+        unsafe { run_raw::<F, R>(k, self.p, self.g, self.s, self.n, ahead) }
     }
 }
 
@@ -179,8 +179,10 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
 /// into pieces shared with rayon's other threads ([`super::share`]).
 pub(crate) fn run_jobs<F: Float, R: Rule<F>>(k: R::Step, jobs: &[Job<F, R>]) {
     let total: usize = jobs.iter().map(|j| j.n).sum();
+    let streams = 2 + <R::State<F> as Slots<F>>::N;
+    let ahead = streams >= 4 && total * streams * std::mem::size_of::<F>() >= AHEAD_MIN;
     if rayon::current_num_threads() == 1 || total < parallel_min::<F, R>() {
-        jobs.iter().for_each(|j| j.run(k));
+        jobs.iter().for_each(|j| j.run(k, ahead));
         return;
     }
     let piece = share::piece_size(total, PIECE_MIN);
@@ -188,8 +190,16 @@ pub(crate) fn run_jobs<F: Float, R: Rule<F>>(k: R::Step, jobs: &[Job<F, R>]) {
         .into_iter()
         .map(|(t, start, n)| jobs[t].piece(start, n))
         .collect();
-    share::for_each_piece(pieces.len(), |i| pieces[i].run(k));
+    share::for_each_piece(pieces.len(), |i| pieces[i].run(k, ahead));
 }
+
+/// The fewest bytes (values, gradients and state together) of a step whose loop asks
+/// for memory ahead ([`prefetch_ahead`]), for rules of two state slots or more: a step
+/// that fits in the caches gains nothing from it and pays for the instructions (SGD
+/// over 110 K float32 values: 0.072 → 0.185 ns per value), and with fewer streams the
+/// hardware prefetchers keep up (64 M float32 values: SGD 0.266 → 0.287, Momentum
+/// 0.422 → 0.458 with it; Adam 0.61 → 0.55).
+const AHEAD_MIN: usize = 32 << 20;
 
 /// The smallest piece a thread takes: 4 K elements, about 0.5 µs of SGD, so that taking
 /// a piece (one atomic operation) costs little beside it.
@@ -202,14 +212,15 @@ pub(crate) unsafe fn run_raw<F: Float, R: Rule<F>>(
     g: *const F,
     s: Ptrs<F, R>,
     n: usize,
+    ahead: bool,
 ) {
     match isa() {
         Isa::Scalar => unvectorized::<F, R>(k, p, g, s, n),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => avx512::<F, R>(k, p, g, s, n),
+        Isa::Avx512 => avx512::<F, R>(k, p, g, s, n, ahead),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => avx2::<F, R>(k, p, g, s, n),
-        _ => each::<F, R>(k, p, g, s, n),
+        Isa::Avx2 => avx2::<F, R>(k, p, g, s, n, ahead),
+        _ => each::<F, R>(k, p, g, s, n, ahead),
     }
 }
 
@@ -327,13 +338,42 @@ pub(crate) fn flush_subnormal<F: Float>(x: F) -> F {
 
 /// The loop: every element, in order.
 #[inline(always)]
-unsafe fn each<F: Float, R: Rule<F>>(k: R::Step, p: *mut F, g: *const F, s: Ptrs<F, R>, n: usize) {
-    for i in 0..n {
+unsafe fn each<F: Float, R: Rule<F>>(
+    k: R::Step,
+    p: *mut F,
+    g: *const F,
+    s: Ptrs<F, R>,
+    n: usize,
+    ahead: bool,
+) {
+    let element = |i: usize| {
         let mut st = <R::State<F> as Slots<F>>::from_fn(|j| *s.get(j).add(i));
         R::apply(k, &mut *p.add(i), *g.add(i), &mut st);
         for j in 0..<R::State<F> as Slots<F>>::N {
             *s.get(j).add(i) = flush_subnormal(st.get(j));
         }
+    };
+    if !ahead {
+        (0..n).for_each(element);
+        return;
+    }
+    // A cache line of each stream at a time, asking for the lines 4 KiB ahead: more
+    // reads in flight than the hardware prefetchers keep (Adam over 64 M float32
+    // values: 0.61 → 0.54 ns per value, 0.90x the in-place bandwidth probe).
+    let line = 64 / std::mem::size_of::<F>();
+    let whole = n - n % line;
+    for a in (0..whole).step_by(line) {
+        prefetch_ahead(p.add(a));
+        prefetch_ahead(g.add(a));
+        for j in 0..<R::State<F> as Slots<F>>::N {
+            prefetch_ahead(s.get(j).add(a));
+        }
+        for i in a..a + line {
+            element(i);
+        }
+    }
+    for i in whole..n {
+        element(i);
     }
 }
 
@@ -357,8 +397,15 @@ unsafe fn unvectorized<F: Float, R: Rule<F>>(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn avx2<F: Float, R: Rule<F>>(k: R::Step, p: *mut F, g: *const F, s: Ptrs<F, R>, n: usize) {
-    each::<F, R>(k, p, g, s, n)
+unsafe fn avx2<F: Float, R: Rule<F>>(
+    k: R::Step,
+    p: *mut F,
+    g: *const F,
+    s: Ptrs<F, R>,
+    n: usize,
+    ahead: bool,
+) {
+    each::<F, R>(k, p, g, s, n, ahead)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -369,6 +416,34 @@ unsafe fn avx512<F: Float, R: Rule<F>>(
     g: *const F,
     s: Ptrs<F, R>,
     n: usize,
+    ahead: bool,
 ) {
-    each::<F, R>(k, p, g, s, n)
+    each::<F, R>(k, p, g, s, n, ahead)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::article::Adam;
+
+    #[test]
+    fn the_loop_that_asks_ahead_gives_the_same_bits() {
+        // Whole cache lines and a rest; state values that become subnormal.
+        let n = 1000 + 7;
+        let adam = Adam::default();
+        let run = |ahead: bool| {
+            let mut p: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let g: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos() * 1e-20).collect();
+            let mut slots = vec![vec![0.5f32; n], vec![1.1756e-38f32; n]];
+            for t in 1..=3 {
+                let k = <Adam as Rule<f32>>::step(&adam, t, &mut ());
+                let job = Job::<f32, Adam>::new(&mut p, &g, &mut slots);
+                job.run(k, ahead);
+            }
+            (p, slots)
+        };
+        let (plain, ahead) = (run(false), run(true));
+        assert!(plain.1[1].contains(&0.0), "no state value was flushed");
+        assert_eq!(plain, ahead);
+    }
 }
