@@ -267,17 +267,12 @@ const PREFETCH_AHEAD: usize = 4096;
 /// for kernels outside the engine that read like it (the benchmarks' read probe).
 #[inline(always)]
 pub fn prefetch_ahead<T>(at: *const T) {
-    prefetch(at.cast::<i8>().wrapping_add(PREFETCH_AHEAD));
-}
-
-/// Asks the CPU to bring the memory at `at` into its L2 cache (see [`prefetch_ahead`]).
-#[inline(always)]
-pub(crate) fn prefetch<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch reads nothing the program sees and never faults; SSE, which
-    // it needs, is part of x86-64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(at.cast())
+    {
+        let ahead = at.cast::<i8>().wrapping_add(PREFETCH_AHEAD);
+        // SAFETY: a prefetch reads nothing the program sees and never faults; SSE,
+        // which it needs, is part of x86-64.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(ahead) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = at;
