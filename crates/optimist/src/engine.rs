@@ -204,9 +204,14 @@ pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
     /// Scalars computed once per step (learning rate, bias corrections).
     type Step: Copy + Send + Sync;
 
-    /// Scalar state carried from one step to the next (e.g. NAdam's running product of
-    /// momentum coefficients), starting at its `Default`; `()` for most rules.
+    /// Scalar state each tensor carries from one of its steps to the next (e.g. NAdam's
+    /// running product of momentum coefficients), starting at its `Default`; `()` for
+    /// most rules.
     type Carry: CarryState;
+
+    /// The name of each state slot, in order ([`Rule::State`]'s length): torch's names
+    /// (`exp_avg`, `exp_avg_sq`, `momentum_buffer`, ...), optax's for optax's rules.
+    const SLOT_NAMES: &'static [&'static str];
 
     /// The per-step scalars of step `t` (1 for the first step), advancing `carry`.
     fn step(&self, t: u64, carry: &mut Self::Carry) -> Self::Step;
@@ -217,136 +222,212 @@ pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
 
 /// One tensor's optimizer state.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TensorState<F> {
+pub struct TensorState<F, K = ()> {
     /// The parameter's name.
     pub name: String,
     /// The parameter's shape.
     pub shape: Vec<usize>,
+    /// The steps this tensor took (torch's `state['step']`): a step that leaves the
+    /// tensor out does not count, so that its bias corrections follow its own count.
+    pub step: u64,
+    /// The scalar state this tensor carries from one of its steps to the next (e.g.
+    /// NAdam's `mu_product`), [`Rule::Carry`].
+    pub carry: K,
     /// One buffer per state slot: each as long as the tensor for an elementwise
     /// [`Rule`]; a [`TensorRule`] may declare other lengths (e.g. Adafactor's row and
     /// column factors).
     pub slots: Vec<Vec<F>>,
 }
 
-/// All of an optimizer's state: the step count and each tensor's buffers.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct State<F> {
-    /// Steps taken.
+/// All of an optimizer's state: the number of steps and each tensor's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State<F, K = ()> {
+    /// Steps taken (each updating one tensor or more).
     pub t: u64,
-    /// Per-tensor buffers, in the order the tensors were first seen.
-    pub tensors: Vec<TensorState<F>>,
+    /// Per-tensor state, in the order the tensors were first seen.
+    pub tensors: Vec<TensorState<F, K>>,
 }
 
-impl<F: Float> State<F> {
-    /// For each view, the index of its tensor state; creates the states on the first
-    /// step (`slots` buffers, each as long as its tensor), and checks names and shapes
-    /// on later ones.
+impl<F, K> Default for State<F, K> {
+    fn default() -> Self {
+        State {
+            t: 0,
+            tensors: Vec::new(),
+        }
+    }
+}
+
+/// The most steps a count may hold: far beyond any run, and far enough below
+/// `u64::MAX` that no count wraps (a saved state with a larger count is refused).
+pub const MAX_STEPS: u64 = 1 << 53;
+
+/// `count + 1`, or an error past [`MAX_STEPS`].
+pub(crate) fn next_count(count: u64, what: &str) -> Result<u64, Error> {
+    match count.checked_add(1) {
+        Some(n) if n <= MAX_STEPS => Ok(n),
+        _ => Err(Error::Unsupported {
+            optimizer: "optimist".to_string(),
+            why: format!("the {what} would pass {MAX_STEPS}"),
+        }),
+    }
+}
+
+/// The number of elements of `shape`, or an error if the product overflows.
+pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, Error> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::ShapeOverflow {
+            shape: shape.to_vec(),
+        })
+}
+
+impl<F: Float, K: CarryState> State<F, K> {
+    /// For each view, the index of its tensor state; creates fresh state (`slots`
+    /// buffers, each as long as its tensor) for the names seen for the first time, and
+    /// checks the shapes of the others.
     fn bind(&mut self, params: &[Param<'_, F>], slots: usize) -> Result<Vec<usize>, Error> {
         self.bind_sized(params, |p| Ok(vec![p.value.len(); slots]))
     }
 
-    /// [`State::bind`] with buffers of the lengths `sizes` gives for each tensor; an
-    /// error from `sizes` (a tensor the rule cannot update) creates no state at all.
+    /// [`State::bind`] with buffers of the lengths `sizes` gives for each new tensor.
+    /// Every check comes first: on an error (a tensor given twice, a known name with
+    /// another shape, a new tensor the rule cannot update) nothing changes.
     pub(crate) fn bind_sized(
         &mut self,
         params: &[Param<'_, F>],
         sizes: impl Fn(&Param<'_, F>) -> Result<Vec<usize>, Error>,
     ) -> Result<Vec<usize>, Error> {
-        for p in params {
-            if p.value.len() != p.grad.len() {
-                return Err(Error::GradMismatch(format!(
-                    "parameter '{}' has {} elements but its gradient has {}",
-                    p.name,
-                    p.value.len(),
-                    p.grad.len()
-                )));
-            }
-            if p.value.len() != p.shape.iter().product::<usize>() {
-                return Err(Error::ShapeData {
-                    shape: p.shape.to_vec(),
-                    len: p.value.len(),
-                });
-            }
-        }
-        if self.t == 0 && self.tensors.is_empty() {
-            for (i, p) in params.iter().enumerate() {
-                if params[..i].iter().any(|q| q.name == p.name) {
-                    return Err(Error::GradMismatch(format!(
-                        "parameter '{}' is given twice",
-                        p.name
-                    )));
-                }
-            }
-            let sizes = params.iter().map(sizes).collect::<Result<Vec<_>, _>>()?;
-            self.tensors = params
-                .iter()
-                .zip(sizes)
-                .map(|(p, sizes)| TensorState {
-                    name: p.name.to_string(),
-                    shape: p.shape.to_vec(),
-                    slots: sizes.into_iter().map(|n| vec![F::ZERO; n]).collect(),
-                })
-                .collect();
-            return Ok((0..params.len()).collect());
-        }
+        check_views(params)?;
+        let known = self.tensors.len();
         let mut index = Vec::with_capacity(params.len());
+        let mut fresh: Vec<(usize, Vec<usize>)> = Vec::new();
         for (i, p) in params.iter().enumerate() {
-            let j = match self.tensors.get(i) {
-                Some(s) if s.name == p.name => i,
-                _ => self
-                    .tensors
-                    .iter()
-                    .position(|s| s.name == p.name)
-                    .ok_or_else(|| {
-                        Error::StateMismatch(format!("parameter '{}' is new", p.name))
-                    })?,
+            let found = match self.tensors.get(i) {
+                // The same order as before is the common case.
+                Some(s) if s.name == p.name => Some(i),
+                _ => self.tensors.iter().position(|s| s.name == p.name),
             };
-            if index.contains(&j) {
-                return Err(Error::GradMismatch(format!(
-                    "parameter '{}' is given twice",
-                    p.name
-                )));
-            }
-            let s = &self.tensors[j];
-            if s.shape != p.shape {
-                return Err(Error::StateMismatch(format!(
-                    "parameter '{}' has shape {:?} but its state has shape {:?}",
-                    p.name, p.shape, s.shape
-                )));
-            }
+            let j = match found {
+                Some(j) => {
+                    let s = &self.tensors[j];
+                    if s.shape != p.shape {
+                        return Err(Error::StateMismatch(format!(
+                            "parameter '{}' has shape {:?} but its state has shape {:?}",
+                            p.name, p.shape, s.shape
+                        )));
+                    }
+                    j
+                }
+                None => {
+                    if fresh.iter().any(|&(k, _)| params[k].name == p.name) {
+                        return Err(Error::GradMismatch(format!(
+                            "parameter '{}' is given twice",
+                            p.name
+                        )));
+                    }
+                    fresh.push((i, sizes(p)?));
+                    known + fresh.len() - 1
+                }
+            };
             index.push(j);
         }
-        if params.len() != self.tensors.len() {
-            let missing = self
-                .tensors
-                .iter()
-                .enumerate()
-                .find(|(j, _)| !index.contains(j))
-                .map_or("?", |(_, s)| s.name.as_str());
-            return Err(Error::StateMismatch(format!(
-                "parameter '{missing}' is missing"
+        let mut seen = index.clone();
+        seen.sort_unstable();
+        if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+            let name = match index.iter().position(|&j| j == w[0]) {
+                Some(i) => params[i].name,
+                None => "?",
+            };
+            return Err(Error::GradMismatch(format!(
+                "parameter '{name}' is given twice"
             )));
+        }
+        for (i, sizes) in fresh {
+            let p = &params[i];
+            self.tensors.push(TensorState {
+                name: p.name.to_string(),
+                shape: p.shape.to_vec(),
+                step: 0,
+                carry: K::default(),
+                slots: sizes.into_iter().map(|n| vec![F::ZERO; n]).collect(),
+            });
         }
         Ok(index)
     }
-}
 
-impl<F: Float> State<F> {
     /// Whether a step whose state was just bound goes ahead under `guard`; a refused or
-    /// skipped first step also drops the state `bind` created (`fresh`), so that
-    /// nothing changed.
+    /// skipped step also drops the state `bind` created (the tensors past the first
+    /// `known`), so that nothing changed.
     pub(crate) fn admit(
         &mut self,
         guard: &mut Guard,
         params: &[Param<'_, F>],
-        fresh: bool,
+        known: usize,
     ) -> Result<bool, Error> {
         let admitted = guard.admit(params);
-        if fresh && !matches!(admitted, Ok(true)) {
-            self.tensors.clear();
+        if !matches!(admitted, Ok(true)) {
+            self.tensors.truncate(known);
         }
         admitted
     }
+}
+
+/// Checks that each view's gradient and shape agree with its values.
+pub(crate) fn check_views<F>(params: &[Param<'_, F>]) -> Result<(), Error> {
+    for p in params {
+        if p.value.len() != p.grad.len() {
+            return Err(Error::GradMismatch(format!(
+                "parameter '{}' has {} elements but its gradient has {}",
+                p.name,
+                p.value.len(),
+                p.grad.len()
+            )));
+        }
+        if checked_len(p.shape)? != p.value.len() {
+            return Err(Error::ShapeData {
+                shape: p.shape.to_vec(),
+                len: p.value.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The per-step scalars of each tensor of a step, computed once per distinct step
+/// count and carried state (all tensors share one in the common case), each tensor's
+/// count and carry advanced.
+pub(crate) fn step_scalars<F, K: CarryState, S: Copy>(
+    tensors: &mut [TensorState<F, K>],
+    index: &[usize],
+    step: impl Fn(u64, &mut K) -> S,
+) -> Result<Vec<S>, Error> {
+    // (count and carry before, carry after, scalars)
+    let mut distinct: Vec<(u64, K, K, S)> = Vec::new();
+    let mut out = Vec::with_capacity(index.len());
+    // Checked first, so that an error changes nothing.
+    for &j in index {
+        next_count(tensors[j].step, "step count")?;
+    }
+    for &j in index {
+        let s = &mut tensors[j];
+        let t = s.step + 1;
+        let k = match distinct.iter().find(|d| d.0 == s.step && d.1 == s.carry) {
+            Some(d) => {
+                s.carry = d.2;
+                d.3
+            }
+            None => {
+                let before = s.carry;
+                let k = step(t, &mut s.carry);
+                distinct.push((s.step, before, s.carry, k));
+                k
+            }
+        };
+        s.step = t;
+        out.push(k);
+    }
+    Ok(out)
 }
 
 /// Runs an elementwise [`Rule`] as an [`Optimizer`].
@@ -364,8 +445,7 @@ impl<F: Float> State<F> {
 #[derive(Debug, Clone)]
 pub struct Elementwise<F: Float, R: Rule<F>> {
     rule: R,
-    state: State<F>,
-    carry: R::Carry,
+    state: State<F, R::Carry>,
     guard: Guard,
 }
 
@@ -376,7 +456,6 @@ impl<F: Float, R: Rule<F>> Elementwise<F, R> {
         Ok(Elementwise {
             rule,
             state: State::default(),
-            carry: R::Carry::default(),
             guard: Guard::default(),
         })
     }
@@ -386,14 +465,10 @@ impl<F: Float, R: Rule<F>> Elementwise<F, R> {
         &self.rule
     }
 
-    /// The state: step count and per-tensor buffers.
-    pub fn state(&self) -> &State<F> {
+    /// The state: step count and per-tensor state (step count, carried scalars,
+    /// buffers).
+    pub fn state(&self) -> &State<F, R::Carry> {
         &self.state
-    }
-
-    /// The scalar state carried between steps.
-    pub fn carry(&self) -> &R::Carry {
-        &self.carry
     }
 }
 
@@ -407,20 +482,37 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
     }
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
-        let fresh = self.state.tensors.is_empty();
-        let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
-        if !self.state.admit(&mut self.guard, params, fresh)? {
+        if params.is_empty() {
             return Ok(());
         }
-        let k = self.rule.step(self.state.t + 1, &mut self.carry);
+        let t = next_count(self.state.t, "step count")?;
+        let known = self.state.tensors.len();
+        let index = self.state.bind(params, <R::State<F> as Slots<F>>::N)?;
+        if !self.state.admit(&mut self.guard, params, known)? {
+            return Ok(());
+        }
+        let rule = &self.rule;
         let tensors = &mut self.state.tensors;
+        let ks = match step_scalars(tensors, &index, |t, c| rule.step(t, c)) {
+            Ok(ks) => ks,
+            Err(e) => {
+                tensors.truncate(known);
+                return Err(e);
+            }
+        };
+        let mut slots: Vec<Option<&mut Vec<Vec<F>>>> =
+            tensors.iter_mut().map(|s| Some(&mut s.slots)).collect();
         let jobs: Vec<kernel::Job<F, R>> = params
             .iter_mut()
             .zip(&index)
-            .map(|(p, &j)| kernel::Job::new(p.value, p.grad, &mut tensors[j].slots))
+            .zip(ks)
+            .map(|((p, &j), k)| {
+                let slots = slots[j].take().expect("each tensor once");
+                kernel::Job::new(k, p.value, p.grad, slots)
+            })
             .collect();
-        kernel::run_jobs::<F, R>(k, &jobs);
-        self.state.t += 1;
+        kernel::run_jobs::<F, R>(&jobs);
+        self.state.t = t;
         Ok(())
     }
 
@@ -430,7 +522,6 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
 
     fn reset(&mut self) {
         self.state = State::default();
-        self.carry = R::Carry::default();
         self.guard.skipped = 0;
     }
 
@@ -456,21 +547,19 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
     }
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
-        Ok(saved::save_engine(
-            &self.rule,
-            &self.state,
-            &self.carry,
-            &self.guard,
-        ))
+        Ok(saved::save_engine(&self.rule, &self.state, &self.guard))
     }
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let n = <R::State<F> as Slots<F>>::N;
-        let loaded = saved::load_engine(bytes, &self.rule, &self.state, |_, shape| {
-            Ok(vec![shape.iter().product(); n])
-        })?;
+        let loaded = saved::load_engine(
+            bytes,
+            &self.rule,
+            &self.state,
+            |_, shape| Ok(vec![checked_len(shape)?; n]),
+            |_| R::SLOT_NAMES.to_vec(),
+        )?;
         self.state = loaded.state;
-        self.carry = loaded.carry;
         self.guard.skipped = loaded.skipped;
         Ok(())
     }

@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// What went wrong, worded for the person who has to fix it.
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A hyperparameter outside its allowed range.
@@ -57,12 +57,19 @@ pub enum Error {
         why: String,
     },
     /// A tensor whose shape does not match its number of elements.
-    #[error("shape {shape:?} needs {} elements, got {len}", shape.iter().product::<usize>())]
+    #[error("shape {shape:?} needs {} elements, got {len}", needs(shape))]
     ShapeData {
         /// The shape.
         shape: Vec<usize>,
         /// The number of elements given.
         len: usize,
+    },
+    /// A shape whose number of elements (or of a state buffer's) does not fit in a
+    /// `usize`.
+    #[error("shape {shape:?} has more elements than this machine can address")]
+    ShapeOverflow {
+        /// The shape.
+        shape: Vec<usize>,
     },
     /// Parameters and gradients that do not pair up.
     #[error("parameters and gradients do not match: {0}")]
@@ -120,14 +127,15 @@ pub enum Error {
         why: String,
     },
     /// A file that could not be read or written.
-    #[error("cannot {action} '{path}': {why}")]
+    #[error("cannot {action} '{path}': {source}")]
     Io {
         /// What was being done: `read`, `write`, ...
         action: String,
         /// The file.
         path: String,
-        /// The system's reason.
-        why: String,
+        /// The system's reason (shared, so that the error stays `Clone`).
+        #[source]
+        source: std::sync::Arc<std::io::Error>,
     },
     /// A parameter group that cannot be built or used.
     #[error("parameter group '{pattern}': {why}")]
@@ -137,4 +145,28 @@ pub enum Error {
         /// What is wrong, and what is allowed.
         why: String,
     },
+}
+
+/// The number of elements of `shape`, in words (it may not fit in a `usize`).
+fn needs(shape: &[usize]) -> String {
+    match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+        Some(n) => n.to_string(),
+        None => "more".to_string(),
+    }
+}
+
+/// Errors are equal when they are the same kind of error with the same message; an
+/// I/O error's source compares by its kind and message (`std::io::Error` has no `==`).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        if std::mem::discriminant(self) != std::mem::discriminant(other) {
+            return false;
+        }
+        if let (Error::Io { source: a, .. }, Error::Io { source: b, .. }) = (self, other) {
+            if a.kind() != b.kind() {
+                return false;
+            }
+        }
+        self.to_string() == other.to_string()
+    }
 }

@@ -28,7 +28,7 @@
 //! # Ok::<(), optimist::Error>(())
 //! ```
 
-use crate::engine::{Guard, State, TensorState, LEARNING_RATE_KEYS};
+use crate::engine::{next_count, Guard, State, TensorState, LEARNING_RATE_KEYS};
 use crate::hyper::{Spec, Value};
 use crate::saved::{self, Reader, Writer};
 use crate::{registry, Convention, Error, Float, NonFinite, Optimizer, Param};
@@ -313,6 +313,10 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
     }
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        if params.is_empty() {
+            return Ok(());
+        }
+        let t = next_count(self.seen.t, "step count")?;
         let which: Vec<Option<usize>> = params.iter().map(|p| self.group_of(p.name)).collect();
         let fresh = self.seen.tensors.is_empty();
         if fresh {
@@ -328,8 +332,9 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
             }
         }
         // Names and shapes checked for every group at once, before any steps.
+        let known = self.seen.tensors.len();
         self.seen.bind_sized(params, |_| Ok(Vec::new()))?;
-        if !self.seen.admit(&mut self.guard, params, fresh)? {
+        if !self.seen.admit(&mut self.guard, params, known)? {
             return Ok(());
         }
         let mut parts: Vec<Vec<Param<'_, F>>> =
@@ -345,11 +350,12 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
         for (g, mut part) in self.all_mut().zip(parts) {
             g.optimizer.step(&mut part)?;
         }
+        self.seen.t = t;
         Ok(())
     }
 
     fn steps(&self) -> u64 {
-        self.base.optimizer.steps()
+        self.seen.t
     }
 
     fn reset(&mut self) {
@@ -443,6 +449,7 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(saved::GROUPED);
         w.u64(self.guard.skipped);
+        w.u64(self.seen.t);
         w.count(self.seen.tensors.len());
         for s in &self.seen.tensors {
             w.str(&s.name);
@@ -459,12 +466,19 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let mut r = Reader::open(bytes, saved::GROUPED)?;
-        let skipped = r.u64()?;
+        let skipped = saved::count_of(&mut r, "count of skipped steps")?;
+        // Version 1 had no step count of its own: the base's, once loaded.
+        let t = match r.version() {
+            1 => None,
+            _ => Some(saved::count_of(&mut r, "step count")?),
+        };
         let mut seen = Vec::new();
         for _ in 0..r.count()? {
             seen.push(TensorState {
                 name: r.str()?,
                 shape: r.shape()?,
+                step: 0,
+                carry: (),
                 slots: Vec::new(),
             });
         }
@@ -510,7 +524,7 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
             return Err(e);
         }
         self.seen = State {
-            t: 0,
+            t: t.unwrap_or_else(|| self.base.optimizer.steps()),
             tensors: seen,
         };
         self.guard.skipped = skipped;

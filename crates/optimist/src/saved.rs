@@ -38,7 +38,7 @@
 //! names and shapes. Any difference is an [`Error::StateFile`] naming it, and leaves the
 //! optimizer as it was.
 
-use crate::engine::{Guard, State, TensorState};
+use crate::engine::{Guard, State, TensorState, MAX_STEPS};
 use crate::hyper::{Configurable, Value};
 use crate::optim::{optax::ScheduleFreeCarry, pytorch::NAdamCarry};
 use crate::{Error, Float, Optimizer};
@@ -48,23 +48,33 @@ use std::path::Path;
 /// The first bytes of every state file.
 pub const MAGIC: [u8; 8] = *b"OPTIMIST";
 
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes; it reads this one and version 1.
+pub const VERSION: u32 = 2;
+
+/// The oldest format version this build reads.
+pub const OLDEST_VERSION: u32 = 1;
+
+/// The largest state file [`Optimizer::load`] reads: 64 GiB.
+pub const MAX_FILE_BYTES: u64 = 64 << 30;
 
 /// Magic, version and body length.
 const HEADER: usize = 8 + 4 + 8;
 
 /// Scalar state carried between steps ([`crate::Rule::Carry`],
-/// [`crate::TensorRule::Carry`]), saved as a list of numbers.
-pub trait CarryState: Copy + Default + fmt::Debug + Send + Sync {
+/// [`crate::TensorRule::Carry`]), kept per tensor and saved as a list of numbers.
+pub trait CarryState: Copy + Default + PartialEq + fmt::Debug + Send + Sync {
+    /// The numbers' names, in the order of [`Self::to_numbers`] (torch's or optax's
+    /// names, e.g. `mu_product`).
+    const NAMES: &'static [&'static str];
     /// The state as numbers, in a fixed order.
     fn to_numbers(&self) -> Vec<f64>;
     /// The state from the numbers [`Self::to_numbers`] gave; `None` if there are not
-    /// as many as it holds.
+    /// as many as it holds, or if they are not values the state can take (e.g. NaN).
     fn from_numbers(numbers: &[f64]) -> Option<Self>;
 }
 
 impl CarryState for () {
+    const NAMES: &'static [&'static str] = &[];
     fn to_numbers(&self) -> Vec<f64> {
         Vec::new()
     }
@@ -74,24 +84,34 @@ impl CarryState for () {
 }
 
 impl CarryState for NAdamCarry {
+    const NAMES: &'static [&'static str] = &["mu_product"];
     fn to_numbers(&self) -> Vec<f64> {
         vec![self.mu_product]
     }
     fn from_numbers(numbers: &[f64]) -> Option<Self> {
         match *numbers {
-            [mu_product] => Some(NAdamCarry { mu_product }),
+            // A product of coefficients in [0, 1).
+            [mu_product] if (0.0..=1.0).contains(&mu_product) => Some(NAdamCarry { mu_product }),
             _ => None,
         }
     }
 }
 
 impl CarryState for ScheduleFreeCarry {
+    const NAMES: &'static [&'static str] = &["max_lr", "weight_sum"];
     fn to_numbers(&self) -> Vec<f64> {
         vec![self.max_lr, self.weight_sum]
     }
     fn from_numbers(numbers: &[f64]) -> Option<Self> {
         match *numbers {
-            [max_lr, weight_sum] => Some(ScheduleFreeCarry { max_lr, weight_sum }),
+            [max_lr, weight_sum]
+                if max_lr.is_finite()
+                    && max_lr >= 0.0
+                    && weight_sum.is_finite()
+                    && weight_sum >= 0.0 =>
+            {
+                Some(ScheduleFreeCarry { max_lr, weight_sum })
+            }
             _ => None,
         }
     }
@@ -225,6 +245,7 @@ impl Writer {
 pub(crate) struct Reader<'a> {
     body: &'a [u8],
     at: usize,
+    version: u32,
 }
 
 impl<'a> Reader<'a> {
@@ -244,9 +265,9 @@ impl<'a> Reader<'a> {
             )));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(bad(format!(
-                "it is in format version {version}; this build reads version {VERSION}"
+                "it is in format version {version}; this build reads versions {OLDEST_VERSION} to {VERSION}"
             )));
         }
         let len = u64::from_le_bytes(bytes[12..HEADER].try_into().expect("8 bytes"));
@@ -272,6 +293,7 @@ impl<'a> Reader<'a> {
         let mut r = Reader {
             body: &bytes[HEADER..end],
             at: 0,
+            version,
         };
         let found = r.str()?;
         if found != kind {
@@ -282,6 +304,11 @@ impl<'a> Reader<'a> {
             )));
         }
         Ok(r)
+    }
+
+    /// The format version of the envelope.
+    pub(crate) fn version(&self) -> u32 {
+        self.version
     }
 
     fn take(&mut self, n: u64) -> Result<&'a [u8], Error> {
@@ -439,8 +466,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// The state of an [`crate::Elementwise`] or [`crate::Tensorwise`] optimizer, as saved.
 pub(crate) fn save_engine<F: Float, C: Configurable, K: CarryState>(
     config: &C,
-    state: &State<F>,
-    carry: &K,
+    state: &State<F, K>,
     guard: &Guard,
 ) -> Vec<u8> {
     let info = C::info();
@@ -456,15 +482,16 @@ pub(crate) fn save_engine<F: Float, C: Configurable, K: CarryState>(
     w.str(F::NAME);
     w.u64(state.t);
     w.u64(guard.skipped);
-    let numbers = carry.to_numbers();
-    w.count(numbers.len());
-    for x in numbers {
-        w.f64(x);
-    }
     w.count(state.tensors.len());
     for s in &state.tensors {
         w.str(&s.name);
         w.shape(&s.shape);
+        w.u64(s.step);
+        let numbers = s.carry.to_numbers();
+        w.count(numbers.len());
+        for x in numbers {
+            w.f64(x);
+        }
         w.count(s.slots.len());
         for slot in &s.slots {
             w.floats(slot);
@@ -475,19 +502,84 @@ pub(crate) fn save_engine<F: Float, C: Configurable, K: CarryState>(
 
 /// The state of an engine optimizer, read and checked.
 pub(crate) struct Loaded<F, K> {
-    pub(crate) state: State<F>,
-    pub(crate) carry: K,
+    pub(crate) state: State<F, K>,
     pub(crate) skipped: u64,
+}
+
+/// Reads a count, checked against [`MAX_STEPS`].
+pub(crate) fn count_of(r: &mut Reader<'_>, what: &str) -> Result<u64, Error> {
+    let n = r.u64()?;
+    if n > MAX_STEPS {
+        return Err(bad(format!(
+            "its {what} is {n}, more than the {MAX_STEPS} allowed"
+        )));
+    }
+    Ok(n)
+}
+
+/// Reads carried scalars, checked by `K`.
+fn carry_of<K: CarryState>(r: &mut Reader<'_>, name: &str, whose: &str) -> Result<K, Error> {
+    let numbers = (0..r.count()?)
+        .map(|_| r.f64())
+        .collect::<Result<Vec<_>, _>>()?;
+    K::from_numbers(&numbers).ok_or_else(|| {
+        if numbers.len() == K::NAMES.len() {
+            bad(format!(
+                "{whose} carries {} = {numbers:?}, which {name} cannot reach",
+                K::NAMES.join(", ")
+            ))
+        } else {
+            bad(format!(
+                "{whose} carries {} scalar(s) from step to step, and {name} carries {}",
+                numbers.len(),
+                K::NAMES.len()
+            ))
+        }
+    })
+}
+
+/// The names of state buffers whose values the math keeps >= 0 (second moments,
+/// accumulated squares, step sizes), across conventions.
+pub(crate) const NON_NEGATIVE: [&str; 11] = [
+    "exp_avg_sq",
+    "max_exp_avg_sq",
+    "square_avg",
+    "acc_delta",
+    "sum",
+    "exp_inf",
+    "step_size",
+    "nu",
+    "row_var",
+    "col_var",
+    "variance",
+];
+
+/// Checks that a state buffer named `slot` holds values the optimizer can reach:
+/// finite, and >= 0 where the math says so.
+pub(crate) fn check_buffer<F: Float>(tensor: &str, slot: &str, xs: &[F]) -> Result<(), Error> {
+    let nonneg = NON_NEGATIVE.contains(&slot);
+    let bad_at = xs
+        .iter()
+        .position(|x| !x.is_finite() || (nonneg && x.to_f64() < 0.0));
+    match bad_at {
+        None => Ok(()),
+        Some(i) => Err(bad(format!(
+            "its tensor '{tensor}' holds {} in {slot}[{i}]; allowed: finite numbers{}",
+            xs[i],
+            if nonneg { " >= 0" } else { "" }
+        ))),
+    }
 }
 
 /// Reads the state [`save_engine`] wrote, checking it against the optimizer configured
 /// by `config`, whose state is `current` and which keeps for each tensor the buffers
-/// `sizes` gives.
+/// `sizes` gives, named by `names`.
 pub(crate) fn load_engine<F: Float, C: Configurable, K: CarryState>(
     bytes: &[u8],
     config: &C,
-    current: &State<F>,
+    current: &State<F, K>,
     sizes: impl Fn(&str, &[usize]) -> Result<Vec<usize>, Error>,
+    names: impl Fn(&[usize]) -> Vec<&'static str>,
 ) -> Result<Loaded<F, K>, Error> {
     let info = C::info();
     let mut r = Reader::open(bytes, OPTIMIZER)?;
@@ -525,56 +617,67 @@ pub(crate) fn load_engine<F: Float, C: Configurable, K: CarryState>(
             F::NAME
         )));
     }
-    let t = r.u64()?;
-    let skipped = r.u64()?;
-    let numbers = (0..r.count()?)
-        .map(|_| r.f64())
-        .collect::<Result<Vec<_>, _>>()?;
-    let carry = K::from_numbers(&numbers).ok_or_else(|| {
-        bad(format!(
-            "it carries {} scalar(s) from step to step, and {name} carries {}",
-            numbers.len(),
-            K::default().to_numbers().len()
-        ))
-    })?;
-    let mut tensors: Vec<TensorState<F>> = Vec::new();
+    let t = count_of(&mut r, "step count")?;
+    let skipped = count_of(&mut r, "count of skipped steps")?;
+    // Version 1 kept one step count and one carry for all tensors.
+    let shared: Option<K> = match r.version() {
+        1 => Some(carry_of(&mut r, &name, "it")?),
+        _ => None,
+    };
+    let mut tensors: Vec<TensorState<F, K>> = Vec::new();
     for _ in 0..r.count()? {
-        let name = r.str()?;
+        let tensor = r.str()?;
         let shape = r.shape()?;
+        let (step, carry) = match shared {
+            Some(carry) => (t, carry),
+            None => {
+                let step = count_of(&mut r, &format!("tensor '{tensor}''s step count"))?;
+                let whose = format!("its tensor '{tensor}'");
+                (step, carry_of(&mut r, &name, &whose)?)
+            }
+        };
         let slots = (0..r.count()?)
             .map(|_| r.floats::<F>())
             .collect::<Result<Vec<_>, _>>()?;
-        if tensors.iter().any(|s| s.name == name) {
-            return Err(bad(format!("it holds tensor '{name}' twice")));
+        if tensors.iter().any(|s| s.name == tensor) {
+            return Err(bad(format!("it holds tensor '{tensor}' twice")));
         }
-        let want = sizes(&name, &shape).map_err(|e| {
+        let want = sizes(&tensor, &shape).map_err(|e| {
             bad(format!(
-                "its tensor '{name}' of shape {shape:?} is not one this optimizer updates: {e}"
+                "its tensor '{tensor}' of shape {shape:?} is not one this optimizer updates: {e}"
             ))
         })?;
         let got: Vec<usize> = slots.iter().map(Vec::len).collect();
         if got != want {
             return Err(bad(format!(
-                "its tensor '{name}' of shape {shape:?} has state buffers of lengths {got:?}, and {} keeps {want:?}",
+                "its tensor '{tensor}' of shape {shape:?} has state buffers of lengths {got:?}, and {} keeps {want:?}",
                 info.name
             )));
         }
-        tensors.push(TensorState { name, shape, slots });
+        for (slot, xs) in names(&shape).into_iter().zip(&slots) {
+            check_buffer(&tensor, slot, xs)?;
+        }
+        tensors.push(TensorState {
+            name: tensor,
+            shape,
+            step,
+            carry,
+            slots,
+        });
     }
     r.finish()?;
     same_tensors(&tensors, &current.tensors)?;
     Ok(Loaded {
         state: State { t, tensors },
-        carry,
         skipped,
     })
 }
 
 /// Checks that the tensors of a saved state are those of an optimizer's state
 /// `current`, unless it has none yet.
-pub(crate) fn same_tensors<F>(
-    saved: &[TensorState<F>],
-    current: &[TensorState<F>],
+pub(crate) fn same_tensors<F, K, L>(
+    saved: &[TensorState<F, K>],
+    current: &[TensorState<F, L>],
 ) -> Result<(), Error> {
     let same = saved.len() == current.len()
         && current
@@ -583,41 +686,108 @@ pub(crate) fn same_tensors<F>(
     if current.is_empty() || same {
         return Ok(());
     }
-    let list = |ts: &[TensorState<F>]| {
-        ts.iter()
-            .map(|s| format!("'{}' {:?}", s.name, s.shape))
+    let list = |ts: &mut dyn Iterator<Item = (&String, &Vec<usize>)>| {
+        ts.map(|(n, s)| format!("'{n}' {s:?}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
     Err(bad(format!(
         "its state is for the tensors {}, and this optimizer's for {} (reset it to load another's)",
-        list(saved),
-        list(current)
+        list(&mut saved.iter().map(|s| (&s.name, &s.shape))),
+        list(&mut current.iter().map(|s| (&s.name, &s.shape)))
     )))
 }
 
-/// Writes `bytes` to `path` through a temporary file renamed over it, so that a crash
-/// leaves the old file or the new one, never half of one.
+/// Writes `bytes` to `path` through a temporary file in the same folder (created
+/// exclusively, with a random name, never through a link) renamed over it, so that a
+/// crash leaves the old file or the new one, never half of one, and concurrent saves
+/// to one path each write a whole file.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
+    use std::io::Write;
     let io = |action: &str, p: &Path, e: std::io::Error| Error::Io {
         action: action.to_string(),
         path: p.display().to_string(),
-        why: e.to_string(),
+        source: std::sync::Arc::new(e),
     };
-    let written = (|| {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
-        f.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
-        f.sync_all().map_err(|e| io("write", &tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| io("rename to", path, e))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".optimist-state.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io("create a temporary file in", dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| io("write", tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| io("write", tmp.path(), e))?;
+    // On an error the temporary file is removed when dropped.
+    tmp.persist(path)
+        .map_err(|e| io("rename a temporary file to", path, e.error))?;
+    Ok(())
+}
+
+/// Reads a state file: a regular file (not a folder, FIFO or device, which could
+/// block or never end) of at most [`MAX_FILE_BYTES`].
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Error::Io {
+        action: "read".to_string(),
+        path: path.display().to_string(),
+        source: std::sync::Arc::new(e),
+    };
+    let not = |what: String| Error::StateFile {
+        file: Some(path.display().to_string()),
+        why: what,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(not(format!("it is {kind}; a state file is a regular file")));
     }
-    written
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(not(format!(
+            "it holds {} bytes, more than the {MAX_FILE_BYTES} allowed",
+            meta.len()
+        )));
+    }
+    // Opened without blocking, then checked again: the path may have changed since.
+    let file = open_nonblocking(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not("it is not a regular file".to_string()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(not(format!(
+            "it holds more than the {MAX_FILE_BYTES} bytes allowed"
+        )));
+    }
+    Ok(bytes)
+}
+
+#[cfg(target_os = "linux")]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK (Linux's value): opening a FIFO swapped in after the check does not wait for a writer.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(0o4000)
+        .open(path)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Loads `opt`'s state from `path`, naming the file in any error.
@@ -625,11 +795,7 @@ pub(crate) fn load_file<F: Float>(
     opt: &mut (impl Optimizer<F> + ?Sized),
     path: &Path,
 ) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        action: "read".to_string(),
-        path: path.display().to_string(),
-        why: e.to_string(),
-    })?;
+    let bytes = read_file(path)?;
     opt.load_state(&bytes).map_err(|e| match e {
         Error::StateFile { file: None, why } => Error::StateFile {
             file: Some(path.display().to_string()),
@@ -695,9 +861,9 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(err(&longer, CLIPPED).contains("1 bytes after its end"));
-        let mut v2 = bytes.clone();
-        v2[8] = 2;
-        assert!(err(&v2, CLIPPED).contains("format version 2; this build reads version 1"));
+        let mut v3 = bytes.clone();
+        v3[8] = 3;
+        assert!(err(&v3, CLIPPED).contains("format version 3; this build reads versions 1 to 2"));
         for at in HEADER..bytes.len() {
             let mut flipped = bytes.clone();
             flipped[at] ^= 0x10;

@@ -738,9 +738,10 @@ impl<F: Float> Optimizer<F> for Scheduled<F> {
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
         self.apply()?;
-        let skipped = self.inner.skipped_steps();
+        let before = self.inner.steps();
         self.inner.step(params)?;
-        if self.inner.skipped_steps() != skipped {
+        // A skipped step, or one without tensors, leaves the schedule where it was.
+        if self.inner.steps() == before {
             return Ok(());
         }
         self.epoch += 1;
@@ -810,7 +811,8 @@ impl<F: Float> Optimizer<F> for Scheduled<F> {
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let mut r = Reader::open(bytes, saved::SCHEDULED)?;
-        let (schedule, base_lr, epoch) = (r.str()?, r.f64()?, r.u64()?);
+        let (schedule, base_lr) = (r.str()?, r.f64()?);
+        let epoch = saved::count_of(&mut r, "schedule position")?;
         let inner = r.bytes()?;
         r.finish()?;
         if schedule != self.schedule.to_string() {

@@ -15,7 +15,7 @@ impl<F: Float> Tensor<F> {
     /// Errors if the number of elements is not the product of the shape.
     pub fn new(shape: impl Into<Vec<usize>>, data: Vec<F>) -> Result<Self, Error> {
         let shape = shape.into();
-        let expected: usize = shape.iter().product();
+        let expected = crate::engine::checked_len(&shape)?;
         if expected != data.len() {
             return Err(Error::ShapeData {
                 shape,
@@ -42,9 +42,13 @@ impl<F: Float> Tensor<F> {
     }
 
     /// A tensor of zeros of the given shape.
+    ///
+    /// # Panics
+    /// If the number of elements overflows a `usize` (see [`Tensor::new`] for an error
+    /// instead).
     pub fn zeros(shape: impl Into<Vec<usize>>) -> Self {
         let shape = shape.into();
-        let n = shape.iter().product();
+        let n = crate::engine::checked_len(&shape).expect("the shape's size fits a usize");
         Tensor {
             shape,
             data: vec![F::ZERO; n],

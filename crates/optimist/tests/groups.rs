@@ -191,7 +191,7 @@ fn groups_that_cannot_be_built_or_match_nothing_are_named() {
 }
 
 #[test]
-fn other_tensors_on_a_later_step_change_no_group() {
+fn tensors_come_and_go_across_groups() {
     let groups: Vec<GroupSpec> = vec!["*.bias:weight_decay=0".parse().unwrap()];
     let mut opt = Grouped::<f64>::build(
         &"adamw:lr=0.05".parse().unwrap(),
@@ -202,14 +202,38 @@ fn other_tensors_on_a_later_step_change_no_group() {
     let mut p = network();
     let g = grads(&p, 0);
     opt.update(&mut p, &g).unwrap();
+    // A new bias joins its group with fresh state: it takes the group's first step.
     let mut more = p.clone();
-    more.insert("fc3.bias", Tensor::vector(vec![0.0]));
+    more.insert("fc3.bias", Tensor::vector(vec![0.5]));
+    let g = grads(&more, 1);
+    opt.update(&mut more, &g).unwrap();
+    let mut alone = part(&network(), |_| false);
+    alone.insert("fc3.bias", Tensor::vector(vec![0.5]));
+    let mut bias_opt = torch("adamw:lr=0.05,weight_decay=0");
+    bias_opt
+        .update(&mut alone, &part(&g, |n| n == "fc3.bias"))
+        .unwrap();
+    assert_eq!(alone.get("fc3.bias"), more.get("fc3.bias"));
+    assert_eq!(opt.steps(), 2);
+    // A step may leave tensors out: only the ones given change.
+    let mut some = part(&more, |n| n.starts_with("fc1"));
     let before = more.clone();
+    let g = grads(&some, 2);
+    opt.update(&mut some, &g).unwrap();
+    assert_ne!(some.get("fc1.weight"), before.get("fc1.weight"));
+    assert_eq!(opt.steps(), 3);
+    // A known name with another shape is an error that changes nothing.
+    let mut wrong = more.clone();
+    wrong.insert("fc2.bias", Tensor::vector(vec![0.0, 1.0]));
+    let same = wrong.clone();
     let e = opt
-        .update(&mut more, &grads(&before, 1))
+        .update(&mut wrong, &grads(&same, 3))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("parameter 'fc3.bias' is new"), "{e}");
-    assert_eq!(more, before);
-    assert_eq!(opt.steps(), 1);
+    assert!(
+        e.contains("parameter 'fc2.bias' has shape [2] but its state has shape [1]"),
+        "{e}"
+    );
+    assert_eq!(wrong, same);
+    assert_eq!(opt.steps(), 3);
 }

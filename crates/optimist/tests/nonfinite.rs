@@ -95,15 +95,13 @@ fn refused_steps_change_nothing_and_name_the_element() {
         // Also on the first step, before any state exists.
         let fresh = opt.save_state().unwrap();
         let e = opt.update(&mut p, &poisoned(f64::NAN)).unwrap_err();
-        assert_eq!(
-            e,
-            Error::NonFinite {
-                tensor: "w".to_string(),
-                index: 5,
-                position: vec![1, 2],
-                value: "NaN".to_string()
-            },
-            "{label}"
+        assert!(
+            matches!(
+                &e,
+                Error::NonFinite { tensor, index: 5, position, value }
+                    if tensor == "w" && position == &[1, 2] && value == "NaN"
+            ),
+            "{label}: {e:?}"
         );
         assert!(e.to_string().starts_with("the gradient of 'w' holds NaN at element 5 (index [1, 2]); the step was refused and nothing changed"));
         assert_eq!(bits(&p), bits(&params()), "{label}");

@@ -6,6 +6,7 @@ use optimist::clip::{Clip, Clipped};
 use optimist::groups::{GroupSpec, Grouped};
 use optimist::schedule::{Schedule, Scheduled};
 use optimist::{registry, Convention, Error, Float, NonFinite, Optimizer, Params, Tensor};
+use std::path::Path;
 
 /// A small network's tensors: two matrices and a bias.
 fn start<F: Float>() -> Params<F> {
@@ -180,7 +181,12 @@ fn saved_files_load_back_and_are_replaced_whole() {
     opt.save(&path).unwrap();
     run(opt.as_mut(), &mut params, 2..3);
     opt.save(&path).unwrap();
-    assert!(!dir.join("adam.state.tmp").exists());
+    // No temporary file is left beside it.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["adam.state"]);
     assert_eq!(std::fs::read(&path).unwrap(), opt.save_state().unwrap());
 
     let mut loaded = registry::parse::<f64>("adam:lr=0.1").unwrap();
@@ -211,7 +217,74 @@ fn saved_files_load_back_and_are_replaced_whole() {
         .save(&dir.join("no-such-dir").join("x.state"))
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("cannot create '"), "{e}");
+    assert!(e.starts_with("cannot create a temporary file in '"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Saves go through a temporary file of a random name, created exclusively: a link
+/// planted where the old scheme put its temporary file (`PATH.tmp`) is not followed,
+/// and many saves to one path at once all succeed, leaving one whole file.
+#[test]
+fn concurrent_saves_to_one_path_all_succeed_and_follow_no_link() {
+    let dir = std::env::temp_dir().join(format!("optimist-saves-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, dir.join("state.tmp")).unwrap();
+    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    run(opt.as_mut(), &mut start::<f64>(), 0..2);
+    let bytes = opt.save_state().unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut own = registry::parse::<f64>("adam:lr=0.1").unwrap();
+                    own.load_state(&bytes).unwrap();
+                    (0..20).map(|_| own.save(&path)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for saved in h.join().unwrap() {
+                saved.unwrap();
+            }
+        }
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".tmp") && n != "state.tmp")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Loading from a FIFO, a device or a folder is an error at once: no wait for a writer
+/// that never comes, no read of an endless device.
+#[cfg(target_os = "linux")]
+#[test]
+fn loading_from_what_is_not_a_regular_file_is_an_error_not_a_hang() {
+    let dir = std::env::temp_dir().join(format!("optimist-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    for path in [fifo.as_path(), Path::new("/dev/zero"), dir.as_path()] {
+        let e = opt.load(path).unwrap_err().to_string();
+        assert!(
+            e.contains("a state file is a regular file"),
+            "{}: {e}",
+            path.display()
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

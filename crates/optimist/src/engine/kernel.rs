@@ -125,6 +125,8 @@ fn parallel_min<F: Float, R: Rule<F>>() -> usize {
 /// One tensor's buffers as raw pointers: values `p`, gradient `g` and one pointer per
 /// state slot, each valid for `n` elements.
 pub(crate) struct Job<F: Float, R: Rule<F>> {
+    /// The tensor's per-step scalars (tensors with other step counts have others).
+    k: R::Step,
     p: *mut F,
     g: *const F,
     s: Ptrs<F, R>,
@@ -137,9 +139,9 @@ unsafe impl<F: Float, R: Rule<F>> Send for Job<F, R> {}
 unsafe impl<F: Float, R: Rule<F>> Sync for Job<F, R> {}
 
 impl<F: Float, R: Rule<F>> Job<F, R> {
-    /// The job for one tensor: values, gradient and state buffers (one per slot, each
-    /// as long as the values).
-    pub(crate) fn new(p: &mut [F], g: &[F], slots: &mut [Vec<F>]) -> Self {
+    /// The job for one tensor: its per-step scalars `k`, values, gradient and state
+    /// buffers (one per slot, each as long as the values).
+    pub(crate) fn new(k: R::Step, p: &mut [F], g: &[F], slots: &mut [Vec<F>]) -> Self {
         let n = p.len();
         assert!(
             g.len() == n
@@ -147,6 +149,7 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
                 && slots.iter().all(|s| s.len() == n)
         );
         Job {
+            k,
             p: p.as_mut_ptr(),
             g: g.as_ptr(),
             // A fixed-size array of pointers, so that the loops over slots unroll.
@@ -161,6 +164,7 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
         // SAFETY: in bounds of the buffers the job was built from.
         unsafe {
             Job {
+                k: self.k,
                 p: self.p.add(start),
                 g: self.g.add(start),
                 s: <Ptrs<F, R> as Slots<*mut F>>::from_fn(|j| self.s.get(j).add(start)),
@@ -169,20 +173,20 @@ impl<F: Float, R: Rule<F>> Job<F, R> {
         }
     }
 
-    fn run(&self, k: R::Step, ahead: bool) {
+    fn run(&self, ahead: bool) {
         // SAFETY: see `Job::new`.
-        unsafe { run_raw::<F, R>(k, self.p, self.g, self.s, self.n, ahead) }
+        unsafe { run_raw::<F, R>(self.k, self.p, self.g, self.s, self.n, ahead) }
     }
 }
 
 /// Applies `R` to every element of every job: on this thread for small steps, else cut
 /// into pieces shared with rayon's other threads ([`super::share`]).
-pub(crate) fn run_jobs<F: Float, R: Rule<F>>(k: R::Step, jobs: &[Job<F, R>]) {
+pub(crate) fn run_jobs<F: Float, R: Rule<F>>(jobs: &[Job<F, R>]) {
     let total: usize = jobs.iter().map(|j| j.n).sum();
     let streams = 2 + <R::State<F> as Slots<F>>::N;
     let ahead = streams >= 4 && total * streams * std::mem::size_of::<F>() >= AHEAD_MIN;
     if rayon::current_num_threads() == 1 || total < parallel_min::<F, R>() {
-        jobs.iter().for_each(|j| j.run(k, ahead));
+        jobs.iter().for_each(|j| j.run(ahead));
         return;
     }
     let piece = share::piece_size(total, PIECE_MIN);
@@ -190,7 +194,7 @@ pub(crate) fn run_jobs<F: Float, R: Rule<F>>(k: R::Step, jobs: &[Job<F, R>]) {
         .into_iter()
         .map(|(t, start, n)| jobs[t].piece(start, n))
         .collect();
-    share::for_each_piece(pieces.len(), |i| pieces[i].run(k, ahead));
+    share::for_each_piece(pieces.len(), |i| pieces[i].run(ahead));
 }
 
 /// The fewest bytes (values, gradients and state together) of a step whose loop asks
@@ -432,8 +436,8 @@ mod tests {
             let mut slots = vec![vec![0.5f32; n], vec![1.1756e-38f32; n]];
             for t in 1..=3 {
                 let k = <Adam as Rule<f32>>::step(&adam, t, &mut ());
-                let job = Job::<f32, Adam>::new(&mut p, &g, &mut slots);
-                job.run(k, ahead);
+                let job = Job::<f32, Adam>::new(k, &mut p, &g, &mut slots);
+                job.run(ahead);
             }
             (p, slots)
         };

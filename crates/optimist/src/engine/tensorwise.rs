@@ -9,7 +9,10 @@
 
 use super::kernel::{self, flush_subnormal};
 use super::share::{self, Shared};
-use super::{set_hyperparameter, set_learning_rate, Guard, NonFinite, Optimizer, State};
+use super::{
+    next_count, set_hyperparameter, set_learning_rate, step_scalars, Guard, NonFinite, Optimizer,
+    State,
+};
 use crate::hyper::{Configurable, Value};
 use crate::saved::{self, CarryState};
 use crate::{Error, Float, Param};
@@ -25,6 +28,10 @@ pub trait TensorRule<F: Float>: Configurable + Send + Sync + 'static {
 
     /// Scalar state carried from one step to the next, starting at its `Default`.
     type Carry: CarryState;
+
+    /// The name of each state buffer of a tensor of `shape`, in the order of
+    /// [`TensorRule::state_sizes`]: torch's names, optax's for optax's rules.
+    fn state_names(&self, shape: &[usize]) -> Vec<&'static str>;
 
     /// The lengths of the state buffers a tensor named `name` of `shape` needs, or an
     /// error if the rule cannot update such a tensor (checked on the first step,
@@ -903,8 +910,7 @@ pub fn sum_squares<F: Float>(xs: &[F]) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Tensorwise<F: Float, R: TensorRule<F>> {
     rule: R,
-    state: State<F>,
-    carry: R::Carry,
+    state: State<F, R::Carry>,
     update: Vec<F>,
     scratch: Vec<f64>,
     guard: Guard,
@@ -917,7 +923,6 @@ impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
         Ok(Tensorwise {
             rule,
             state: State::default(),
-            carry: R::Carry::default(),
             update: Vec::new(),
             scratch: Vec::new(),
             guard: Guard::default(),
@@ -929,14 +934,10 @@ impl<F: Float, R: TensorRule<F>> Tensorwise<F, R> {
         &self.rule
     }
 
-    /// The state: step count and per-tensor buffers.
-    pub fn state(&self) -> &State<F> {
+    /// The state: step count and per-tensor state (step count, carried scalars,
+    /// buffers).
+    pub fn state(&self) -> &State<F, R::Carry> {
         &self.state
-    }
-
-    /// The scalar state carried between steps.
-    pub fn carry(&self) -> &R::Carry {
-        &self.carry
     }
 }
 
@@ -950,28 +951,39 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
     }
 
     fn step(&mut self, params: &mut [Param<'_, F>]) -> Result<(), Error> {
+        if params.is_empty() {
+            return Ok(());
+        }
+        let t = next_count(self.state.t, "step count")?;
         let rule = &self.rule;
-        let fresh = self.state.tensors.is_empty();
+        let known = self.state.tensors.len();
         let index = self
             .state
             .bind_sized(params, |p| rule.state_sizes(p.name, p.shape))?;
-        if !self.state.admit(&mut self.guard, params, fresh)? {
+        if !self.state.admit(&mut self.guard, params, known)? {
             return Ok(());
         }
-        let k = self.rule.step(self.state.t + 1, &mut self.carry);
-        for (p, &j) in params.iter_mut().zip(&index) {
+        let tensors = &mut self.state.tensors;
+        let ks = match step_scalars(tensors, &index, |t, c| rule.step(t, c)) {
+            Ok(ks) => ks,
+            Err(e) => {
+                tensors.truncate(known);
+                return Err(e);
+            }
+        };
+        for ((p, &j), k) in params.iter_mut().zip(&index).zip(ks) {
             let mut x = TensorStep::new(
                 p.name,
                 p.shape,
                 &mut *p.value,
                 p.grad,
                 &mut self.update,
-                &mut self.state.tensors[j].slots,
+                &mut tensors[j].slots,
                 &mut self.scratch,
             );
             R::update(k, &mut x);
         }
-        self.state.t += 1;
+        self.state.t = t;
         Ok(())
     }
 
@@ -981,7 +993,6 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
 
     fn reset(&mut self) {
         self.state = State::default();
-        self.carry = R::Carry::default();
         self.guard.skipped = 0;
     }
 
@@ -1007,21 +1018,19 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
     }
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
-        Ok(saved::save_engine(
-            &self.rule,
-            &self.state,
-            &self.carry,
-            &self.guard,
-        ))
+        Ok(saved::save_engine(&self.rule, &self.state, &self.guard))
     }
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let rule = &self.rule;
-        let loaded = saved::load_engine(bytes, rule, &self.state, |name, shape| {
-            rule.state_sizes(name, shape)
-        })?;
+        let loaded = saved::load_engine(
+            bytes,
+            rule,
+            &self.state,
+            |name, shape| rule.state_sizes(name, shape),
+            |shape| rule.state_names(shape),
+        )?;
         self.state = loaded.state;
-        self.carry = loaded.carry;
         self.guard.skipped = loaded.skipped;
         Ok(())
     }
@@ -1083,6 +1092,9 @@ mod tests {
     impl TensorRule<f64> for NormalizedSgd {
         type Step = (f64, f64);
         type Carry = ();
+        fn state_names(&self, _: &[usize]) -> Vec<&'static str> {
+            vec!["momentum_buffer"]
+        }
         fn state_sizes(&self, _: &str, shape: &[usize]) -> Result<Vec<usize>, Error> {
             Ok(vec![shape.iter().product()])
         }

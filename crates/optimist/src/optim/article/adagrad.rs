@@ -33,6 +33,7 @@ impl<F: Float> Rule<F> for AdaGrad {
     type State<T: Copy> = [T; 1];
     type Step = AdaGradStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["sum"];
 
     fn step(&self, _t: u64, _: &mut ()) -> AdaGradStep<F> {
         AdaGradStep {

@@ -41,6 +41,7 @@ impl<F: Float> Rule<F> for Adam {
     type State<T: Copy> = [T; 2];
     type Step = AdamStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
 
     fn step(&self, t: u64, _: &mut ()) -> AdamStep<F> {
         let t = t as f64;

@@ -32,6 +32,7 @@ impl<F: Float> Rule<F> for Momentum {
     type State<T: Copy> = [T; 1];
     type Step = MomentumStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["velocity"];
 
     fn step(&self, _t: u64, _: &mut ()) -> MomentumStep<F> {
         MomentumStep {

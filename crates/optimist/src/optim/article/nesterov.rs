@@ -37,6 +37,7 @@ impl<F: Float> Rule<F> for Nesterov {
     type State<T: Copy> = [T; 1];
     type Step = NesterovStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["velocity"];
 
     fn step(&self, _t: u64, _: &mut ()) -> NesterovStep<F> {
         NesterovStep {

@@ -38,6 +38,7 @@ impl<F: Float> Rule<F> for RmsProp {
     type State<T: Copy> = [T; 1];
     type Step = RmsPropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg"];
 
     fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         RmsPropStep {

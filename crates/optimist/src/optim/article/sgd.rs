@@ -23,6 +23,7 @@ impl<F: Float> Rule<F> for Sgd {
     type State<T: Copy> = [T; 0];
     type Step = F;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &[];
 
     fn step(&self, _t: u64, _: &mut ()) -> F {
         F::from_f64(self.lr)

@@ -50,9 +50,13 @@ impl<F: Float> TensorRule<F> for Lamb {
     type Step = LambStep<F>;
     type Carry = ();
 
+    fn state_names(&self, _shape: &[usize]) -> Vec<&'static str> {
+        vec!["mu", "nu"]
+    }
+
     fn state_sizes(&self, _name: &str, shape: &[usize]) -> Result<Vec<usize>, Error> {
         // First and second moments.
-        let n = shape.iter().product();
+        let n = crate::engine::checked_len(shape)?;
         Ok(vec![n, n])
     }
 

@@ -45,6 +45,7 @@ impl<F: Float> Rule<F> for Lion {
     type State<T: Copy> = [T; 1];
     type Step = LionStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["mu"];
 
     fn step(&self, _t: u64, _: &mut ()) -> LionStep<F> {
         LionStep {

@@ -94,6 +94,7 @@ impl<F: Float> Rule<F> for ScheduleFreeAdamW {
     type State<T: Copy> = [T; 2];
     type Step = ScheduleFreeAdamWStep<F>;
     type Carry = ScheduleFreeCarry;
+    const SLOT_NAMES: &'static [&'static str] = &["z", "nu"];
 
     fn step(&self, t: u64, carry: &mut ScheduleFreeCarry) -> ScheduleFreeAdamWStep<F> {
         carry.max_lr = carry.max_lr.max(self.lr_at(t));

@@ -41,6 +41,7 @@ impl<F: Float> Rule<F> for Adadelta {
     type State<T: Copy> = [T; 2];
     type Step = AdadeltaStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg", "acc_delta"];
 
     fn step(&self, _t: u64, _: &mut ()) -> AdadeltaStep<F> {
         AdadeltaStep {

@@ -1,6 +1,6 @@
 //! torch.optim.Adafactor.
 
-use crate::engine::{TensorRule, TensorStep};
+use crate::engine::{checked_len, TensorRule, TensorStep};
 use crate::hyper::Range;
 use crate::{Error, Float};
 
@@ -53,15 +53,30 @@ impl<F: Float> TensorRule<F> for Adafactor {
     type Step = AdafactorStep<F>;
     type Carry = ();
 
+    fn state_names(&self, shape: &[usize]) -> Vec<&'static str> {
+        match shape.len() {
+            0 | 1 => vec!["variance"],
+            _ => vec!["row_var", "col_var"],
+        }
+    }
+
     fn state_sizes(&self, _name: &str, shape: &[usize]) -> Result<Vec<usize>, Error> {
         Ok(match *shape {
             // Row factor R and column factor C.
             [ref batch @ .., rows, cols] => {
-                let batch: usize = batch.iter().product();
-                vec![batch * rows, batch * cols]
+                let batch = checked_len(batch)?;
+                let (r, c) = (batch.checked_mul(rows), batch.checked_mul(cols));
+                match (r, c) {
+                    (Some(r), Some(c)) => vec![r, c],
+                    _ => {
+                        return Err(Error::ShapeOverflow {
+                            shape: shape.to_vec(),
+                        })
+                    }
+                }
             }
             // The full second moment V.
-            _ => vec![shape.iter().product()],
+            _ => vec![checked_len(shape)?],
         })
     }
 

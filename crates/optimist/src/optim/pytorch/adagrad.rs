@@ -43,6 +43,7 @@ impl<F: Float> Rule<F> for Adagrad {
     type State<T: Copy> = [T; 1];
     type Step = AdagradStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["sum"];
 
     fn step(&self, t: u64, _: &mut ()) -> AdagradStep<F> {
         AdagradStep {

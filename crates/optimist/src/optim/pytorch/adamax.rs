@@ -41,6 +41,7 @@ impl<F: Float> Rule<F> for Adamax {
     type State<T: Copy> = [T; 2];
     type Step = AdamaxStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["exp_avg", "exp_inf"];
 
     fn step(&self, t: u64, _: &mut ()) -> AdamaxStep<F> {
         let (beta1, beta2) = self.betas;

@@ -70,6 +70,7 @@ impl<F: Float> Rule<F> for AdamWRule {
     type State<T: Copy> = [T; 2];
     type Step = AdamStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
 
     fn step(&self, t: u64, _: &mut ()) -> AdamStep<F> {
         self.0.adam().scalars(t)
@@ -85,6 +86,7 @@ impl<F: Float> Rule<F> for AmsGradW {
     type State<T: Copy> = [T; 3];
     type Step = AdamStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
 
     fn step(&self, t: u64, _: &mut ()) -> AdamStep<F> {
         self.0.adam().scalars(t)

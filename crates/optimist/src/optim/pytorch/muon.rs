@@ -76,10 +76,14 @@ impl<F: Float> TensorRule<F> for Muon {
     type Step = MuonStep<F>;
     type Carry = ();
 
+    fn state_names(&self, _shape: &[usize]) -> Vec<&'static str> {
+        vec!["momentum_buffer"]
+    }
+
     fn state_sizes(&self, name: &str, shape: &[usize]) -> Result<Vec<usize>, Error> {
         match *shape {
             // The momentum buffer B.
-            [rows, cols] => Ok(vec![rows * cols]),
+            [_, _] => Ok(vec![crate::engine::checked_len(shape)?]),
             _ => Err(Error::Unsupported {
                 optimizer: "muon".to_string(),
                 why: format!(

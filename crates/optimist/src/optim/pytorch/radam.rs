@@ -58,6 +58,7 @@ impl<F: Float> Rule<F> for RAdam {
     type State<T: Copy> = [T; 2];
     type Step = RAdamStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
 
     fn step(&self, t: u64, _: &mut ()) -> RAdamStep<F> {
         let (beta1, beta2) = self.betas;

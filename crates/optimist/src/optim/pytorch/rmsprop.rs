@@ -109,6 +109,7 @@ impl<F: Float> Rule<F> for RmsPropRule {
     type State<T: Copy> = [T; 1];
     type Step = RmsPropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg"];
 
     fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         self.0.scalars()
@@ -125,6 +126,7 @@ impl<F: Float> Rule<F> for RmsPropCentered {
     type State<T: Copy> = [T; 2];
     type Step = RmsPropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg", "grad_avg"];
 
     fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         self.0.scalars()
@@ -142,6 +144,7 @@ impl<F: Float> Rule<F> for RmsPropMomentum {
     type State<T: Copy> = [T; 2];
     type Step = RmsPropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg", "momentum_buffer"];
 
     fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         self.0.scalars()
@@ -159,6 +162,7 @@ impl<F: Float> Rule<F> for RmsPropCenteredMomentum {
     type State<T: Copy> = [T; 3];
     type Step = RmsPropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["square_avg", "grad_avg", "momentum_buffer"];
 
     fn step(&self, _t: u64, _: &mut ()) -> RmsPropStep<F> {
         self.0.scalars()

@@ -69,6 +69,7 @@ impl<F: Float> Rule<F> for Rprop {
     type State<T: Copy> = [T; 2];
     type Step = RpropStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["prev", "step_size"];
 
     fn step(&self, t: u64, _: &mut ()) -> RpropStep<F> {
         RpropStep {

@@ -104,6 +104,7 @@ impl<F: Float> Rule<F> for SgdPlain {
     type State<T: Copy> = [T; 0];
     type Step = SgdStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &[];
 
     fn step(&self, t: u64, _: &mut ()) -> SgdStep<F> {
         self.0.scalars(t)
@@ -120,6 +121,7 @@ impl<F: Float> Rule<F> for SgdMomentum {
     type State<T: Copy> = [T; 1];
     type Step = SgdStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["momentum_buffer"];
 
     fn step(&self, t: u64, _: &mut ()) -> SgdStep<F> {
         self.0.scalars(t)
@@ -137,6 +139,7 @@ impl<F: Float> Rule<F> for SgdNesterov {
     type State<T: Copy> = [T; 1];
     type Step = SgdStep<F>;
     type Carry = ();
+    const SLOT_NAMES: &'static [&'static str] = &["momentum_buffer"];
 
     fn step(&self, t: u64, _: &mut ()) -> SgdStep<F> {
         self.0.scalars(t)
