@@ -8,11 +8,14 @@ use common::{optimist, read_csv, scratch};
 use serde_json::Value;
 use std::path::PathBuf;
 
-fn reference_dir() -> PathBuf {
-    match std::env::var_os("OPTIMIST_REFERENCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+/// The folders of reference files: the repository's `testdata/reference`, and the one
+/// `OPTIMIST_REFERENCE_DIR` names, if set.
+fn reference_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/reference")];
+    if let Some(dir) = std::env::var_os("OPTIMIST_REFERENCE_DIR") {
+        dirs.push(PathBuf::from(dir));
     }
+    dirs
 }
 
 /// Every case on the article's problem, in every reference file, run through
@@ -20,12 +23,16 @@ fn reference_dir() -> PathBuf {
 #[test]
 fn article_cases_through_the_csv() {
     let mut checked = 0;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(reference_dir())
-        .expect("reference folder")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in reference_dirs() {
+        let mut more: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("reference folder {}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
     for file in files {
         let json: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
         for case in json["cases"].as_array().unwrap() {
