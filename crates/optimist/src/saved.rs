@@ -831,6 +831,181 @@ mod tests {
         }
     }
 
+    use crate::optim::pytorch::NAdam;
+    use crate::{Elementwise, Param};
+
+    /// One tensor of a hand-written engine state: name, shape, own step count,
+    /// carried numbers, buffers.
+    type Saved<'a> = (&'a str, &'a [usize], u64, &'a [f64], Vec<Vec<f64>>);
+
+    /// The state of `nadam` (f64) as a file of `version` would hold it, written by
+    /// hand; version 1 has one count and carry for all tensors (the first tensor's).
+    fn nadam_state(version: u32, t: u64, skipped: u64, tensors: &[Saved<'_>]) -> Vec<u8> {
+        let config = NAdam::default();
+        let mut w = Writer::new(OPTIMIZER);
+        w.str("nadam");
+        w.str("pytorch");
+        let values = config.values();
+        w.count(values.len());
+        for (k, v) in values {
+            w.str(k);
+            w.value(v);
+        }
+        w.str("f64");
+        w.u64(t);
+        w.u64(skipped);
+        if version == 1 {
+            w.count(1);
+            w.f64(tensors[0].3[0]);
+        }
+        w.count(tensors.len());
+        for (name, shape, step, carry, slots) in tensors {
+            w.str(name);
+            w.shape(shape);
+            if version != 1 {
+                w.u64(*step);
+                w.count(carry.len());
+                for &x in *carry {
+                    w.f64(x);
+                }
+            }
+            w.count(slots.len());
+            for s in slots {
+                w.floats(s);
+            }
+        }
+        w.buf[8..12].copy_from_slice(&version.to_le_bytes());
+        w.finish()
+    }
+
+    fn loads(bytes: &[u8]) -> Result<Elementwise<f64, NAdam>, Error> {
+        let mut opt = Elementwise::new(NAdam::default())?;
+        opt.load_state(bytes)?;
+        Ok(opt)
+    }
+
+    #[test]
+    fn version_1_files_still_load_with_their_count_and_carry_for_every_tensor() {
+        let slots = vec![vec![0.5, -0.25], vec![0.125, 0.0625]];
+        let bytes = nadam_state(
+            1,
+            3,
+            1,
+            &[
+                ("w", &[2], 3, &[0.5], slots.clone()),
+                ("b", &[2], 3, &[0.5], slots.clone()),
+            ],
+        );
+        let opt = loads(&bytes).unwrap();
+        assert_eq!(opt.steps(), 3);
+        assert_eq!(opt.skipped_steps(), 1);
+        for s in &opt.state().tensors {
+            assert_eq!((s.step, s.carry.mu_product), (3, 0.5));
+            assert_eq!(s.slots, slots);
+        }
+        // Saved again, it is in this build's version, and loads back the same.
+        let again = loads(&opt.save_state().unwrap()).unwrap();
+        assert_eq!(again.state(), opt.state());
+    }
+
+    #[test]
+    fn values_a_run_cannot_reach_are_refused() {
+        let ok = |v: f64| vec![vec![0.5, v], vec![0.125, 0.0625]];
+        let err = |bytes: Vec<u8>| match loads(&bytes) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("loaded"),
+        };
+        let fine = nadam_state(2, 3, 0, &[("w", &[2], 3, &[0.5], ok(-0.25))]);
+        loads(&fine).unwrap();
+        let e = err(nadam_state(
+            2,
+            u64::MAX,
+            0,
+            &[("w", &[2], 3, &[0.5], ok(1.0))],
+        ));
+        assert!(
+            e.contains(
+                "its step count is 18446744073709551615, more than the 9007199254740992 allowed"
+            ),
+            "{e}"
+        );
+        let e = err(nadam_state(
+            2,
+            3,
+            u64::MAX,
+            &[("w", &[2], 3, &[0.5], ok(1.0))],
+        ));
+        assert!(
+            e.contains("its count of skipped steps is 18446744073709551615"),
+            "{e}"
+        );
+        let e = err(nadam_state(
+            2,
+            3,
+            0,
+            &[("w", &[2], u64::MAX, &[0.5], ok(1.0))],
+        ));
+        assert!(e.contains("its tensor 'w''s step count is"), "{e}");
+        let e = err(nadam_state(
+            2,
+            3,
+            0,
+            &[("w", &[2], 3, &[f64::NAN], ok(1.0))],
+        ));
+        assert!(
+            e.contains("carries mu_product = [NaN], which nadam cannot reach"),
+            "{e}"
+        );
+        let e = err(nadam_state(
+            2,
+            3,
+            0,
+            &[("w", &[2], 3, &[0.5], ok(f64::NAN))],
+        ));
+        assert!(
+            e.contains("its tensor 'w' holds NaN in exp_avg[1]; allowed: finite numbers"),
+            "{e}"
+        );
+        let e = err(nadam_state(
+            2,
+            3,
+            0,
+            &[("w", &[2], 3, &[0.5], ok(f64::INFINITY))],
+        ));
+        assert!(e.contains("holds inf in exp_avg[1]"), "{e}");
+        let bad_v = vec![vec![0.5, 0.5], vec![0.125, -0.0625]];
+        let e = err(nadam_state(2, 3, 0, &[("w", &[2], 3, &[0.5], bad_v)]));
+        assert!(
+            e.contains("holds -0.0625 in exp_avg_sq[1]; allowed: finite numbers >= 0"),
+            "{e}"
+        );
+    }
+
+    /// A count at its bound is refused a step rather than wrapped to 0 (which made every
+    /// parameter NaN); the refused step changes nothing.
+    #[test]
+    fn counts_never_wrap() {
+        let at_bound = nadam_state(
+            2,
+            MAX_STEPS,
+            0,
+            &[("w", &[2], MAX_STEPS, &[0.5], vec![vec![0.0; 2]; 2])],
+        );
+        let mut opt = loads(&at_bound).unwrap();
+        let (mut p, g) = ([1.0, 2.0], [0.5, 0.5]);
+        let e = opt
+            .step(&mut [Param {
+                name: "w",
+                shape: &[2],
+                value: &mut p,
+                grad: &g,
+            }])
+            .unwrap_err();
+        assert!(e.to_string().contains("the step count would pass"), "{e}");
+        assert_eq!(p, [1.0, 2.0]);
+        assert_eq!(opt.save_state().unwrap(), at_bound);
+    }
+
     #[test]
     fn envelopes_read_back_and_name_their_damage() {
         let mut w = Writer::new(CLIPPED);
