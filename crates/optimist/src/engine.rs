@@ -74,6 +74,7 @@ pub trait Optimizer<F: Float>: Send {
             .into_iter()
             .find_map(|(key, value)| match value {
                 Value::Num(x) if LEARNING_RATE_KEYS.contains(&key) => Some(x),
+                Value::Int(n) if LEARNING_RATE_KEYS.contains(&key) => Some(n as f64),
                 _ => None,
             })
     }
@@ -587,8 +588,7 @@ fn set_learning_rate<C: Configurable>(config: &mut C, lr: f64) -> Result<(), Err
         });
     }
     let mut changed = config.clone();
-    // A float's Display form parses back to the same float.
-    changed.set(key, &lr.to_string())?;
+    changed.set_value(key, Value::Num(lr))?;
     if lr > 0.0 {
         changed.validate()?;
     }
@@ -604,7 +604,7 @@ fn set_hyperparameter<C: Configurable>(
     value: Value,
 ) -> Result<(), Error> {
     let mut changed = config.clone();
-    changed.set(key, &value.to_string())?;
+    changed.set_value(key, value)?;
     changed.validate()?;
     *config = changed;
     Ok(())

@@ -21,6 +21,8 @@ pub enum Range {
     Unit,
     /// A number in [0, 1].
     UnitClosed,
+    /// A whole number >= `min` (for counts: steps, epochs, iterations).
+    AtLeast(u64),
     /// A finite number in [lo, hi] (ends included when the flag is true).
     Between {
         /// Lower end.
@@ -46,6 +48,7 @@ impl Range {
             Range::NonNegative => x >= 0.0,
             Range::Unit => (0.0..1.0).contains(&x),
             Range::UnitClosed => (0.0..=1.0).contains(&x),
+            Range::AtLeast(min) => x.fract() == 0.0 && x >= min as f64,
             Range::Between {
                 lo,
                 lo_incl,
@@ -65,6 +68,7 @@ impl Range {
             Range::NonNegative => format!("{key} >= 0 and finite"),
             Range::Unit => format!("0 <= {key} < 1"),
             Range::UnitClosed => format!("0 <= {key} <= 1"),
+            Range::AtLeast(min) => format!("{key} a whole number >= {min}"),
             Range::Between {
                 lo,
                 lo_incl,
@@ -84,6 +88,8 @@ impl Range {
 pub enum Value {
     /// A number.
     Num(f64),
+    /// A whole number (a count of steps or iterations).
+    Int(u64),
     /// A switch.
     Bool(bool),
     /// Two numbers, written `A/B` (e.g. `betas=0.9/0.999`).
@@ -94,8 +100,30 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Num(x) => f.write_str(&number(*x)),
+            Value::Int(n) => write!(f, "{n}"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Pair(a, b) => write!(f, "{}/{}", number(*a), number(*b)),
+        }
+    }
+}
+
+impl Value {
+    /// Whether two values are the same setting: equal, or a number and a whole
+    /// number of the same value (state files of version 1 held whole numbers as
+    /// numbers).
+    pub fn same(&self, other: &Value) -> bool {
+        match (*self, *other) {
+            (Value::Num(x), Value::Int(n)) | (Value::Int(n), Value::Num(x)) => x == n as f64,
+            (a, b) => a == b,
+        }
+    }
+
+    /// The value as a number, if it is one (a whole number too).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Num(x) => Some(x),
+            Value::Int(n) => Some(n as f64),
+            _ => None,
         }
     }
 }
@@ -109,12 +137,15 @@ fn number(x: f64) -> String {
     }
 }
 
-/// A Rust type a hyperparameter can have: `f64`, `bool` or `(f64, f64)`.
+/// A Rust type a hyperparameter can have: `f64`, `u64`, `bool` or `(f64, f64)`.
 pub trait HyperValue: Copy {
     /// What the text form looks like, for errors: e.g. `a finite number`.
     const EXPECTED: &'static str;
     /// This value as a [`Value`].
     fn to_value(self) -> Value;
+    /// The value of this type a [`Value`] holds; `None` if it holds another type (a
+    /// whole number is also a number, and a number of whole value a whole number).
+    fn from_value(value: Value) -> Option<Self>;
     /// Parses the text form; `None` if it is not of this type.
     fn parse(text: &str) -> Option<Self>;
     /// The numbers that the range applies to.
@@ -130,6 +161,9 @@ impl HyperValue for f64 {
     fn to_value(self) -> Value {
         Value::Num(self)
     }
+    fn from_value(value: Value) -> Option<Self> {
+        value.as_f64()
+    }
     fn parse(text: &str) -> Option<Self> {
         parse_number(text)
     }
@@ -138,10 +172,42 @@ impl HyperValue for f64 {
     }
 }
 
+impl HyperValue for u64 {
+    const EXPECTED: &'static str = "a whole number";
+    fn to_value(self) -> Value {
+        Value::Int(self)
+    }
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Int(n) => Some(n),
+            // Whole numbers exactly representable, so that nothing is rounded.
+            Value::Num(x) if x.fract() == 0.0 && (0.0..=9.007_199_254_740_992e15).contains(&x) => {
+                Some(x as u64)
+            }
+            _ => None,
+        }
+    }
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        text.parse::<u64>()
+            .ok()
+            .or_else(|| Self::from_value(Value::Num(parse_number(text)?)))
+    }
+    fn numbers(self) -> Vec<f64> {
+        vec![self as f64]
+    }
+}
+
 impl HyperValue for bool {
     const EXPECTED: &'static str = "true or false";
     fn to_value(self) -> Value {
         Value::Bool(self)
+    }
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
     }
     fn parse(text: &str) -> Option<Self> {
         match text.trim() {
@@ -159,6 +225,12 @@ impl HyperValue for (f64, f64) {
     const EXPECTED: &'static str = "two finite numbers written A/B";
     fn to_value(self) -> Value {
         Value::Pair(self.0, self.1)
+    }
+    fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Pair(a, b) => Some((a, b)),
+            _ => None,
+        }
     }
     fn parse(text: &str) -> Option<Self> {
         let (a, b) = text.split_once('/')?;
@@ -208,6 +280,10 @@ pub trait Configurable: Clone + fmt::Debug + Default {
     fn values(&self) -> Vec<(&'static str, Value)>;
     /// Sets `key` from its text form (not yet range-checked: see [`Self::validate`]).
     fn set(&mut self, key: &str, text: &str) -> Result<(), Error>;
+    /// Sets `key` to `value`, with no trip through text (not yet range-checked: see
+    /// [`Self::validate`]); an error if the key is unknown or the value of another
+    /// type.
+    fn set_value(&mut self, key: &str, value: Value) -> Result<(), Error>;
     /// Checks that every value lies in its range, and any rule joining several values.
     fn validate(&self) -> Result<(), Error>;
 
@@ -256,6 +332,17 @@ pub(crate) fn out_of_range(
         value: value.to_string(),
         allowed: allowed.into(),
     }
+}
+
+/// Converts one value for `key`; used by [`config!`](crate::config).
+#[doc(hidden)]
+pub fn convert_value<V: HyperValue>(optimizer: &str, key: &str, value: Value) -> Result<V, Error> {
+    V::from_value(value).ok_or_else(|| Error::BadValue {
+        optimizer: optimizer.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        expected: V::EXPECTED.to_string(),
+    })
 }
 
 /// Parses one value for `key`; used by [`config!`](crate::config).
@@ -382,6 +469,26 @@ macro_rules! config {
                 Ok(())
             }
 
+            fn set_value(
+                &mut self,
+                key: &str,
+                value: $crate::hyper::Value,
+            ) -> Result<(), $crate::Error> {
+                match key {
+                    $(stringify!($field) => {
+                        self.$field = $crate::hyper::convert_value::<$ty>($oname, key, value)?;
+                    })*
+                    _ => {
+                        return Err($crate::Error::UnknownKey {
+                            optimizer: $oname.to_string(),
+                            key: key.to_string(),
+                            known: vec![$(stringify!($field).to_string()),*],
+                        })
+                    }
+                }
+                Ok(())
+            }
+
             fn validate(&self) -> Result<(), $crate::Error> {
                 $($crate::hyper::check_range($oname, stringify!($field), self.$field, $range)?;)*
                 let $c = self;
@@ -414,6 +521,13 @@ macro_rules! variant {
             }
             fn set(&mut self, key: &str, text: &str) -> Result<(), $crate::Error> {
                 self.0.set(key, text)
+            }
+            fn set_value(
+                &mut self,
+                key: &str,
+                value: $crate::hyper::Value,
+            ) -> Result<(), $crate::Error> {
+                self.0.set_value(key, value)
             }
             fn validate(&self) -> Result<(), $crate::Error> {
                 self.0.validate()
@@ -508,6 +622,44 @@ mod tests {
             let err = bad.parse::<Spec>().unwrap_err();
             assert!(matches!(err, Error::BadSpec { .. }), "{bad}: {err}");
         }
+    }
+
+    /// Whole numbers are their own kind: shown and parsed as integers, set from a
+    /// `Value` with no trip through text, and a number that is not whole is refused.
+    #[test]
+    fn whole_numbers_are_integers() {
+        use crate::optim::pytorch::Muon;
+        let mut muon = Muon::default();
+        assert_eq!(muon.values()[5], ("ns_steps", Value::Int(5)));
+        assert_eq!(Value::Int(5).to_string(), "5");
+        muon.set_value("ns_steps", Value::Int(3)).unwrap();
+        assert_eq!(muon.ns_steps, 3);
+        muon.set_value("ns_steps", Value::Num(4.0)).unwrap();
+        assert_eq!(muon.ns_steps, 4);
+        let e = muon.set_value("ns_steps", Value::Num(2.5)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "muon: ns_steps = '2.5' is not a whole number"
+        );
+        let e = muon.set_value("lr", Value::Bool(true)).unwrap_err();
+        assert_eq!(e.to_string(), "muon: lr = 'true' is not a finite number");
+        assert_eq!(<u64 as HyperValue>::parse("12"), Some(12));
+        assert_eq!(<u64 as HyperValue>::parse("1e3"), Some(1000));
+        assert_eq!(<u64 as HyperValue>::parse("-1"), None);
+        assert!(Value::Int(5).same(&Value::Num(5.0)));
+        assert!(!Value::Int(5).same(&Value::Num(5.5)));
+    }
+
+    /// Setting the learning rate keeps the exact float given.
+    #[test]
+    fn learning_rates_are_set_as_numbers() {
+        use crate::{registry, Optimizer};
+        let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+        for lr in [0.1 + 0.2, 1.0 / 3.0, 5e-324, 0.0] {
+            opt.set_learning_rate(lr).unwrap();
+            assert_eq!(opt.learning_rate().map(f64::to_bits), Some(lr.to_bits()));
+        }
+        assert!(opt.set_learning_rate(f64::NAN).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! carried scalars, every state buffer, a schedule's position, the count of skipped
 //! steps), numbers as their exact bits.
 //!
-//! # Format, version 1
+//! # Format, version 2
 //! Little-endian throughout. A file is one *envelope*:
 //!
 //! | bytes | content |
@@ -21,22 +21,30 @@
 //! count and the values in the optimizer's float type (4 bytes for f32, 8 for f64). The
 //! body starts with its kind (a string), then:
 //! - `optimizer` ([`crate::Elementwise`], [`crate::Tensorwise`]): name, convention,
-//!   hyperparameters (key, then a tag 0 number f64 / 1 switch u8 / 2 pair f64 f64),
-//!   float type (`f32`, `f64`), steps taken (u64), steps skipped (u64), carried scalars
-//!   (f64 list, [`CarryState`]), tensors (name, shape as u64 list, state buffers);
+//!   hyperparameters (key, then a tag 0 number f64 / 1 switch u8 / 2 pair f64 f64 /
+//!   3 whole number u64), float type (`f32`, `f64`), steps taken (u64), steps skipped
+//!   (u64), tensors (name, shape as u64 list, the tensor's own step count (u64), its
+//!   carried scalars (f64 list, [`CarryState`]), state buffers);
 //! - `scheduled` ([`crate::schedule::Scheduled`]): the schedule as its spec, the base
 //!   learning rate (f64), the schedule's position (u64), the inner optimizer's envelope
 //!   (u64 length and bytes);
 //! - `clipped` ([`crate::clip::Clipped`]): the clipping as its spec, the inner envelope;
-//! - `grouped` ([`crate::groups::Grouped`]): steps skipped, the tensors seen (name and
-//!   shape), each group's pattern and envelope, the base optimizer's envelope.
+//! - `grouped` ([`crate::groups::Grouped`]): steps skipped, steps taken, the tensors
+//!   seen (name and shape), each group's pattern and envelope, the base optimizer's
+//!   envelope.
+//!
+//! Version 1, still read, had one step count and one list of carried scalars for all
+//! tensors (after the steps skipped, before the tensors), and no step count in
+//! `grouped`.
 //!
 //! Loading checks the envelope (magic, version, length, checksum), then that the state
 //! is that of the same optimizer: kind, name, convention, hyperparameters, float type,
 //! schedule or clipping, groups, and state buffers of the sizes the optimizer keeps for
 //! each tensor; an optimizer that has state already must have it for the same tensor
-//! names and shapes. Any difference is an [`Error::StateFile`] naming it, and leaves the
-//! optimizer as it was.
+//! names and shapes. The values must be ones a run can reach: counts at most
+//! [`MAX_STEPS`], finite buffers, second moments and other squares >= 0, carried
+//! scalars in their range. Any difference is an [`Error::StateFile`] naming it, and
+//! leaves the optimizer as it was.
 
 use crate::engine::{Guard, State, TensorState, MAX_STEPS};
 use crate::hyper::{Configurable, Value};
@@ -212,6 +220,10 @@ impl Writer {
                 self.f64(a);
                 self.f64(b);
             }
+            Value::Int(n) => {
+                self.u8(3);
+                self.u64(n);
+            }
         }
     }
 
@@ -374,6 +386,7 @@ impl<'a> Reader<'a> {
             0 => Value::Num(self.f64()?),
             1 => Value::Bool(self.u8()? != 0),
             2 => Value::Pair(self.f64()?, self.f64()?),
+            3 => Value::Int(self.u64()?),
             t => return Err(bad(format!("it holds a value of unknown type {t}"))),
         })
     }
@@ -604,7 +617,7 @@ pub(crate) fn load_engine<F: Float, C: Configurable, K: CarryState>(
         )));
     }
     for ((key, a), (_, b)) in saved.iter().zip(&ours) {
-        if a != b {
+        if !a.same(b) {
             return Err(bad(format!(
                 "its {name} has {key} = {a}, and this one {key} = {b}"
             )));

@@ -31,34 +31,6 @@ use crate::{Error, Float, NonFinite, Optimizer, Param};
 use std::f64::consts::PI;
 use std::fmt;
 
-/// Checks that `value` of `key` is a whole number >= `min`.
-fn whole(name: &str, key: &str, value: f64, min: f64) -> Result<(), Error> {
-    if value.fract() == 0.0 && value >= min {
-        Ok(())
-    } else {
-        Err(Error::OutOfRange {
-            optimizer: name.to_string(),
-            key: key.to_string(),
-            value: value.to_string(),
-            allowed: whole_range(key, min),
-        })
-    }
-}
-
-fn whole_range(key: &str, min: f64) -> String {
-    format!("{key} a whole number >= {min}")
-}
-
-/// Keys that hold whole numbers (epochs or steps), with their least value.
-const WHOLE_KEYS: [(&str, f64); 6] = [
-    ("step_size", 1.0),
-    ("T_max", 1.0),
-    ("total_iters", 1.0),
-    ("total_steps", 1.0),
-    ("epochs", 1.0),
-    ("steps_per_epoch", 1.0),
-];
-
 crate::config! {
     /// torch.optim.lr_scheduler.StepLR: decays the learning rate by `gamma` every
     /// `step_size` epochs.
@@ -70,9 +42,8 @@ crate::config! {
         name: "steplr", convention: "pytorch",
         formula: "lr = base_lr·gamma^⌊epoch/step_size⌋",
         paper: "torch.optim.lr_scheduler.StepLR";
-        check: |c| whole("steplr", "step_size", c.step_size, 1.0);
         /// Epochs between two decays (required).
-        step_size: f64 = 0.0, Range::Positive;
+        step_size: u64 = 0, Range::AtLeast(1);
         /// Factor of each decay.
         gamma: f64 = 0.1, Range::NonNegative;
     }
@@ -124,9 +95,8 @@ crate::config! {
         name: "cosineannealinglr", convention: "pytorch",
         formula: "lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2",
         paper: "Loshchilov & Hutter, SGDR: Stochastic Gradient Descent with Warm Restarts (ICLR 2017, arXiv:1608.03983)";
-        check: |c| whole("cosineannealinglr", "T_max", c.T_max, 1.0);
         /// Epochs from the base learning rate down to eta_min (required).
-        T_max: f64 = 0.0, Range::Positive;
+        T_max: u64 = 0, Range::AtLeast(1);
         /// The smallest learning rate.
         eta_min: f64 = 0.0, Range::NonNegative;
     }
@@ -142,13 +112,12 @@ crate::config! {
         name: "linearlr", convention: "pytorch",
         formula: "lr = base_lr·(start_factor + (end_factor − start_factor)·min(epoch, total_iters)/total_iters)",
         paper: "torch.optim.lr_scheduler.LinearLR";
-        check: |c| whole("linearlr", "total_iters", c.total_iters, 1.0);
         /// Factor of the first epoch.
         start_factor: f64 = 1.0 / 3.0, Range::Between { lo: 0.0, lo_incl: false, hi: 1.0, hi_incl: true };
         /// Factor from epoch `total_iters` on.
         end_factor: f64 = 1.0, Range::UnitClosed;
         /// Epochs of the linear change.
-        total_iters: f64 = 5.0, Range::Positive;
+        total_iters: u64 = 5, Range::AtLeast(1);
     }
 }
 
@@ -176,11 +145,11 @@ crate::config! {
         /// The peak learning rate (required).
         max_lr: f64 = 0.0, Range::Positive;
         /// Steps of the whole cycle; 0 for epochs·steps_per_epoch.
-        total_steps: f64 = 0.0, Range::NonNegative;
+        total_steps: u64 = 0, Range::AtLeast(0);
         /// Epochs, when total_steps is 0.
-        epochs: f64 = 0.0, Range::NonNegative;
+        epochs: u64 = 0, Range::AtLeast(0);
         /// Steps per epoch, when total_steps is 0.
-        steps_per_epoch: f64 = 0.0, Range::NonNegative;
+        steps_per_epoch: u64 = 0, Range::AtLeast(0);
         /// Fraction of the cycle spent increasing the learning rate.
         pct_start: f64 = 0.3, Range::UnitClosed;
         /// Cycle the optimizer's momentum (or first beta) inversely to the learning rate.
@@ -200,10 +169,10 @@ crate::config! {
 
 impl OneCycleLr {
     fn check_steps(&self) -> Result<(), Error> {
-        if self.total_steps != 0.0 {
-            return whole("onecyclelr", "total_steps", self.total_steps, 1.0);
+        if self.total_steps != 0 {
+            return Ok(());
         }
-        if self.epochs == 0.0 || self.steps_per_epoch == 0.0 {
+        if self.epochs == 0 || self.steps_per_epoch == 0 {
             return Err(Error::MissingKey {
                 optimizer: "onecyclelr".to_string(),
                 key: "total_steps".to_string(),
@@ -211,16 +180,23 @@ impl OneCycleLr {
                     .to_string(),
             });
         }
-        whole("onecyclelr", "epochs", self.epochs, 1.0)?;
-        whole("onecyclelr", "steps_per_epoch", self.steps_per_epoch, 1.0)
+        if self.epochs.checked_mul(self.steps_per_epoch).is_none() {
+            return Err(crate::hyper::out_of_range(
+                "onecyclelr",
+                "steps_per_epoch",
+                self.steps_per_epoch,
+                "epochs·steps_per_epoch a whole number below 2^64",
+            ));
+        }
+        Ok(())
     }
 
     /// The steps of the cycle.
     pub fn steps(&self) -> f64 {
-        if self.total_steps != 0.0 {
-            self.total_steps
+        if self.total_steps != 0 {
+            self.total_steps as f64
         } else {
-            self.epochs * self.steps_per_epoch
+            self.epochs.saturating_mul(self.steps_per_epoch) as f64
         }
     }
 }
@@ -237,9 +213,8 @@ crate::config! {
         name: "warmup", convention: "pytorch",
         formula: "lr = base_lr·(warmup_start_factor + (1 − warmup_start_factor)·epoch/warmup_steps) for epoch < warmup_steps, then the schedule at epoch − warmup_steps",
         paper: "torch.optim.lr_scheduler.SequentialLR of LinearLR and another schedule";
-        check: |c| whole("warmup", "warmup_steps", c.warmup_steps, 0.0);
         /// Epochs of warm-up; 0 for none.
-        warmup_steps: f64 = 0.0, Range::NonNegative;
+        warmup_steps: u64 = 0, Range::AtLeast(0);
         /// Factor of the first epoch.
         warmup_start_factor: f64 = 1.0 / 3.0, Range::Between { lo: 0.0, lo_incl: false, hi: 1.0, hi_incl: true };
     }
@@ -341,7 +316,7 @@ impl Schedule {
             ScheduleKind::LinearLr(c) => c.validate()?,
             ScheduleKind::OneCycleLr(c, _) => {
                 c.validate()?;
-                if warmup.warmup_steps != 0.0 {
+                if warmup.warmup_steps != 0 {
                     return Err(Error::Unsupported {
                         optimizer: "onecyclelr".to_string(),
                         why: format!(
@@ -428,7 +403,7 @@ impl Schedule {
     /// The learning rate at `epoch` (0 for the first step) for the base learning rate
     /// `base_lr`; an error past the end of a OneCycleLR cycle, as in torch.
     pub fn lr(&self, base_lr: f64, epoch: u64) -> Result<f64, Error> {
-        let w = self.warmup.warmup_steps;
+        let w = self.warmup.warmup_steps as f64;
         let e = epoch as f64;
         if e < w {
             let s = self.warmup.warmup_start_factor;
@@ -436,17 +411,18 @@ impl Schedule {
         }
         let e = e - w;
         Ok(match &self.kind {
-            ScheduleKind::StepLr(c) => base_lr * c.gamma.powf((e / c.step_size).floor()),
+            ScheduleKind::StepLr(c) => base_lr * c.gamma.powf((e / c.step_size as f64).floor()),
             ScheduleKind::MultiStepLr(c, milestones) => {
                 let passed = milestones.iter().filter(|&&m| m as f64 <= e).count();
                 base_lr * c.gamma.powf(passed as f64)
             }
             ScheduleKind::ExponentialLr(c) => base_lr * c.gamma.powf(e),
             ScheduleKind::CosineAnnealingLr(c) => {
-                c.eta_min + (base_lr - c.eta_min) * (1.0 + (PI * e / c.T_max).cos()) / 2.0
+                c.eta_min + (base_lr - c.eta_min) * (1.0 + (PI * e / c.T_max as f64).cos()) / 2.0
             }
             ScheduleKind::LinearLr(c) => {
-                let done = e.min(c.total_iters) / c.total_iters;
+                let n = c.total_iters as f64;
+                let done = e.min(n) / n;
                 base_lr * (c.start_factor + (c.end_factor - c.start_factor) * done)
             }
             ScheduleKind::OneCycleLr(c, anneal) => one_cycle(c, *anneal, e)?.0,
@@ -494,14 +470,11 @@ fn configure<C: Configurable>(spec: &Spec, required: &[&str], extra: &[&str]) ->
     let info = C::info();
     for &key in required {
         if !spec.values.iter().any(|(k, _)| k == key) {
-            let allowed = match WHOLE_KEYS.iter().find(|(k, _)| *k == key) {
-                Some(&(k, min)) => whole_range(k, min),
-                None => info
-                    .keys
-                    .iter()
-                    .find(|k| k.name == key)
-                    .map_or_else(String::new, |k| k.range.describe(key)),
-            };
+            let allowed = info
+                .keys
+                .iter()
+                .find(|k| k.name == key)
+                .map_or_else(String::new, |k| k.range.describe(key));
             return Err(Error::MissingKey {
                 optimizer: info.name.to_string(),
                 key: key.to_string(),
@@ -602,7 +575,7 @@ impl fmt::Display for Schedule {
                 Some(("anneal_strategy", a.to_string())),
             ),
         };
-        if self.warmup.warmup_steps != 0.0 {
+        if self.warmup.warmup_steps != 0 {
             values.extend(self.warmup.values());
         }
         let mut items: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -900,7 +873,7 @@ mod tests {
                     }
                 }
                 ScheduleKind::CosineAnnealingLr(c) => {
-                    let (t, eta) = (c.T_max, c.eta_min);
+                    let (t, eta) = (c.T_max as f64, c.eta_min);
                     if e == 0 {
                         lr
                     } else if (e as i64 - 1 - t as i64).rem_euclid(2 * t as i64) == 0 {
@@ -912,7 +885,7 @@ mod tests {
                     }
                 }
                 ScheduleKind::LinearLr(c) => {
-                    let (s0, s1, n) = (c.start_factor, c.end_factor, c.total_iters);
+                    let (s0, s1, n) = (c.start_factor, c.end_factor, c.total_iters as f64);
                     if e == 0 {
                         lr * s0
                     } else if ef > n {
@@ -1063,7 +1036,11 @@ mod tests {
         );
         assert_eq!(
             err("steplr:step_size=2.5"),
-            "steplr: step_size = 2.5 is out of range; allowed: step_size a whole number >= 1"
+            "steplr: step_size = '2.5' is not a whole number"
+        );
+        assert_eq!(
+            err("steplr:step_size=0"),
+            "steplr: step_size = 0 is out of range; allowed: step_size a whole number >= 1"
         );
         assert_eq!(
             err("steplr:step_size=2,gamma=-1"),
@@ -1075,7 +1052,7 @@ mod tests {
         );
         assert_eq!(
             err("cosineannealinglr:T_max=0"),
-            "cosineannealinglr: T_max = 0 is out of range; allowed: T_max > 0 and finite"
+            "cosineannealinglr: T_max = 0 is out of range; allowed: T_max a whole number >= 1"
         );
         assert_eq!(
             err("linearlr:start_factor=0"),
@@ -1095,7 +1072,7 @@ mod tests {
             .contains("warmup_steps = 2 is allowed only with the other schedules"));
         assert_eq!(
             err("linearlr:warmup_steps=1.5"),
-            "warmup: warmup_steps = 1.5 is out of range; allowed: warmup_steps a whole number >= 0"
+            "warmup: warmup_steps = '1.5' is not a whole number"
         );
     }
 

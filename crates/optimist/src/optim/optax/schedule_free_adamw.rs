@@ -1,7 +1,7 @@
 //! optax.contrib.schedule_free_adamw.
 
 use crate::hyper::Range;
-use crate::{Error, Float, Lane, Rule};
+use crate::{Float, Lane, Rule};
 
 crate::config! {
     /// optax.contrib.schedule_free_adamw: AdamW without momentum takes the steps of a
@@ -21,11 +21,10 @@ crate::config! {
         name: "schedule_free_adamw", convention: "optax",
         formula: "v ← b2·v + (1 − b2)g²; z' = z − lr·(g/(√v̂ + eps) + weight_decay·y); x = (y − (1 − b1)z)/b1; c = w_t/Σw, w_t = max_lr^weight_lr_power; y ← b1·((1 − c)x + c·z') + (1 − b1)z'; z ← z'",
         paper: "Defazio, Yang, Mehta, Mishchenko, Khaled & Cutkosky, The Road Less Scheduled (NeurIPS 2024, arXiv:2405.15682)";
-        check: |c| c.check_warmup();
         /// Peak learning rate of the AdamW steps on z.
         learning_rate: f64 = 0.0025, Range::Positive;
         /// Linear warmup from 0 over this many steps; 0 for none (optax's `None`).
-        warmup_steps: f64 = 0.0, Range::NonNegative;
+        warmup_steps: u64 = 0, Range::AtLeast(0);
         /// Interpolation between the average x and the iterate z at which gradients are
         /// taken (must be > 0).
         b1: f64 = 0.9, Range::Between { lo: 0.0, lo_incl: false, hi: 1.0, hi_incl: true };
@@ -41,21 +40,9 @@ crate::config! {
 }
 
 impl ScheduleFreeAdamW {
-    fn check_warmup(&self) -> Result<(), Error> {
-        if self.warmup_steps.fract() != 0.0 {
-            return Err(Error::OutOfRange {
-                optimizer: "schedule_free_adamw".to_string(),
-                key: "warmup_steps".to_string(),
-                value: self.warmup_steps.to_string(),
-                allowed: "warmup_steps a whole number >= 0".to_string(),
-            });
-        }
-        Ok(())
-    }
-
     /// The learning rate at schedule count `count` (optax's warmup_constant_schedule).
     fn lr_at(&self, count: u64) -> f64 {
-        let w = self.warmup_steps;
+        let w = self.warmup_steps as f64;
         if w == 0.0 || count as f64 >= w {
             return self.learning_rate;
         }
@@ -232,7 +219,7 @@ mod tests {
         );
         assert_eq!(
             err("schedule_free_adamw:warmup_steps=2.5"),
-            "schedule_free_adamw: warmup_steps = 2.5 is out of range; allowed: warmup_steps a whole number >= 0"
+            "schedule_free_adamw: warmup_steps = '2.5' is not a whole number"
         );
     }
 }
