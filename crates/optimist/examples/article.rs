@@ -4,7 +4,7 @@
 //! Run it with `cargo run -p optimist --example article`.
 
 use optimist::optim::{AdaGrad, Adam, Momentum, Sgd};
-use optimist::{Elementwise, Optimizer, Params, Tensor};
+use optimist::{Build, Optimizer, Params, Tensor};
 
 fn f(x: f64, y: f64) -> f64 {
     x * x / 20.0 + y * y
@@ -19,27 +19,30 @@ fn main() -> Result<(), optimist::Error> {
 
     // Like the article's OrderedDict of optimizers.
     let optimizers: Vec<(&str, Box<dyn Optimizer<f64>>)> = vec![
-        ("SGD", Box::new(Elementwise::new(Sgd { lr: 0.95 })?)),
+        ("SGD", Sgd { lr: 0.95 }.build()?),
         (
             "Momentum",
-            Box::new(Elementwise::new(Momentum {
+            Momentum {
                 lr: 0.1,
                 ..Momentum::default()
-            })?),
+            }
+            .build()?,
         ),
         (
             "AdaGrad",
-            Box::new(Elementwise::new(AdaGrad {
+            AdaGrad {
                 lr: 1.5,
                 ..AdaGrad::default()
-            })?),
+            }
+            .build()?,
         ),
         (
             "Adam",
-            Box::new(Elementwise::new(Adam {
+            Adam {
                 lr: 0.3,
                 ..Adam::default()
-            })?),
+            }
+            .build()?,
         ),
     ];
 

@@ -283,6 +283,22 @@ impl<F: Float> Optimizer<F> for Clipped<F> {
         self.inner.skipped_steps()
     }
 
+    fn state_tensors(&self) -> Vec<String> {
+        self.inner.state_tensors()
+    }
+
+    fn state_of(&self, tensor: &str) -> Option<crate::engine::NamedState<F>> {
+        self.inner.state_of(tensor)
+    }
+
+    fn load_tensor_state(
+        &mut self,
+        tensor: &str,
+        state: crate::engine::NamedState<F>,
+    ) -> Result<(), Error> {
+        self.inner.load_tensor_state(tensor, state)
+    }
+
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         let inner = self.inner.save_state()?;
         let mut w = Writer::new(saved::CLIPPED);

@@ -159,6 +159,33 @@ pub trait Optimizer<F: Float>: Send {
         self.step(&mut views)
     }
 
+    /// The names of the tensors this optimizer keeps state for, in the order first
+    /// seen.
+    fn state_tensors(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The state of the tensor named `tensor` by name, as torch's `optimizer.state[p]`
+    /// holds it (its step count, buffers such as `exp_avg`, carried scalars such as
+    /// `mu_product`); `None` if it has none yet.
+    fn state_of(&self, tensor: &str) -> Option<NamedState<F>> {
+        let _ = tensor;
+        None
+    }
+
+    /// Sets the state of the tensor named `tensor` (creating it, for a tensor not seen
+    /// yet) from named buffers and scalars, e.g. converted from a torch `state_dict`:
+    /// the names must be those [`Optimizer::state_of`] gives for a tensor of that
+    /// shape, the values ones a run can reach (finite, second moments >= 0); on an error
+    /// nothing changes.
+    fn load_tensor_state(&mut self, tensor: &str, state: NamedState<F>) -> Result<(), Error> {
+        let _ = (tensor, state);
+        Err(Error::Unsupported {
+            optimizer: self.name().to_string(),
+            why: "its state cannot be set by name".to_string(),
+        })
+    }
+
     /// The name and hyperparameters in one line: `adam(lr=0.3, beta1=0.9, ...)`.
     fn label(&self) -> String {
         let hp: Vec<String> = self
@@ -219,6 +246,172 @@ pub trait Rule<F: Float>: Configurable + Send + Sync + 'static {
 
     /// Updates one parameter `p` (or lane of them) from its gradient `g`.
     fn apply<T: Lane<F>>(k: Self::Step, p: &mut T, g: T, state: &mut Self::State<T>);
+}
+
+/// One tensor's optimizer state by name, in the layout of torch's `optimizer.state[p]`
+/// (optax's names for optax's rules): what [`Optimizer::state_of`] gives and
+/// [`Optimizer::load_tensor_state`] takes.
+///
+/// ```
+/// use optimist::{optim::pytorch, Build, Optimizer, Params, Tensor};
+///
+/// let mut adam = pytorch::Adam { lr: 0.1, ..Default::default() }.build::<f64>()?;
+/// let mut params: Params<f64> = [("w", Tensor::vector(vec![1.0, 2.0]))].into_iter().collect();
+/// let grads: Params<f64> = [("w", Tensor::vector(vec![0.5, -1.0]))].into_iter().collect();
+/// adam.update(&mut params, &grads)?;
+/// let state = adam.state_of("w").unwrap();
+/// assert_eq!(state.step, 1);
+/// // exp_avg = (1 − beta1)·g, exp_avg_sq = (1 − beta2)·g²
+/// assert_eq!(state.buffer("exp_avg").unwrap(), &[0.5 * (1.0 - 0.9), -1.0 * (1.0 - 0.9)]);
+/// assert_eq!(state.buffer("exp_avg_sq").unwrap().len(), 2);
+/// # Ok::<(), optimist::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedState<F> {
+    /// The tensor's shape.
+    pub shape: Vec<usize>,
+    /// The steps the tensor took (torch's `state['step']`).
+    pub step: u64,
+    /// Each state buffer by name (e.g. `exp_avg`), its values row-major; a buffer may
+    /// be shorter than the tensor (Adafactor's `row_var`, `col_var`).
+    pub buffers: Vec<(String, Vec<F>)>,
+    /// Each scalar carried from step to step by name (e.g. NAdam's `mu_product`).
+    pub scalars: Vec<(String, f64)>,
+}
+
+impl<F> NamedState<F> {
+    /// The buffer named `name`.
+    pub fn buffer(&self, name: &str) -> Option<&[F]> {
+        self.buffers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+    }
+
+    /// The scalar named `name`.
+    pub fn scalar(&self, name: &str) -> Option<f64> {
+        self.scalars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, x)| *x)
+    }
+}
+
+impl<F: Float, K: CarryState> State<F, K> {
+    /// The state of `tensor` by name, its buffers named by `names`.
+    pub(crate) fn named(
+        &self,
+        tensor: &str,
+        names: impl Fn(&[usize]) -> Vec<&'static str>,
+    ) -> Option<NamedState<F>> {
+        let s = self.tensors.iter().find(|s| s.name == tensor)?;
+        Some(NamedState {
+            shape: s.shape.clone(),
+            step: s.step,
+            buffers: names(&s.shape)
+                .into_iter()
+                .zip(&s.slots)
+                .map(|(n, b)| (n.to_string(), b.clone()))
+                .collect(),
+            scalars: K::NAMES
+                .iter()
+                .zip(s.carry.to_numbers())
+                .map(|(n, x)| (n.to_string(), x))
+                .collect(),
+        })
+    }
+
+    /// Sets the state of `tensor` from `state`, checked against the buffers a tensor of
+    /// its shape has (`names`, `sizes`); on an error nothing changes.
+    pub(crate) fn load_named(
+        &mut self,
+        optimizer: &str,
+        tensor: &str,
+        state: NamedState<F>,
+        names: impl Fn(&[usize]) -> Vec<&'static str>,
+        sizes: impl Fn(&str, &[usize]) -> Result<Vec<usize>, Error>,
+    ) -> Result<(), Error> {
+        let bad = |why: String| Error::Unsupported {
+            optimizer: optimizer.to_string(),
+            why: format!("cannot load the state of tensor '{tensor}': {why}"),
+        };
+        let NamedState {
+            shape,
+            step,
+            mut buffers,
+            scalars,
+        } = state;
+        checked_len(&shape)?;
+        if let Some(s) = self.tensors.iter().find(|s| s.name == tensor) {
+            if s.shape != shape {
+                return Err(bad(format!(
+                    "it has shape {shape:?}, and its state here shape {:?}",
+                    s.shape
+                )));
+            }
+        }
+        if step > MAX_STEPS {
+            return Err(bad(format!("its step count {step} is above {MAX_STEPS}")));
+        }
+        let want = names(&shape);
+        let lengths = sizes(tensor, &shape).map_err(|e| bad(e.to_string()))?;
+        let given: Vec<&str> = buffers.iter().map(|(n, _)| n.as_str()).collect();
+        let mut sorted = given.clone();
+        sorted.sort_unstable();
+        let mut expected = want.clone();
+        expected.sort_unstable();
+        if sorted != expected {
+            return Err(bad(format!(
+                "its buffers are [{}], and a tensor of shape {shape:?} has [{}]",
+                given.join(", "),
+                want.join(", ")
+            )));
+        }
+        let mut slots = Vec::with_capacity(want.len());
+        for (name, len) in want.iter().zip(&lengths) {
+            let i = buffers
+                .iter()
+                .position(|(n, _)| n == name)
+                .expect("checked above");
+            let values = buffers.swap_remove(i).1;
+            if values.len() != *len {
+                return Err(bad(format!(
+                    "its {name} holds {} values, and a tensor of shape {shape:?} has {len}",
+                    values.len()
+                )));
+            }
+            crate::saved::check_buffer(tensor, name, &values).map_err(|e| bad(e.to_string()))?;
+            slots.push(values);
+        }
+        let numbers: Option<Vec<f64>> = K::NAMES
+            .iter()
+            .map(|n| scalars.iter().find(|(k, _)| k == n).map(|(_, x)| *x))
+            .collect();
+        let carry = match numbers {
+            Some(numbers) if scalars.len() == K::NAMES.len() => K::from_numbers(&numbers)
+                .ok_or_else(|| bad(format!("its scalars {scalars:?} are out of range")))?,
+            _ => {
+                let given: Vec<&str> = scalars.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(bad(format!(
+                    "its scalars are [{}], and this optimizer carries [{}]",
+                    given.join(", "),
+                    K::NAMES.join(", ")
+                )));
+            }
+        };
+        let loaded = TensorState {
+            name: tensor.to_string(),
+            shape,
+            step,
+            carry,
+            slots,
+        };
+        match self.tensors.iter_mut().find(|s| s.name == tensor) {
+            Some(s) => *s = loaded,
+            None => self.tensors.push(loaded),
+        }
+        Ok(())
+    }
 }
 
 /// One tensor's optimizer state.
@@ -453,6 +646,11 @@ pub struct Elementwise<F: Float, R: Rule<F>> {
 impl<F: Float, R: Rule<F>> Elementwise<F, R> {
     /// The optimizer for `rule`, after checking its hyperparameters.
     pub fn new(rule: R) -> Result<Self, Error> {
+        debug_assert_eq!(
+            R::SLOT_NAMES.len(),
+            <R::State<F> as Slots<F>>::N,
+            "a name for each state slot"
+        );
         rule.validate()?;
         Ok(Elementwise {
             rule,
@@ -549,6 +747,25 @@ impl<F: Float, R: Rule<F>> Optimizer<F> for Elementwise<F, R> {
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         Ok(saved::save_engine(&self.rule, &self.state, &self.guard))
+    }
+
+    fn state_tensors(&self) -> Vec<String> {
+        self.state.tensors.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn state_of(&self, tensor: &str) -> Option<NamedState<F>> {
+        self.state.named(tensor, |_| R::SLOT_NAMES.to_vec())
+    }
+
+    fn load_tensor_state(&mut self, tensor: &str, state: NamedState<F>) -> Result<(), Error> {
+        let n = <R::State<F> as Slots<F>>::N;
+        self.state.load_named(
+            R::info().name,
+            tensor,
+            state,
+            |_| R::SLOT_NAMES.to_vec(),
+            |_, shape| Ok(vec![checked_len(shape)?; n]),
+        )
     }
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {

@@ -28,7 +28,7 @@
 //! # Ok::<(), optimist::Error>(())
 //! ```
 
-use crate::engine::{next_count, Guard, State, TensorState, LEARNING_RATE_KEYS};
+use crate::engine::{next_count, Guard, NamedState, State, TensorState, LEARNING_RATE_KEYS};
 use crate::hyper::{Spec, Value};
 use crate::saved::{self, Reader, Writer};
 use crate::{registry, Convention, Error, Float, NonFinite, Optimizer, Param};
@@ -444,6 +444,45 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
 
     fn skipped_steps(&self) -> u64 {
         self.guard.skipped
+    }
+
+    fn state_tensors(&self) -> Vec<String> {
+        self.seen.tensors.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn state_of(&self, tensor: &str) -> Option<NamedState<F>> {
+        let g = self
+            .group_of(tensor)
+            .map_or(&self.base, |k| &self.groups[k]);
+        g.optimizer.state_of(tensor)
+    }
+
+    fn load_tensor_state(&mut self, tensor: &str, state: NamedState<F>) -> Result<(), Error> {
+        if let Some(s) = self.seen.tensors.iter().find(|s| s.name == tensor) {
+            if s.shape != state.shape {
+                return Err(Error::StateMismatch(format!(
+                    "parameter '{tensor}' has shape {:?} but its state has shape {:?}",
+                    state.shape, s.shape
+                )));
+            }
+        }
+        let shape = state.shape.clone();
+        let k = self.group_of(tensor);
+        let g = match k {
+            Some(k) => &mut self.groups[k],
+            None => &mut self.base,
+        };
+        g.optimizer.load_tensor_state(tensor, state)?;
+        if !self.seen.tensors.iter().any(|s| s.name == tensor) {
+            self.seen.tensors.push(TensorState {
+                name: tensor.to_string(),
+                shape,
+                step: 0,
+                carry: (),
+                slots: Vec::new(),
+            });
+        }
+        Ok(())
     }
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {

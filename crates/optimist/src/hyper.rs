@@ -501,7 +501,7 @@ macro_rules! config {
 
 /// Declares `pub struct Name(pub Config);`: a rule that runs under another
 /// configuration's name, keys and checks. For configurations that pick among several
-/// rules when built (see [`Variants`](crate::registry::Variants)), so that each rule
+/// rules when built (see [`Build`](crate::Build)), so that each rule
 /// carries only the state it uses.
 macro_rules! variant {
     (
@@ -653,7 +653,7 @@ mod tests {
     /// Setting the learning rate keeps the exact float given.
     #[test]
     fn learning_rates_are_set_as_numbers() {
-        use crate::{registry, Optimizer};
+        use crate::registry;
         let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
         for lr in [0.1 + 0.2, 1.0 / 3.0, 5e-324, 0.0] {
             opt.set_learning_rate(lr).unwrap();

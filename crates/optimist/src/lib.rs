@@ -4,19 +4,21 @@
 //! their papers, in `f32` and `f64`.
 //!
 //! The API is that of *Deep Learning from Scratch*'s chapter 6, made Rust: build an
-//! optimizer, keep named parameters and their gradients, and call
-//! [`update`](Optimizer::update) in a loop. State (velocities, moments) is created on the
-//! first update and kept per tensor.
+//! optimizer from its configuration ([`Build`]), keep named parameters and their
+//! gradients, and call [`update`](Optimizer::update) in a loop. State (velocities,
+//! moments, step counts) is created for each tensor on the first update that gives it,
+//! and kept per tensor name: as in PyTorch, a step may leave tensors out (frozen, or
+//! without a gradient this step), and those keep their values, state and step count.
 //!
 //! ```
-//! use optimist::{optim::Adam, Elementwise, Optimizer, Params, Tensor};
+//! use optimist::{optim::Adam, Build, Optimizer, Params, Tensor};
 //!
 //! // f(x, y) = x²/20 + y², from (-7, 2), as in the article.
 //! let mut params: Params<f64> = [("x", Tensor::scalar(-7.0)), ("y", Tensor::scalar(2.0))]
 //!     .into_iter()
 //!     .collect();
 //! let mut grads = params.zeros_like();
-//! let mut adam = Elementwise::new(Adam { lr: 0.3, ..Adam::default() })?;
+//! let mut adam = Adam { lr: 0.3, ..Adam::default() }.build()?;
 //! for _ in 0..30 {
 //!     let (x, y) = (params.get("x").unwrap().data()[0], params.get("y").unwrap().data()[0]);
 //!     grads.get_mut("x").unwrap().data_mut()[0] = x / 10.0;
@@ -69,13 +71,13 @@ pub mod schedule;
 mod tensor;
 
 pub use engine::{
-    Elementwise, NonFinite, Optimizer, Rule, Slots, State, TensorRule, TensorState, TensorStep,
-    Tensorwise,
+    Elementwise, NamedState, NonFinite, Optimizer, Rule, Slots, State, TensorRule, TensorState,
+    TensorStep, Tensorwise,
 };
 pub use error::Error;
 pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
-pub use registry::Convention;
+pub use registry::{Build, Convention};
 pub use saved::CarryState;
 pub use tensor::{Param, Params, Tensor};
 

@@ -1,44 +1,78 @@
 //! Every optimizer by name: build one from a [`Spec`], or list them all.
 
-use crate::engine::{Elementwise, Optimizer, Rule, TensorRule, Tensorwise};
+use crate::engine::{Elementwise, Optimizer, Rule, Tensorwise};
 use crate::hyper::{Configurable, OptimizerInfo, Spec};
 use crate::optim::*;
 use crate::{Error, Float};
 
-/// Builds an elementwise optimizer from its spec.
-fn elementwise<F: Float, R: Rule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
-    Ok(Box::new(Elementwise::<F, R>::new(R::from_spec(spec)?)?))
-}
-
-/// Builds a tensor-level optimizer from its spec.
-fn tensorwise<F: Float, R: TensorRule<F>>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
-    Ok(Box::new(Tensorwise::<F, R>::new(R::from_spec(spec)?)?))
-}
-
-/// A configuration that picks its rule when built, so that each configuration carries
-/// only the state it uses: e.g. torch's SGD keeps a momentum buffer only when
-/// `momentum > 0`, and Adam a third buffer only with `amsgrad`.
+/// One way to build any optimizer: every configuration (the article's, torch's and
+/// optax's) builds into an optimizer computing in `f32` or `f64`, after checking its
+/// hyperparameters. A configuration that picks among several rules (e.g. torch's SGD
+/// keeps a momentum buffer only when `momentum > 0`, Adam a third buffer only with
+/// `amsgrad`) picks here, so that each optimizer carries only the state it uses.
 ///
 /// ```
-/// use optimist::{optim::pytorch, registry::Variants};
+/// use optimist::{optim::{pytorch, Adam}, Build};
 ///
 /// let sgd = pytorch::Sgd { lr: 0.1, ..Default::default() }.build::<f32>()?;
 /// assert_eq!(sgd.label(), "sgd(lr=0.1, momentum=0, dampening=0, weight_decay=0, nesterov=false)");
+/// let adam = Adam { lr: 0.3, ..Adam::default() }.build::<f64>()?;
+/// assert_eq!(adam.name(), "adam");
 /// # Ok::<(), optimist::Error>(())
 /// ```
-pub trait Variants: Configurable {
-    /// The optimizer running the rule this configuration needs, after checking it.
+pub trait Build: Configurable {
+    /// The optimizer running this configuration, after checking it.
     fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error>;
 }
 
-/// Builds an optimizer whose configuration picks its rule.
-fn variants<F: Float, C: Variants>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
-    C::from_spec(spec)?.build()
-}
-
-/// `rule` as a boxed optimizer, after checking it; for [`Variants::build`].
+/// `rule` as a boxed optimizer, after checking it; for [`Build::build`].
 pub(crate) fn boxed<F: Float, R: Rule<F>>(rule: R) -> Result<Box<dyn Optimizer<F>>, Error> {
     Ok(Box::new(Elementwise::<F, R>::new(rule)?))
+}
+
+/// Configurations that are one elementwise rule.
+macro_rules! build_elementwise {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Build for $ty {
+            fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
+                boxed::<F, Self>(self)
+            }
+        }
+    )*};
+}
+
+/// Configurations that are one tensor-level rule.
+macro_rules! build_tensorwise {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Build for $ty {
+            fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
+                Ok(Box::new(Tensorwise::<F, Self>::new(self)?))
+            }
+        }
+    )*};
+}
+
+build_elementwise!(
+    Sgd,
+    Momentum,
+    Nesterov,
+    AdaGrad,
+    RmsProp,
+    Adam,
+    pytorch::Adagrad,
+    pytorch::Adadelta,
+    pytorch::Adamax,
+    pytorch::NAdam,
+    pytorch::RAdam,
+    pytorch::Rprop,
+    optax::Lion,
+    optax::ScheduleFreeAdamW,
+);
+build_tensorwise!(pytorch::Adafactor, pytorch::Muon, optax::Lamb);
+
+/// Builds the optimizer of configuration `C` from a spec.
+fn from_spec<F: Float, C: Build>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
+    C::from_spec(spec)?.build()
 }
 
 /// Whose formulas, defaults and hyperparameter names an optimizer name means.
@@ -95,36 +129,36 @@ struct Entry<F: Float> {
 }
 
 macro_rules! registry {
-    ($($ty:ty => $build:ident),* $(,)?) => {
+    ($($ty:ty),* $(,)?) => {
         fn entries<F: Float>() -> Vec<Entry<F>> {
-            vec![$(Entry { info: <$ty as Configurable>::info, build: $build::<F, $ty> }),*]
+            vec![$(Entry { info: <$ty as Configurable>::info, build: from_spec::<F, $ty> }),*]
         }
     };
 }
 
 // Every optimizer, once. Names are unique within a convention.
 registry! {
-    Sgd => elementwise,
-    Momentum => elementwise,
-    Nesterov => elementwise,
-    AdaGrad => elementwise,
-    RmsProp => elementwise,
-    Adam => elementwise,
-    pytorch::Sgd => variants,
-    pytorch::Adagrad => elementwise,
-    pytorch::RmsProp => variants,
-    pytorch::Adam => variants,
-    pytorch::AdamW => variants,
-    pytorch::Adadelta => elementwise,
-    pytorch::Adamax => elementwise,
-    pytorch::NAdam => elementwise,
-    pytorch::RAdam => elementwise,
-    pytorch::Rprop => elementwise,
-    optax::Lion => elementwise,
-    pytorch::Adafactor => tensorwise,
-    pytorch::Muon => tensorwise,
-    optax::Lamb => tensorwise,
-    optax::ScheduleFreeAdamW => elementwise,
+    Sgd,
+    Momentum,
+    Nesterov,
+    AdaGrad,
+    RmsProp,
+    Adam,
+    pytorch::Sgd,
+    pytorch::Adagrad,
+    pytorch::RmsProp,
+    pytorch::Adam,
+    pytorch::AdamW,
+    pytorch::Adadelta,
+    pytorch::Adamax,
+    pytorch::NAdam,
+    pytorch::RAdam,
+    pytorch::Rprop,
+    optax::Lion,
+    pytorch::Adafactor,
+    pytorch::Muon,
+    optax::Lamb,
+    optax::ScheduleFreeAdamW,
 }
 
 /// Every optimizer's name, convention, formula, paper and hyperparameters.

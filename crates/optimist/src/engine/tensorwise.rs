@@ -10,8 +10,8 @@
 use super::kernel::{self, flush_subnormal};
 use super::share::{self, Shared};
 use super::{
-    next_count, set_hyperparameter, set_learning_rate, step_scalars, Guard, NonFinite, Optimizer,
-    State,
+    next_count, set_hyperparameter, set_learning_rate, step_scalars, Guard, NamedState, NonFinite,
+    Optimizer, State,
 };
 use crate::hyper::{Configurable, Value};
 use crate::saved::{self, CarryState};
@@ -1019,6 +1019,26 @@ impl<F: Float, R: TensorRule<F>> Optimizer<F> for Tensorwise<F, R> {
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         Ok(saved::save_engine(&self.rule, &self.state, &self.guard))
+    }
+
+    fn state_tensors(&self) -> Vec<String> {
+        self.state.tensors.iter().map(|s| s.name.clone()).collect()
+    }
+
+    fn state_of(&self, tensor: &str) -> Option<NamedState<F>> {
+        self.state
+            .named(tensor, |shape| self.rule.state_names(shape))
+    }
+
+    fn load_tensor_state(&mut self, tensor: &str, state: NamedState<F>) -> Result<(), Error> {
+        let rule = &self.rule;
+        self.state.load_named(
+            R::info().name,
+            tensor,
+            state,
+            |shape| rule.state_names(shape),
+            |name, shape| rule.state_sizes(name, shape),
+        )
     }
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), Error> {

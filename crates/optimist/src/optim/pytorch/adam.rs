@@ -1,7 +1,7 @@
 //! torch.optim.Adam, with or without AMSGrad, L2 or decoupled weight decay.
 
 use crate::hyper::{variant, Range};
-use crate::registry::{boxed, Variants};
+use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
 crate::config! {
@@ -37,7 +37,7 @@ crate::config! {
     }
 }
 
-impl Variants for Adam {
+impl Build for Adam {
     fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
         if self.amsgrad {
             boxed(AmsGrad(self))

@@ -2,7 +2,7 @@
 
 use super::adam::{Adam, AdamRule, AdamStep, AmsGrad};
 use crate::hyper::{variant, Range};
-use crate::registry::{boxed, Variants};
+use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
 crate::config! {
@@ -46,7 +46,7 @@ impl AdamW {
     }
 }
 
-impl Variants for AdamW {
+impl Build for AdamW {
     fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
         if self.amsgrad {
             boxed(AmsGradW(self))

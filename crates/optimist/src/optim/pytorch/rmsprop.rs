@@ -1,7 +1,7 @@
 //! torch.optim.RMSprop: plain or centered, with or without momentum.
 
 use crate::hyper::{variant, Range};
-use crate::registry::{boxed, Variants};
+use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
 crate::config! {
@@ -35,7 +35,7 @@ crate::config! {
     }
 }
 
-impl Variants for RmsProp {
+impl Build for RmsProp {
     fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
         match (self.centered, self.momentum > 0.0) {
             (false, false) => boxed(RmsPropRule(self)),

@@ -1,7 +1,7 @@
 //! torch.optim.SGD: plain, heavy-ball or Nesterov momentum, with L2 weight decay.
 
 use crate::hyper::{out_of_range, variant, Range};
-use crate::registry::{boxed, Variants};
+use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
 crate::config! {
@@ -52,7 +52,7 @@ impl Sgd {
     }
 }
 
-impl Variants for Sgd {
+impl Build for Sgd {
     fn build<F: Float>(self) -> Result<Box<dyn Optimizer<F>>, Error> {
         if self.momentum == 0.0 {
             boxed(SgdPlain(self))
