@@ -10,9 +10,9 @@
 //! Optimizers whose update of an element also needs reductions over its tensor (norms,
 //! row and column means) or matrix products state a [`TensorRule`] instead, run by
 //! [`Tensorwise`]: its passes over a [`TensorStep`] (compute an update, reduce, apply)
-//! are the engine's loops too, and [`linalg`] holds its matrix products.
+//! are the engine's loops too, and `linalg` holds its matrix products.
 //!
-//! The loops are compiled for the widest instructions the CPU has ([`kernel`]) and
+//! The loops are compiled for the widest instructions the CPU has (`kernel`) and
 //! large steps are cut into pieces shared among rayon's threads (`share.rs`: the
 //! calling thread works from the front, the others from the back); no result depends
 //! on either.
@@ -31,14 +31,30 @@ use crate::{Error, Float, Lane, Param, Params};
 use std::path::Path;
 
 mod finite;
+#[cfg(feature = "internals")]
 pub mod kernel;
+#[cfg(not(feature = "internals"))]
+#[allow(dead_code)]
+pub(crate) mod kernel;
+#[cfg(feature = "internals")]
 pub mod linalg;
+#[cfg(not(feature = "internals"))]
+#[allow(dead_code)]
+pub(crate) mod linalg;
 mod share;
 mod tensorwise;
 
+#[cfg(not(feature = "internals"))]
+pub(crate) use finite::first_nonfinite;
 pub(crate) use finite::Guard;
-pub use finite::{all_finite, first_nonfinite, NonFinite};
-pub use tensorwise::{sum_squares, TensorRule, TensorStep, Tensorwise};
+pub use finite::NonFinite;
+#[cfg(feature = "internals")]
+pub use finite::{all_finite, first_nonfinite};
+#[cfg(feature = "internals")]
+pub use tensorwise::sum_squares;
+#[cfg(not(feature = "internals"))]
+pub(crate) use tensorwise::sum_squares;
+pub use tensorwise::{TensorRule, TensorStep, Tensorwise};
 
 /// The keys that name a configuration's learning rate: `lr` (the article's and torch's
 /// conventions) and `learning_rate` (optax's).

@@ -8,10 +8,28 @@
 use std::fmt::{Debug, Display};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+/// What only the engine sees of a [`Float`]: a public trait in a private module, so
+/// that no other crate can implement `Float` or name (and call) these methods.
+pub(crate) mod sealed {
+    /// The engine's matrix products.
+    pub trait Sealed: Sized {
+        /// `c ← a·b` for an `m × k` matrix `a` and a `k × n` matrix `b`, each element
+        /// at `row·rs + col·cs` (strides in elements), through `matrixmultiply`'s
+        /// blocked and vectorized kernels ([`crate::engine::linalg`]).
+        ///
+        /// # Safety
+        /// The pointers must be valid for every element the strides reach, and `c`
+        /// must not overlap `a` or `b`.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn gemm(
+            m: usize,
+            k: usize,
+            n: usize,
+            a: (*const Self, isize, isize),
+            b: (*const Self, isize, isize),
+            c: (*mut Self, isize, isize),
+        );
+    }
 }
 
 /// One value or a vector of values on which an optimizer's update rule is computed.
@@ -71,24 +89,6 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// Neither NaN nor infinite.
     fn is_finite(self) -> bool;
-
-    /// `c ← a·b` for an `m × k` matrix `a` and a `k × n` matrix `b`, each element at
-    /// `row·rs + col·cs` (strides in elements), through `matrixmultiply`'s blocked
-    /// and vectorized kernels: the engine's matrix products ([`crate::engine::linalg`]).
-    ///
-    /// # Safety
-    /// The pointers must be valid for every element the strides reach, and `c` must
-    /// not overlap `a` or `b`.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: (*const Self, isize, isize),
-        b: (*const Self, isize, isize),
-        c: (*mut Self, isize, isize),
-    );
 }
 
 macro_rules! impl_float {
@@ -161,6 +161,9 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 $t::is_finite(self)
             }
+        }
+
+        impl sealed::Sealed for $t {
             unsafe fn gemm(
                 m: usize,
                 k: usize,

@@ -872,7 +872,7 @@ mod tests {
             let ef = e as f64;
             lr = match s.kind() {
                 ScheduleKind::StepLr(c) => {
-                    if e == 0 || e % c.step_size as u64 != 0 {
+                    if e == 0 || e % c.step_size != 0 {
                         lr
                     } else {
                         lr * c.gamma

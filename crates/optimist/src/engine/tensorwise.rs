@@ -189,7 +189,7 @@ impl<F: Float> TensorStep<'_, F> {
     /// `u ← f(p, g, s)` for every element, where `s` holds the element of each of the
     /// first `N` state buffers (each as long as the tensor), which `f` may change.
     /// State values below the smallest normal number are stored as zero, as in the
-    /// elementwise engine ([`super::kernel`]).
+    /// elementwise engine (`kernel`).
     #[inline]
     pub fn set_update<const N: usize>(&mut self, f: impl Fn(F, F, &mut [F; N]) -> F + Copy + Sync) {
         let n = self.value.len();
