@@ -37,7 +37,8 @@ crate::config! {
     ///
     /// lr = base_lr·gamma^⌊epoch/step_size⌋
     ///
-    /// `step_size` is required: its default, 0, is out of range.
+    /// `step_size` has no sensible default: build with [`StepLr::new`] (the `Default`,
+    /// 0, is out of range; a spec must give it).
     pub struct StepLr {
         name: "steplr", convention: "pytorch",
         formula: "lr = base_lr·gamma^⌊epoch/step_size⌋",
@@ -70,7 +71,8 @@ crate::config! {
     ///
     /// lr = base_lr·gamma^epoch
     ///
-    /// `gamma` is required: its default, 0, is out of range.
+    /// `gamma` has no sensible default: build with [`ExponentialLr::new`] (the
+    /// `Default`, 0, is out of range; a spec must give it).
     pub struct ExponentialLr {
         name: "exponentiallr", convention: "pytorch",
         formula: "lr = base_lr·gamma^epoch",
@@ -88,8 +90,9 @@ crate::config! {
     /// lr = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2
     ///
     /// Paper: I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm
-    /// Restarts", ICLR 2017 (arXiv:1608.03983). `T_max` is required: its default, 0, is
-    /// out of range.
+    /// Restarts", ICLR 2017 (arXiv:1608.03983). `T_max` has no sensible default: build
+    /// with [`CosineAnnealingLr::new`] (the `Default`, 0, is out of range; a spec must
+    /// give it).
     #[allow(non_snake_case)]
     pub struct CosineAnnealingLr {
         name: "cosineannealinglr", convention: "pytorch",
@@ -133,9 +136,10 @@ crate::config! {
     /// the phase done (`anneal_strategy=linear`: lr = start + (end − start)·pct).
     ///
     /// Paper: L. N. Smith and N. Topin, "Super-Convergence: Very Fast Training of
-    /// Neural Networks Using Large Learning Rates", 2017 (arXiv:1708.07120). `max_lr` is
-    /// required (its default, 0, is out of range), and so is `total_steps` or both
-    /// `epochs` and `steps_per_epoch`. `anneal_strategy` (`cos` or `linear`) is given in
+    /// Neural Networks Using Large Learning Rates", 2017 (arXiv:1708.07120). `max_lr` and
+    /// `total_steps` (or both `epochs` and `steps_per_epoch`) have no sensible default:
+    /// build with [`OneCycleLr::new`] (the `Default`'s zeros are out of range; a spec
+    /// must give them). `anneal_strategy` (`cos` or `linear`) is given in
     /// a spec like the other keys.
     pub struct OneCycleLr {
         name: "onecyclelr", convention: "pytorch",
@@ -167,7 +171,44 @@ crate::config! {
     }
 }
 
+impl StepLr {
+    /// Decay by `gamma` (0.1 unless changed) every `step_size` epochs.
+    pub fn new(step_size: u64) -> Self {
+        StepLr {
+            step_size,
+            ..Default::default()
+        }
+    }
+}
+
+impl ExponentialLr {
+    /// Decay by `gamma` every epoch.
+    pub fn new(gamma: f64) -> Self {
+        ExponentialLr { gamma }
+    }
+}
+
+impl CosineAnnealingLr {
+    /// Half a cosine down to `eta_min` (0 unless changed) over `t_max` epochs.
+    pub fn new(t_max: u64) -> Self {
+        CosineAnnealingLr {
+            T_max: t_max,
+            ..Default::default()
+        }
+    }
+}
+
 impl OneCycleLr {
+    /// A cycle of `total_steps` steps peaking at `max_lr`, the other settings torch's
+    /// defaults.
+    pub fn new(max_lr: f64, total_steps: u64) -> Self {
+        OneCycleLr {
+            max_lr,
+            total_steps,
+            ..Default::default()
+        }
+    }
+
     fn check_steps(&self) -> Result<(), Error> {
         if self.total_steps != 0 {
             return Ok(());
@@ -1090,6 +1131,30 @@ mod tests {
             err("linearlr:warmup_steps=1.5"),
             "warmup: warmup_steps = '1.5' is not a whole number"
         );
+    }
+
+    /// The settings without a sensible default are constructor arguments, and build the
+    /// schedules their specs do.
+    #[test]
+    fn constructors_take_the_settings_without_defaults() {
+        let none = Warmup::default();
+        let same = |kind: ScheduleKind, spec: &str| {
+            assert_eq!(Schedule::new(kind, none).unwrap(), parse(spec));
+        };
+        same(ScheduleKind::StepLr(StepLr::new(3)), "steplr:step_size=3");
+        same(
+            ScheduleKind::ExponentialLr(ExponentialLr::new(0.9)),
+            "exponentiallr:gamma=0.9",
+        );
+        same(
+            ScheduleKind::CosineAnnealingLr(CosineAnnealingLr::new(25)),
+            "cosineannealinglr:T_max=25",
+        );
+        same(
+            ScheduleKind::OneCycleLr(OneCycleLr::new(0.1, 100), Anneal::Cos),
+            "onecyclelr:max_lr=0.1,total_steps=100",
+        );
+        assert!(Schedule::new(ScheduleKind::StepLr(StepLr::default()), none).is_err());
     }
 
     /// Steps `opt` with a gradient of 1 and returns the change of the parameter at
