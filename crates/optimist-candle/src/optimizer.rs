@@ -1,7 +1,7 @@
 //! [`Optimizer`]: an optimist optimizer over candle vars, as a
 //! [`candle_nn::optim::Optimizer`].
 
-use crate::inplace::{self, Elem, Lock, Views};
+use crate::inplace::{self, Elem, GradLocks, Views};
 use crate::Config;
 use candle_core::backprop::GradStore;
 use candle_core::{DType, DeviceLocation, Tensor, Var};
@@ -94,6 +94,8 @@ impl Optimizer {
         config: Config,
     ) -> candle_core::Result<Self> {
         let mut named: Vec<Named> = Vec::new();
+        // Each name's and storage's index in `named`.
+        let (mut names, mut keys) = (HashMap::new(), HashMap::<usize, usize>::new());
         for (name, var) in vars {
             let name = name.into();
             if !check_var(&name, var.dtype(), var.device().location())? {
@@ -104,19 +106,19 @@ impl Optimizer {
                     "var '{name}' is not contiguous; optimist-candle updates contiguous vars"
                 )));
             }
-            if let Some(other) = named.iter().find(|n| n.name == name) {
+            if names.insert(name.clone(), named.len()).is_some() {
                 return Err(msg(format!(
-                    "two vars are named '{}'; each name may be given once",
-                    other.name
+                    "two vars are named '{name}'; each name may be given once"
                 )));
             }
             let key = inplace::storage_key(&var);
-            if let Some(other) = named.iter().find(|n| n.key == key) {
+            if let Some(&other) = keys.get(&key) {
                 return Err(msg(format!(
                     "vars '{}' and '{name}' share their storage (the same var given twice?); each var may be given once",
-                    other.name
+                    named[other].name
                 )));
             }
+            keys.insert(key, named.len());
             named.push(Named { name, var, key });
         }
         let inner = match named.first().map(|n| n.var.dtype()) {
@@ -244,32 +246,14 @@ impl Optimizer {
         opt: &mut dyn optimist::Optimizer<F>,
         stepped: &[(usize, Tensor)],
     ) -> candle_core::Result<()> {
-        // One lock per storage, in the order of the storages' addresses.
-        let mut locks: Vec<(usize, Lock<'_>)> = Vec::with_capacity(2 * stepped.len());
-        let mut grad_locks: HashMap<usize, usize> = HashMap::new();
-        for (slot, (i, grad)) in stepped.iter().enumerate() {
-            let n = &vars[*i];
-            locks.push((
-                n.key,
-                Lock::Var {
-                    tensor: &n.var,
-                    slot,
-                },
-            ));
-            let key = inplace::storage_key(grad);
-            match grad_locks.get(&key) {
-                Some(&j) => {
-                    if let (_, Lock::Grads(g)) = &mut locks[j] {
-                        g.push((grad, slot));
-                    }
-                }
-                None => {
-                    grad_locks.insert(key, locks.len());
-                    locks.push((key, Lock::Grads(vec![(grad, slot)])));
-                }
-            }
-        }
-        locks.sort_by_key(|(key, _)| *key);
+        let grad_locks = GradLocks::new(stepped.iter().map(|(_, g)| g));
+        let views = grad_locks.views::<F>()?;
+        let mut order: Vec<(&Tensor, usize)> = stepped
+            .iter()
+            .enumerate()
+            .map(|(slot, (i, _))| (vars[*i].var.as_tensor(), slot))
+            .collect();
+        order.sort_by_key(|&(_, slot)| vars[stepped[slot].0].key);
         let mut finish = |views: Views<'_, F>| -> candle_core::Result<()> {
             let mut params = Vec::with_capacity(stepped.len());
             for ((value, grad), (i, _)) in views.values.into_iter().zip(views.grads).zip(stepped) {
@@ -286,9 +270,35 @@ impl Optimizer {
             }
             opt.step(&mut params).map_err(candle_core::Error::wrap)
         };
-        inplace::nest(&locks, Views::new(stepped.len()), &mut finish)
+        if order.len() <= NEST_ON_CALLER {
+            return inplace::nest(&order, views, &mut finish);
+        }
+        // One level of recursion per var: many vars nest on a thread with the stack
+        // they need, whatever the caller's.
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("optimist-candle step".to_string())
+                .stack_size(STACK_BASE + STACK_PER_VAR * order.len())
+                .spawn_scoped(s, || inplace::nest(&order, views, &mut finish))
+                .map_err(|e| {
+                    msg(format!(
+                        "cannot start the thread of a step of {} vars: {e}",
+                        order.len()
+                    ))
+                })?
+                .join()
+                .map_err(|_| msg("the thread of a step panicked"))?
+        })
     }
 }
+
+/// The most vars whose locks nest on the caller's stack (a few KiB each in a debug
+/// build, whose threads may have 2 MiB).
+const NEST_ON_CALLER: usize = 64;
+/// The stack of a step's own thread: a base, and enough for each var's nested lock
+/// (measured at under 4 KiB in a debug build).
+const STACK_BASE: usize = 1 << 20;
+const STACK_PER_VAR: usize = 16 << 10;
 
 impl candle_nn::optim::Optimizer for Optimizer {
     type Config = Config;

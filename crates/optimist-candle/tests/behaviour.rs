@@ -307,3 +307,26 @@ fn conventions_change_the_meaning_of_names() {
     let e = Config::parse("sgd:momentum=2").unwrap_err().to_string();
     assert!(e.contains("momentum = 2 is out of range"), "{e}");
 }
+
+#[test]
+fn many_vars_step_on_a_small_stack() {
+    // One nested lock per var: thousands of vars must not overflow a 2 MiB thread.
+    let stepped = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let vars: Vec<Var> = (0..3000).map(|i| var(&[i as f32])).collect();
+            let mut grads = GradStore::default();
+            for v in &vars {
+                grads.insert(v, Tensor::new(&[2f32], &Device::Cpu).unwrap());
+            }
+            let mut opt = Optimizer::new(vars.clone(), sgd(0.5)).unwrap();
+            opt.step(&grads).unwrap();
+            opt.step(&grads).unwrap();
+            vars.iter().map(|v| vec(v)[0]).collect::<Vec<f32>>()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let expected: Vec<f32> = (0..3000).map(|i| i as f32 - 2.0).collect();
+    assert_eq!(stepped, expected);
+}
