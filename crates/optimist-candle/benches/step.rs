@@ -93,7 +93,7 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:>5} {:>10}  {:<22} {:<22} {:<22} optimist-candle's speed-up",
+        "{:>5} {:>10}  {:<26} {:<26} {:<28} optimist-candle's speed-up",
         "size", "parameters", "engine alone", "optimist-candle", "candle_nn AdamW",
     );
     for (label, shapes) in sizes {
@@ -150,7 +150,7 @@ fn main() {
 
         let show = |s: f64| format!("{:.3} ms ({:.2} ns/param)", s * 1e3, s * 1e9 / n as f64);
         println!(
-            "{label:>5} {n:>10}  {:<22} {:<22} {:<22} {:.1}x",
+            "{label:>5} {n:>10}  {:<26} {:<26} {:<28} {:.1}x",
             show(engine_s),
             show(ours_s),
             show(theirs_s),

@@ -66,7 +66,15 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
+    // A bad setting is a usage error (exit 2), as clap's own; anything after, 1.
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -75,7 +83,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// The optimizer's configuration from the options.
+fn config(args: &Args) -> candle_core::Result<optimist_candle::Config> {
     let mut config =
         optimist_candle::Config::parse(&args.optimizer)?.with_convention(args.convention)?;
     for g in &args.group {
@@ -87,6 +96,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(c) = &args.clip {
         config = config.clip(c)?;
     }
+    Ok(config)
+}
+
+fn run(args: &Args, config: optimist_candle::Config) -> Result<(), Box<dyn std::error::Error>> {
     let data = train::load_data(&args.data)?;
     if let Some(note) = &data.note {
         println!("note: {note}");
