@@ -78,17 +78,17 @@ pub(crate) struct GradLocks<'t> {
 }
 
 impl<'t> GradLocks<'t> {
-    /// Locks the storages of `grads` (one per slot) for reading.
-    pub fn new(grads: impl IntoIterator<Item = &'t Tensor>) -> Self {
+    /// Locks the storages of `grads` (one per slot, with its storage key) for reading.
+    pub fn new(grads: impl IntoIterator<Item = (&'t Tensor, usize)>) -> Self {
         let mut locks = GradLocks {
             guards: Vec::new(),
             slots: Vec::new(),
         };
         let mut keys: HashMap<usize, usize> = HashMap::new();
-        for grad in grads {
-            // Read the key with the lock released: a second read lock on a storage this
+        for (grad, key) in grads {
+            // Keys read with the locks released: a second read lock on a storage this
             // thread holds could wait behind another thread's write.
-            let guard = *keys.entry(storage_key(grad)).or_insert_with(|| {
+            let guard = *keys.entry(key).or_insert_with(|| {
                 locks.guards.push(grad.storage_and_layout().0);
                 locks.guards.len() - 1
             });

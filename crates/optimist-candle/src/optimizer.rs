@@ -202,9 +202,10 @@ impl Optimizer {
     }
 
     /// The vars that have a gradient in `grads`, each with its gradient in CPU memory,
-    /// of its dtype and shape, and contiguous (copied if it was not); a gradient that
-    /// shares a var's storage is copied too (see `inplace`).
-    fn stepped(&self, grads: &GradStore) -> candle_core::Result<Vec<(usize, Tensor)>> {
+    /// of its dtype and shape, and contiguous (copied if it was not), and the key of
+    /// the gradient's storage; a gradient that shares a var's storage is copied too
+    /// (see `inplace`).
+    fn stepped(&self, grads: &GradStore) -> candle_core::Result<Vec<(usize, Tensor, usize)>> {
         let mut stepped = Vec::with_capacity(self.vars.len());
         for (i, n) in self.vars.iter().enumerate() {
             let Some(grad) = grads.get(&n.var) else {
@@ -228,14 +229,12 @@ impl Optimizer {
                 )));
             }
             let mut grad = grad.contiguous()?;
-            if self
-                .var_keys
-                .binary_search(&inplace::storage_key(&grad))
-                .is_ok()
-            {
+            let mut key = inplace::storage_key(&grad);
+            if self.var_keys.binary_search(&key).is_ok() {
                 grad = grad.copy()?;
+                key = inplace::storage_key(&grad);
             }
-            stepped.push((i, grad));
+            stepped.push((i, grad, key));
         }
         Ok(stepped)
     }
@@ -244,19 +243,20 @@ impl Optimizer {
     fn step_in<F: Elem>(
         vars: &[Named],
         opt: &mut dyn optimist::Optimizer<F>,
-        stepped: &[(usize, Tensor)],
+        stepped: &[(usize, Tensor, usize)],
     ) -> candle_core::Result<()> {
-        let grad_locks = GradLocks::new(stepped.iter().map(|(_, g)| g));
+        let grad_locks = GradLocks::new(stepped.iter().map(|(_, g, key)| (g, *key)));
         let views = grad_locks.views::<F>()?;
         let mut order: Vec<(&Tensor, usize)> = stepped
             .iter()
             .enumerate()
-            .map(|(slot, (i, _))| (vars[*i].var.as_tensor(), slot))
+            .map(|(slot, (i, _, _))| (vars[*i].var.as_tensor(), slot))
             .collect();
         order.sort_by_key(|&(_, slot)| vars[stepped[slot].0].key);
         let mut finish = |views: Views<'_, F>| -> candle_core::Result<()> {
             let mut params = Vec::with_capacity(stepped.len());
-            for ((value, grad), (i, _)) in views.values.into_iter().zip(views.grads).zip(stepped) {
+            for ((value, grad), (i, _, _)) in views.values.into_iter().zip(views.grads).zip(stepped)
+            {
                 let (Some(value), Some(grad)) = (value, grad) else {
                     return Err(msg("a var or gradient was not locked"));
                 };
