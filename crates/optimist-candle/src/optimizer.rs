@@ -296,7 +296,7 @@ impl Optimizer {
 /// build, whose threads may have 2 MiB).
 const NEST_ON_CALLER: usize = 64;
 /// The stack of a step's own thread: a base, and enough for each var's nested lock
-/// (measured at under 4 KiB in a debug build).
+/// (about 4 KiB measured in a debug build; four times that here).
 const STACK_BASE: usize = 1 << 20;
 const STACK_PER_VAR: usize = 16 << 10;
 
@@ -312,9 +312,10 @@ impl candle_nn::optim::Optimizer for Optimizer {
         Self::from_named(named, config)
     }
 
-    /// One step of every var that has a gradient in `grads`, in place. An error (a
-    /// learning rate refused since the last step, a non-finite gradient, vars other than
-    /// the state's) changes nothing.
+    /// One step of every var that has a gradient in `grads`, in place. An error found
+    /// before the update (a learning rate refused since the last step, a gradient of
+    /// another shape or dtype, a non-finite gradient, vars other than the state's)
+    /// changes nothing.
     fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
         if let Some(e) = self.pending.take() {
             return Err(candle_core::Error::wrap(e));
