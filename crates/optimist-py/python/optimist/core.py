@@ -44,6 +44,11 @@ def _text(key: str, value: Any, optional: bool = False) -> Optional[str]:
     return value
 
 
+def _is_real(x: Any) -> bool:
+    """A real number that is not a bool: int, float, numpy integer or float scalar."""
+    return isinstance(x, (numbers.Real, np.floating, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
 class Optimizer:
     """An optimist optimizer, built from a spec such as ``"adam:lr=0.3"``.
 
@@ -121,11 +126,14 @@ class Optimizer:
             g = grads[key]
             names.append(key if isinstance(key, str) else repr(key))
             if isinstance(p, np.ndarray):
+                if p.ndim == 0 and _is_real(g):
+                    # numpy hands 0-d results back as scalars, e.g. np.sin(a 0-d array).
+                    g = np.array(g, dtype=p.dtype)
                 ps.append(p)
                 gs.append(g)
             elif isinstance(p, (float, np.floating)) and not isinstance(p, np.float16):
                 dtype = np.float32 if isinstance(p, np.float32) else (array_dtype or np.float64)
-                if isinstance(g, bool) or not (isinstance(g, numbers.Real) or (isinstance(g, np.ndarray) and g.ndim == 0)):
+                if not (_is_real(g) or (isinstance(g, np.ndarray) and g.ndim == 0)):
                     raise TypeError(f"gradient {key!r} is {type(g).__name__}; a float parameter needs a real number")
                 value = np.array(p, dtype=dtype)
                 ps.append(value)
