@@ -208,3 +208,16 @@ def test_lion_lamb_and_schedule_free_step_and_docstrings_give_formula_and_paper(
     for name in ot.__all__:
         doc = getattr(ot, name).__doc__
         assert "Update:" in doc and "Paper:" in doc, name
+
+
+def test_step_hooks_and_the_profiler_see_the_step():
+    m = mlp(torch.float32)
+    opt = ot.SGD(m.parameters(), lr=0.1)
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append("post"))
+    train(m, opt, batches(torch.float32, n=2))
+    assert seen == ["pre", "post", "pre", "post"]
+    with torch.profiler.profile() as prof:
+        train(m, opt, batches(torch.float32, n=1))
+    assert any("Optimizer.step#SGD.step" in e.name for e in prof.events())

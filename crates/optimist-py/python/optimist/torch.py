@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
+import torch.optim.optimizer as _optim_module
 from torch.optim import Optimizer as _TorchOptimizer
 
 from . import _optimist
@@ -142,10 +143,28 @@ class _Optimist(_TorchOptimizer):
             self._applied[index] = values
         return engine
 
-    @torch.no_grad()
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One step over every parameter with a gradient; ``closure`` (if given)
-        re-evaluates the model and returns the loss, which ``step`` returns."""
+        re-evaluates the model and returns the loss, which ``step`` returns.
+
+        Step hooks and the profiler's record of the step work as in torch; without
+        them, the step skips torch's wrapper (whose record_function costs more than
+        a small step)."""
+        if (
+            self._optimizer_step_pre_hooks
+            or self._optimizer_step_post_hooks
+            or _optim_module._global_optimizer_pre_hooks
+            or _optim_module._global_optimizer_post_hooks
+            or torch.autograd.profiler._is_profiler_enabled
+        ):
+            return _hooked_step(self, closure)
+        return self._step(closure)
+
+    # torch's Optimizer.__init__ wraps a step not marked so; `step` above wraps itself.
+    step.hooked = True  # type: ignore[attr-defined]
+
+    def _step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
+        """The step itself: no torch operation but the closure's, so no no_grad."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -205,6 +224,9 @@ class _Optimist(_TorchOptimizer):
             engine.load_state(dtype, state)
             engines[int(i)], applied[int(i)] = engine, values
         self._engines, self._applied, self._views = engines, applied, {}
+
+
+_hooked_step = _TorchOptimizer.profile_hook_step(_Optimist._step)
 
 
 def _check_tensor(owner: str, p: Any) -> None:
