@@ -102,3 +102,14 @@ def test_train_returns_each_optimizers_loss_curve(tmp_path):
         optimist.train(data=tmp_path / "nowhere")
     with pytest.raises(ValueError, match="unknown optimizer"):
         optimist.train(["adamm"], data=tmp_path)
+
+
+def test_the_notebook_runs(tmp_path, monkeypatch):
+    import pathlib
+    import runpy
+
+    notebook = pathlib.Path(__file__).parent.parent / "examples" / "article.py"
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path(str(notebook), run_name="__main__")
+    assert (tmp_path / "rosenbrock.gif").read_bytes().startswith(b"GIF89a")
+    assert (tmp_path / "rosenbrock.html").stat().st_size > 10_000
