@@ -1,7 +1,7 @@
 //! `optimist._optimist`: the Python extension module under the `optimist` package.
 //!
-//! It stays thin over the libraries: [`engine::Engine`] runs any optimist optimizer
-//! over numpy arrays in place, [`catalog`] describes them, and [`lab`] runs the races,
+//! It stays thin over the libraries: `engine::Engine` runs any optimist optimizer
+//! over numpy arrays in place, `catalog` describes them, and `lab` runs the races,
 //! figures and network experiment of `optimist-lab`. The Python package
 //! (`python/optimist`) builds the article's classes, `optimist.torch` and the result
 //! objects on top; no optimizer math lives in either layer.
