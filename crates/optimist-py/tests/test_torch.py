@@ -188,11 +188,12 @@ def test_unsupported_tensors_and_options_are_clear_errors():
         ot.Adam([meta])
     with pytest.raises(ValueError, match="maximize=True is not supported"):
         ot.Adam([torch.zeros(3, requires_grad=True)], maximize=True)
-    p = torch.zeros(3, requires_grad=True)
-    bad = ot.Adam([p], lr=-1.0)
-    p.grad = torch.ones(3)
-    with pytest.raises(ValueError, match="lr = -1 is out of range"):
-        bad.step()
+    with pytest.raises(ValueError, match="Adam, parameter group 0: adam: lr = -1 is out of range"):
+        ot.Adam([torch.zeros(3, requires_grad=True)], lr=-1.0)
+    with pytest.raises(ValueError, match="parameter group 1: .*betas"):
+        ot.Adam([torch.zeros(3, requires_grad=True)]).add_param_group({"params": [torch.zeros(2)], "betas": (1.5, 0.9)})
+    with pytest.raises(ValueError, match="nonfinite='ignore' is unknown"):
+        ot.Adam([torch.zeros(3, requires_grad=True)], nonfinite="ignore")
     sparse_grad = torch.zeros(3, requires_grad=True)
     opt = ot.SGD([sparse_grad], lr=0.1)
     sparse_grad.grad = torch.ones(3).to_sparse()
@@ -222,3 +223,18 @@ def test_step_hooks_and_the_profiler_see_the_step():
     with torch.profiler.profile() as prof:
         train(m, opt, batches(torch.float32, n=1))
     assert any("Optimizer.step#SGD.step" in e.name for e in prof.events())
+
+
+def test_gradients_are_trusted_as_torch_does_unless_asked_to_check():
+    p = torch.ones(3, requires_grad=True)
+    p.grad = torch.tensor([1.0, float("nan"), 1.0])
+    ot.SGD([p], lr=0.1).step()
+    assert torch.isnan(p[1]) and p[0] == 0.9  # torch's behaviour: NaN flows in
+    q = torch.ones(3, requires_grad=True)
+    q.grad = torch.tensor([1.0, float("nan"), 1.0])
+    with pytest.raises(ValueError, match="the gradient of '0.0' holds NaN at element 1"):
+        ot.SGD([q], lr=0.1, nonfinite="refuse").step()
+    assert torch.equal(q, torch.ones(3))
+    skip = ot.SGD([q], lr=0.1, nonfinite="skip")
+    skip.step()
+    assert torch.equal(q, torch.ones(3))

@@ -7,6 +7,11 @@ defaults: ``step(closure=None)``, ``zero_grad()``, ``param_groups`` (changes mad
 tensors, updated in place through numpy views of their memory (no copies); the engine
 keeps the optimizer state, one engine per parameter group.
 
+Like torch, a step trusts its gradients by default: a NaN or an infinity flows into
+the parameters. ``nonfinite="refuse"`` (a ValueError naming the element, nothing
+changes) or ``"skip"`` (the step is skipped) makes the engine check them first, at the
+cost of one more read of the gradients.
+
 Parameters whose ``grad`` is None are skipped, as torch does; but the engine keeps the
 tensors of its first step, so a parameter may not start or stop having a gradient
 later (a ValueError says so).
@@ -81,6 +86,9 @@ class _Optimist(_TorchOptimizer):
             raise ValueError(f"{type(self).__name__}: maximize=True is not supported by optimist; negate the loss instead")
         if defaults.get("differentiable"):
             raise ValueError(f"{type(self).__name__}: differentiable=True is not supported: optimist's step is not recorded by autograd")
+        self._nonfinite = defaults.pop("nonfinite")
+        if self._nonfinite not in ("refuse", "skip", "trust"):
+            raise ValueError(f"{type(self).__name__}: nonfinite={self._nonfinite!r} is unknown; expected 'trust' (torch's way), 'refuse' or 'skip'")
         self._engines: Dict[int, Any] = {}
         self._applied: Dict[int, tuple] = {}
         self._views: Dict[int, list] = {}
@@ -96,6 +104,8 @@ class _Optimist(_TorchOptimizer):
                 p = p[1]
             _check_tensor(type(self).__name__, p)
         super().add_param_group(param_group)
+        # Built now, so that bad hyperparameters fail here, as torch's checks do.
+        self._engine(len(self.param_groups) - 1, self.param_groups[-1])
 
     def _view(self, p: torch.Tensor) -> Any:
         return p.detach().numpy()
@@ -126,7 +136,7 @@ class _Optimist(_TorchOptimizer):
         engine = self._engines.get(index)
         if engine is None:
             try:
-                engine = _optimist.Engine(self._spec(values), "pytorch")
+                engine = _optimist.Engine(self._spec(values), "pytorch", [], self._nonfinite)
             except ValueError as e:
                 raise ValueError(f"{type(self).__name__}, parameter group {index}: {e}") from None
             self._engines[index] = engine
@@ -219,7 +229,7 @@ class _Optimist(_TorchOptimizer):
         engines, applied = {}, {}
         for i, entry in saved.items():
             values = tuple(entry["applied"])
-            engine = _optimist.Engine(self._spec(values), "pytorch")
+            engine = _optimist.Engine(self._spec(values), "pytorch", [], self._nonfinite)
             dtype, state = entry["state"]
             engine.load_state(dtype, state)
             engines[int(i)], applied[int(i)] = engine, values
@@ -263,7 +273,7 @@ class SGD(_Optimist):
     _name = "sgd"
     _keys = (("lr", "lr"), ("momentum", "momentum"), ("dampening", "dampening"), ("weight_decay", "weight_decay"), ("nesterov", "nesterov"))
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -273,7 +283,7 @@ class Adam(_Optimist):
     _name = "adam"
     _keys = _BETAS + (("amsgrad", "amsgrad"), ("decoupled_weight_decay", "decoupled_weight_decay"))
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None, decoupled_weight_decay=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, foreach=None, maximize=False, capturable=False, differentiable=False, fused=None, decoupled_weight_decay=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -283,7 +293,7 @@ class AdamW(_Optimist):
     _name = "adamw"
     _keys = _BETAS + (("amsgrad", "amsgrad"),)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -293,7 +303,7 @@ class Adagrad(_Optimist):
     _name = "adagrad"
     _keys = (("lr", "lr"), ("lr_decay", "lr_decay"), ("weight_decay", "weight_decay"), ("initial_accumulator_value", "initial_accumulator_value"), ("eps", "eps"))
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -303,7 +313,7 @@ class RMSprop(_Optimist):
     _name = "rmsprop"
     _keys = (("lr", "lr"), ("alpha", "alpha"), ("eps", "eps"), ("weight_decay", "weight_decay"), ("momentum", "momentum"), ("centered", "centered"))
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, capturable=False, foreach=None, maximize=False, differentiable=False, *, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -313,7 +323,7 @@ class Adadelta(_Optimist):
     _name = "adadelta"
     _keys = (("lr", "lr"), ("rho", "rho"), ("eps", "eps"), ("weight_decay", "weight_decay"))
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False, maximize=False, differentiable=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False, maximize=False, differentiable=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -323,7 +333,7 @@ class Adamax(_Optimist):
     _name = "adamax"
     _keys = _BETAS
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *, maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *, maximize=False, differentiable=False, capturable=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -333,7 +343,7 @@ class NAdam(_Optimist):
     _name = "nadam"
     _keys = _BETAS + (("momentum_decay", "momentum_decay"), ("decoupled_weight_decay", "decoupled_weight_decay"))
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -343,7 +353,7 @@ class RAdam(_Optimist):
     _name = "radam"
     _keys = _BETAS + (("decoupled_weight_decay", "decoupled_weight_decay"),)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -353,7 +363,7 @@ class Rprop(_Optimist):
     _name = "rprop"
     _keys = (("lr", "lr"), ("etas", "etas"), ("step_sizes", "step_sizes"))
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None, maximize=False, differentiable=False):
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None, maximize=False, differentiable=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -364,7 +374,7 @@ class Adafactor(_Optimist):
     _name = "adafactor"
     _keys = (("lr", "lr"), ("beta2_decay", "beta2_decay"), ("eps", "eps"), ("d", "d"), ("weight_decay", "weight_decay"))
 
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *, foreach=None, maximize=False, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
     def _encode(self, key, value):
@@ -384,7 +394,7 @@ class Muon(_Optimist):
     _name = "muon"
     _keys = (("lr", "lr"), ("weight_decay", "weight_decay"), ("momentum", "momentum"), ("nesterov", "nesterov"), ("eps", "eps"), ("ns_steps", "ns_steps"), ("adjust_lr_fn", "match_rms_adamw"))
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None):
+    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None, *, nonfinite="trust"):
         if tuple(ns_coefficients) != (3.4445, -4.775, 2.0315):
             raise ValueError(f"Muon: ns_coefficients={ns_coefficients!r} is not supported; optimist's Newton-Schulz iteration uses torch's default (3.4445, -4.775, 2.0315)")
         if adjust_lr_fn not in (None, "original", "match_rms_adamw"):
@@ -407,7 +417,7 @@ class Lion(_Optimist):
     _name = "lion"
     _keys = (("lr", "learning_rate"), ("betas", ("b1", "b2")), ("weight_decay", "weight_decay"))
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=1e-3):
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=1e-3, *, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -418,7 +428,7 @@ class LAMB(_Optimist):
     _name = "lamb"
     _keys = (("lr", "learning_rate"), ("betas", ("b1", "b2")), ("eps", "eps"), ("eps_root", "eps_root"), ("weight_decay", "weight_decay"))
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, eps_root=0.0, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6, eps_root=0.0, weight_decay=0.0, *, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
@@ -429,7 +439,7 @@ class ScheduleFreeAdamW(_Optimist):
     _name = "schedule_free_adamw"
     _keys = (("lr", "learning_rate"), ("betas", ("b1", "b2")), ("eps", "eps"), ("weight_decay", "weight_decay"), ("warmup_steps", "warmup_steps"), ("weight_lr_power", "weight_lr_power"))
 
-    def __init__(self, params, lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, weight_lr_power=2.0):
+    def __init__(self, params, lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, weight_lr_power=2.0, *, nonfinite="trust"):
         super().__init__(params, _defaults(locals()))
 
 
