@@ -172,13 +172,15 @@ pub fn compare(
         schedule: parse_opt::<Schedule>(schedule)?,
         clip: parse_opt::<Clip>(clip)?,
     };
+    let l = landscape.as_ref();
     let (x, y) = race.start;
-    if !(x.is_finite() && y.is_finite()) {
+    let (value, (gx, gy)) = (l.value(x, y), l.gradient(x, y));
+    if ![x, y, value, gx, gy].iter().all(|v| v.is_finite()) {
         return Err(value_error(format!(
-            "the start ({x}, {y}) is not two finite numbers"
+            "f(x, y) = {} is not finite at the start ({x}, {y}): f = {value}, gradient ({gx}, {gy}); choose another start",
+            l.formula()
         )));
     }
-    let l = landscape.as_ref();
     let runs = py.detach(|| -> Result<Vec<Run>, String> {
         if tune {
             let mut config = Tune::new(l, race.steps);

@@ -43,6 +43,8 @@ def test_compare_takes_formulas_tuning_and_rejects_bad_input():
         optimist.compare(function="rosenbrok")
     with pytest.raises(ValueError, match="unknown optimizer 'adamm'"):
         optimist.compare(optimizers=["adamm"])
+    with pytest.raises(ValueError, match="not finite at the start"):
+        optimist.compare(function="log(x) + y^2", start=(-1, 0))
     with pytest.raises(ValueError, match="out of range"):
         optimist.compare(steps=0)
     with pytest.raises(TypeError):
