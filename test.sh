@@ -15,6 +15,9 @@ venv="${OPTIMIST_VENV:-target/venv}"
 if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"
 fi
+venv="$(cd "$venv" && pwd)"
+# maturin's build hook runs the `maturin` of the environment, found on PATH.
+export PATH="$venv/bin:$PATH"
 py="$venv/bin/python"
 missing=()
 for module in maturin numpy pytest torch; do
