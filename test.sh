@@ -33,7 +33,7 @@ fi
 "$py" -m pip install --quiet --no-build-isolation --force-reinstall --no-deps ./crates/optimist-py
 
 status=0
-"$py" -m pytest -o cache_dir=target/pytest-cache crates/optimist-py/tests || status=$?
+"$py" -m pytest -o cache_dir="$PWD/target/pytest-cache" crates/optimist-py/tests || status=$?
 if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
