@@ -10,7 +10,11 @@ Runs, at the benchmark's sizes (the book's network, 110 K parameters in ten tens
   - optimist, through `cargo bench -p optimist --bench step`: its default step (which
     checks the gradients for NaN and infinities first) and its unchecked step
     (NonFinite::Trust), which does what the peers do,
-and prints ns per parameter and optimist's unchecked time over each peer's.
+and prints ns per parameter and optimist's unchecked time over each peer's. Where the
+Python package is installed (pip install ./crates/optimist-py) with torch, it then times
+optimist.torch.Adam's step() (gradients checked, as by default) beside
+torch.optim.Adam(fused=True) on the same tensors, and the Python layer's overhead per
+call: a step over one 1-element tensor.
 
 Needs numpy (torch, jax and optax for their columns); not run in CI. In a virtual
 environment, from the repository's root:
@@ -28,6 +32,11 @@ try:
     import torch
 except ImportError:  # torch's columns are left out
     torch = None
+
+try:  # the Python package: pip install ./crates/optimist-py
+    import optimist.torch as optimist_torch
+except ImportError:  # its row is left out
+    optimist_torch = None
 
 try:
     import jax
@@ -130,6 +139,33 @@ def optax_ns(opt, shapes):
     return best_time(run) * 1e9 / n
 
 
+def torch_step_ns(cls, shapes, **kw):
+    """ns per parameter of `cls(params, lr=0.001, **kw).step()` on float32 tensors."""
+    params = [torch.full(s, 0.5, dtype=torch.float32, requires_grad=True) for s in shapes]
+    for p in params:
+        p.grad = torch.full(p.shape, 0.01, dtype=torch.float32)
+    o = cls(params, lr=0.001, **kw)
+    n = sum(p.numel() for p in params)
+    return best_time(o.step) * 1e9 / n
+
+
+def python_rows(sizes):
+    """optimist.torch.Adam against torch.optim.Adam(fused=True), and the overhead of a call."""
+    print()
+    print(f"optimist.torch.Adam step() against torch.optim.Adam(fused=True), float32, ns per parameter "
+          f"(x: optimist's time over torch's)")
+    print(f"{'size':<5} {'optimist.torch':>15} {'torch fused':>12} {'x':>6}")
+    for size in sizes:
+        ours = torch_step_ns(optimist_torch.Adam, SIZES[size])
+        fused = torch_step_ns(torch.optim.Adam, SIZES[size], fused=True)
+        print(f"{size:<5} {ours:>15.3f} {fused:>12.3f} {ours / fused:>6.2f}")
+    one = [(1,)]
+    ours = torch_step_ns(optimist_torch.Adam, one) / 1e3
+    fused = torch_step_ns(torch.optim.Adam, one, fused=True) / 1e3
+    print(f"one call over one 1-element tensor: optimist.torch.Adam {ours:.2f} µs, "
+          f"torch.optim.Adam(fused=True) {fused:.2f} µs")
+
+
 def optimist_ns(size, opt):
     spec = OPTIMIZERS[opt][0]
     out = subprocess.run(
@@ -169,6 +205,8 @@ def main():
             ]
             print(f"{opt:<5} {size:<5} {checked:>8.3f} {ours:>9.3f} " + " ".join(f"{p:>9.3f}" for p in peers)
                   + "   " + " ".join(f"{ours / p:>9.2f}" for p in peers))
+    if optimist_torch is not None and torch is not None and "adam" in opts:
+        python_rows(sizes)
 
 
 if __name__ == "__main__":

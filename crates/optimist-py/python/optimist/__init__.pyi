@@ -1,0 +1,16 @@
+from .core import SGD as SGD
+from .core import AdaGrad as AdaGrad
+from .core import Adam as Adam
+from .core import Momentum as Momentum
+from .core import Nesterov as Nesterov
+from .core import Optimizer as Optimizer
+from .core import RMSprop as RMSprop
+from .core import create as create
+from .core import optimizers as optimizers
+from .core import schedules as schedules
+from .lab import CompareResult as CompareResult
+from .lab import Figure as Figure
+from .lab import TrainResult as TrainResult
+from .lab import compare as compare
+from .lab import landscapes as landscapes
+from .lab import train as train
