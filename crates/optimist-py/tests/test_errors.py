@@ -107,8 +107,15 @@ def test_mismatched_names_and_changed_tensors_are_value_errors():
     with pytest.raises(ValueError, match="gradient 'z' has no parameter"):
         opt.update(p, dict(grads_like(p), z=np.zeros(1)))
     opt.update(p, grads_like(p))
-    with pytest.raises(ValueError, match="parameter 'c' is new"):
-        opt.update(dict(p, c=np.zeros(1)), dict(grads_like(p), c=np.zeros(1)))
+    # A name seen for the first time gets fresh state, as in torch; a known name with
+    # another shape is refused and changes nothing.
+    q = dict(p, c=np.ones(1))
+    opt.update(q, dict(grads_like(p), c=np.ones(1)))
+    assert q["c"][0] == 0.9
+    with pytest.raises(ValueError, match=r"parameter 'w' has shape \[4\] but its state has shape \[2, 2\]"):
+        w4 = {"w": np.zeros(4)}
+        opt.update(w4, {"w": np.ones(4)})
+    assert not w4["w"].any()
     with pytest.raises(TypeError, match="state is for float64 tensors"):
         q = arrays(np.float32)
         opt.update(q, grads_like(q))

@@ -137,8 +137,11 @@ def test_param_groups_add_param_group_and_skipped_grads():
     assert_close(train(a, oa, data[:5]), train(b, ob, data[:5]), 1e-12)
 
 
-@pytest.mark.parametrize("ours,theirs", [(ot.Adam, torch.optim.Adam), (ot.NAdam, torch.optim.NAdam)])
-def test_grads_that_come_and_go_keep_each_tensors_own_step_count(ours, theirs):
+# NAdam's float64 steps differ from torch's by about 1e-9 relative, with or without the
+# gaps (its order of operations); a shared step count or mu_product would be off by far
+# more.
+@pytest.mark.parametrize("ours,theirs,rtol", [(ot.Adam, torch.optim.Adam, 1e-12), (ot.NAdam, torch.optim.NAdam, 1e-8)])
+def test_grads_that_come_and_go_keep_each_tensors_own_step_count(ours, theirs, rtol):
     # Every third step the first layer has no gradient: torch leaves its state and
     # step count alone, so its bias corrections fall behind the other tensors'.
     data = batches(torch.float64, n=30)
@@ -153,7 +156,7 @@ def test_grads_that_come_and_go_keep_each_tensors_own_step_count(ours, theirs):
                 for p in list(model.parameters())[:2]:
                     p.grad = None
             opt.step()
-    assert_close(list(a.parameters()), list(b.parameters()), 1e-12)
+    assert_close(list(a.parameters()), list(b.parameters()), rtol)
 
 
 def test_the_step_updates_in_place_and_closure_returns_the_loss():
