@@ -33,23 +33,26 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The real MNIST test files, where they are found.
-fn shared_mnist() -> Option<PathBuf> {
+/// The real MNIST test files: the repository's `data/mnist`, or the folder
+/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
+fn mnist_files() -> PathBuf {
     let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     };
-    dir.join(TEST_LABELS).is_file().then_some(dir)
+    assert!(
+        dir.join(TEST_LABELS).is_file(),
+        "no MNIST test files in {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn downloads_the_test_set_then_says_what_to_do_about_a_missing_file() {
-    let Some(shared) = shared_mnist() else {
-        eprintln!("skipped: no MNIST files in ../shared/data/mnist (set OPTIMIST_MNIST_DIR)");
-        return;
-    };
-    let images = std::fs::read(shared.join(TEST_IMAGES)).unwrap();
-    let labels = std::fs::read(shared.join(TEST_LABELS)).unwrap();
+    let mnist = mnist_files();
+    let images = std::fs::read(mnist.join(TEST_IMAGES)).unwrap();
+    let labels = std::fs::read(mnist.join(TEST_LABELS)).unwrap();
     // The mirror lacks the training files.
     let mirror = Mirror::start(vec![
         (TEST_IMAGES, Reply::File(images.clone())),

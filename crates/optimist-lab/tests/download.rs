@@ -1,5 +1,5 @@
 //! Downloading against a mirror run here on 127.0.0.1: the real test set (from
-//! `../shared/data/mnist`), and mirrors that break off, send the wrong bytes or the
+//! the repository's `data/mnist`), and mirrors that break off, send the wrong bytes or the
 //! wrong size, or have no such file. Every failure says what failed and leaves the
 //! folder as it was; a file already there and verified is not requested again.
 
@@ -70,29 +70,30 @@ fn fetch(
     (result, events)
 }
 
-/// The real MNIST test files, where they are found.
-fn shared_mnist() -> Option<PathBuf> {
+/// The real MNIST test files: the repository's `data/mnist`, or the folder
+/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
+fn mnist_files() -> PathBuf {
     let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     };
-    dir.join("t10k-labels-idx1-ubyte.gz")
-        .is_file()
-        .then_some(dir)
+    assert!(
+        dir.join("t10k-labels-idx1-ubyte.gz").is_file(),
+        "no MNIST test files in {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn downloads_the_real_test_set_checks_it_and_does_not_fetch_it_twice() {
-    let Some(shared) = shared_mnist() else {
-        eprintln!("skipped: no MNIST files in ../shared/data/mnist (set OPTIMIST_MNIST_DIR)");
-        return;
-    };
+    let mnist = mnist_files();
     let test_files = &MNIST_FILES[..2];
     let originals: Vec<Vec<u8>> = test_files
         .iter()
-        .map(|f| std::fs::read(shared.join(f.name)).unwrap())
+        .map(|f| std::fs::read(mnist.join(f.name)).unwrap())
         .collect();
-    // The published checksums are those of the shared files.
+    // The published checksums are those of the repository's files.
     for (f, bytes) in test_files.iter().zip(&originals) {
         assert_eq!(md5_hex(bytes), f.md5, "{}", f.name);
         assert_eq!(bytes.len() as u64, f.size, "{}", f.name);
