@@ -7,7 +7,7 @@ use crate::tune::SearchArgs;
 use crate::Failure;
 use optimist::{Convention, Spec};
 use optimist_lab::figure::{self, Format, View, ViewInput};
-use optimist_lab::output::{trajectories_csv, write_atomic};
+use optimist_lab::output::{trajectories_csv, write_set};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::Tuned;
 use std::path::{Path, PathBuf};
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         tuning_files = crate::tune::files(&tuning, &formats, &args.out)?;
         tuning_table = Some(crate::tune::table(&tuning));
     } else if defaults && !problem.is_article {
-        eprintln!(
+        say!(
             "note: the default optimizers keep the article's learning rates, chosen for x²/20 + y²; add --tune to pick each one's best rate on {}",
             problem.describe()
         );
@@ -166,23 +166,20 @@ pub fn run(args: Args) -> Result<(), Failure> {
 
     write_files(&args.out, &files)?;
     if let Some(text) = tuning_table {
-        println!("{text}");
+        crate::stdio::print(&format!("{text}\n"))?;
     }
-    print!("{}", table(&runs));
+    crate::stdio::print(&table(&runs))?;
     for (path, _) in &files {
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }
 
-/// Creates `dir` and writes every file whole (each through a temporary file).
+/// Creates `dir` and writes every file whole, all or none replaced (through temporary
+/// files renamed into place once every one is written).
 pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
     create_dir(dir)?;
-    for (path, bytes) in files {
-        write_atomic(path, bytes)
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(())
+    write_set(files).map_err(|e| Failure::runtime(e.to_string()).because(e))
 }
 
 /// `items` in order, each once.
@@ -198,13 +195,14 @@ pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 
 fn create_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::usage(format!(
+        Failure::runtime(format!(
             "cannot create the output folder {}: {e}; choose another with --out DIR",
             dir.display()
         ))
+        .because(e)
     })?;
     if !dir.is_dir() {
-        return Err(Failure::usage(format!(
+        return Err(Failure::runtime(format!(
             "{} is not a folder; choose another with --out DIR",
             dir.display()
         )));

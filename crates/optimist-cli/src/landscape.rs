@@ -4,6 +4,7 @@
 use crate::Failure;
 use optimist_lab::formula::{Formula, DEFAULT_WINDOW};
 use optimist_lab::landscape::{self, Landscape, Window};
+use optimist_lab::text::number;
 
 /// `--function`, `--window`, `--start`.
 #[derive(Debug, Clone, clap::Args)]
@@ -105,7 +106,7 @@ impl LandscapeArgs {
                     }
                 })?;
                 let window = self.window.unwrap_or_else(|| {
-                    eprintln!(
+                    say!(
                         "note: showing {} (the default for a formula); choose another with --window XMIN,XMAX,YMIN,YMAX",
                         DEFAULT_WINDOW
                     );
@@ -118,6 +119,7 @@ impl LandscapeArgs {
         let (x, y) = start;
         let value = landscape.value(x, y);
         let (gx, gy) = landscape.gradient(x, y);
+        let (x, y) = (number(x), number(y));
         if !(value.is_finite() && gx.is_finite() && gy.is_finite()) {
             return Err(Failure::usage(format!(
                 "f(x, y) = {} is not finite at the start ({x}, {y}): f = {value}, gradient ({gx}, {gy}); choose another start with --start X,Y",
@@ -125,8 +127,8 @@ impl LandscapeArgs {
             )));
         }
         let window = landscape.window();
-        if !window.contains(x, y) {
-            eprintln!(
+        if !window.contains(start.0, start.1) {
+            say!(
                 "warning: the start ({x}, {y}) lies outside the window {window}; the figures show the trajectories only inside it (widen it with --window)"
             );
         }

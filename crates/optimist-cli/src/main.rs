@@ -3,6 +3,8 @@
 //! A thin layer over the `optimist` and `optimist-lab` crates: it parses options,
 //! reports errors in words, and writes files.
 
+#[macro_use]
+mod stdio;
 mod compare;
 mod data;
 mod landscape;
@@ -42,11 +44,13 @@ enum Command {
     Data(data::Args),
 }
 
-/// A failure to report: the message, and the exit code (2 for bad input).
+/// A failure to report: the message, the exit code (2 for bad input, 1 for a failure
+/// at run time, 0 for a reader that went away) and the error behind it, if any.
 #[derive(Debug)]
 pub struct Failure {
     message: String,
     code: u8,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Failure {
@@ -55,13 +59,58 @@ impl Failure {
         Failure {
             message: message.into(),
             code: 2,
+            source: None,
         }
+    }
+
+    /// A failure at run time (an output that cannot be written, a download that
+    /// fails): exit code 1.
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            code: 1,
+            source: None,
+        }
+    }
+
+    /// The reader of the output went away (a closed pipe): end quietly, as Unix tools do.
+    pub fn quiet() -> Self {
+        Failure {
+            message: String::new(),
+            code: 0,
+            source: None,
+        }
+    }
+
+    /// The same failure, keeping the error that caused it.
+    pub fn because(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The exit code: 2 for bad input, 1 for a failure at run time, 0 when quiet.
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<optimist::Error> for Failure {
     fn from(e: optimist::Error) -> Self {
-        Failure::usage(e.to_string())
+        Failure::usage(e.to_string()).because(e)
     }
 }
 
@@ -70,8 +119,31 @@ pub fn parse_convention(text: &str) -> Result<optimist::Convention, String> {
     text.parse()
 }
 
+/// What an interruption says after "interrupted", set by the command under way.
+static INTERRUPT_NOTE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// Sets what an interruption adds to "interrupted".
+pub fn on_interrupt(note: String) {
+    *INTERRUPT_NOTE.lock().unwrap_or_else(|e| e.into_inner()) = note;
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP: removes the temporary files being written (outputs,
+/// downloads), says so and exits with 130, so that an interruption leaves no debris.
+fn catch_interruptions() {
+    let installed = ctrlc::set_handler(|| {
+        optimist_lab::output::remove_temporaries();
+        let note = INTERRUPT_NOTE.lock().map(|n| n.clone()).unwrap_or_default();
+        say!("\ninterrupted{note}");
+        std::process::exit(130);
+    });
+    if let Err(e) = installed {
+        say!("warning: cannot catch interruptions ({e}); an interrupted run may leave hidden temporary files behind");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    catch_interruptions();
     let result = match cli.command {
         Command::Compare(args) => compare::run(args),
         Command::Tune(args) => tune::run(args),
@@ -82,7 +154,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            if !f.message.is_empty() {
+                say!("error: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }

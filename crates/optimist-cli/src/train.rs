@@ -182,9 +182,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         ))
     })?;
     if let Some(note) = &data.note {
-        eprintln!("note: {note}");
+        say!("note: {note}");
     }
-    eprintln!(
+    say!(
         "seed {seed}{}",
         if args.seed.is_some() {
             String::new()
@@ -201,27 +201,38 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .expect("a valid template")
         .progress_chars("=> "),
     );
+    // A terminal that fails (a closed pipe, a full disk) stops the log, not the run:
+    // the files are still written, and the failure is reported after them.
+    let mut log_failure: Option<Failure> = None;
     let result = train::train(&config, &data, &mut |event| match event {
         Event::Iteration { done, .. } => bar.set_position(done as u64),
         Event::Losses { iteration, losses } => bar.suspend(|| {
-            // The book's log: a header, then each optimizer's loss on this batch.
-            println!("=========== iteration: {iteration} ===========");
-            for (spec, loss) in losses {
-                println!("{spec}: {loss}");
+            if log_failure.is_some() {
+                return;
             }
+            // The book's log: a header, then each optimizer's loss on this batch.
+            let mut text = format!("=========== iteration: {iteration} ===========\n");
+            for (spec, loss) in losses {
+                text.push_str(&format!("{spec}: {loss}\n"));
+            }
+            log_failure = crate::stdio::print(&text).err();
         }),
         Event::Evaluating => bar.set_message("evaluating"),
     });
     bar.finish_and_clear();
-    let result = result.map_err(|e| Failure::usage(e.to_string()))?;
+    let result = result.map_err(|e| Failure::usage(e.to_string()).because(e))?;
 
-    let paths = train::write_outputs(&result, &args.out)
-        .map_err(|e| Failure::usage(format!("{e}; choose another folder with --out DIR")))?;
-    print!("{}", table(&result));
+    let paths = train::write_outputs(&result, &args.out).map_err(|e| {
+        Failure::runtime(format!("{e}; choose another folder with --out DIR")).because(e)
+    })?;
+    let printed = match log_failure {
+        Some(f) => Err(f),
+        None => crate::stdio::print(&table(&result)),
+    };
     for path in &paths {
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
-    Ok(())
+    printed
 }
 
 /// The results: per optimizer, hyperparameters, final losses, accuracy and time.

@@ -10,6 +10,7 @@ use optimist::{Convention, Spec};
 use optimist_lab::figure::{self, Format};
 use optimist_lab::landscape::Landscape;
 use optimist_lab::race::Race;
+use optimist_lab::text::number;
 use optimist_lab::tune::{self, Score, Search, Tune, Tuning, MAX_TRIALS};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -183,12 +184,12 @@ pub fn table(tuning: &Tuning) -> String {
         "tuned {} learning rates per optimizer ({} log-spaced from {} to {}, {} around the best), {} steps each from ({}, {}), scored by the {} (lower is better); a run fails if it diverges or ends outside the window\n",
         s.trials(),
         s.coarse,
-        s.lr_min,
-        s.lr_max,
+        number(s.lr_min),
+        number(s.lr_max),
         s.refine,
         c.steps,
-        c.start.0,
-        c.start.1,
+        number(c.start.0),
+        number(c.start.1),
         c.score.describe()
     );
     let rows: Vec<[String; 8]> = tuning
@@ -268,9 +269,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let tuning = tune_with_progress(landscape, &specs, &config)?;
     let files = files(&tuning, &formats, &args.out)?;
     compare::write_files(&args.out, &files)?;
-    print!("{}", table(&tuning));
+    crate::stdio::print(&table(&tuning))?;
     for (path, _) in &files {
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -80,7 +80,7 @@ fn downloads_the_test_set_then_says_what_to_do_about_a_missing_file() {
         format!("{TEST_IMAGES}: downloaded, checksum verified"),
         format!("{TEST_LABELS}: downloaded, checksum verified"),
         format!(
-            "error: train-images-idx3-ubyte.gz from {}train-images-idx3-ubyte.gz: the mirror answered 404 Not Found",
+            "error: train-images-idx3-ubyte.gz from {}train-images-idx3-ubyte.gz: 127.0.0.1 answered 404 Not Found",
             mirror.url
         ),
         "use another with --mirror URL".to_string(),
@@ -190,11 +190,15 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
         (
             vec![
                 "--dir",
-                under_file.to_str().unwrap(),
+                dir.to_str().unwrap(),
                 "--mirror",
-                "http://127.0.0.1:9/",
+                "http://user:hunter2@127.0.0.1:99999/mnist/",
             ],
-            format!("cannot create the folder {}", under_file.display()),
+            "the mirror 'http://127.0.0.1:99999/mnist/' has a port outside 0 to 65535".into(),
+        ),
+        (
+            vec!["--dir", dir.to_str().unwrap(), "--timeout", "0"],
+            "'0' is not a whole number of seconds from 1 to 86400".into(),
         ),
     ];
     for (args, want) in cases {
@@ -204,8 +208,30 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
         let stderr = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(&want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
     }
     assert!(!dir.exists());
+    // A folder that cannot be created is a failure at run time: exit 1.
+    let o = optimist(
+        &[
+            "data",
+            "mnist",
+            "--dir",
+            under_file.to_str().unwrap(),
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ],
+        &[],
+    );
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot create the folder {}",
+            under_file.display()
+        )),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -230,8 +256,16 @@ fn an_interrupted_download_leaves_nothing_behind() {
         .unwrap();
     // Wait until the download is under way: its temporary file is there.
     let start = Instant::now();
-    let temporary = format!(".{TEST_IMAGES}.{}.part", child.id());
-    while !dir.join(&temporary).is_file() {
+    let temporary = format!(".{TEST_IMAGES}.{}.", child.id());
+    let started = || {
+        std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with(&temporary) && name.ends_with(".part")
+            })
+        })
+    };
+    while !started() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "no {temporary} in {}: {:?}",
