@@ -69,6 +69,27 @@ pub struct Args {
 
     #[command(flatten)]
     wrapping: crate::wrapping::WrappingArgs,
+
+    #[command(flatten)]
+    budget: crate::budget::BudgetArgs,
+}
+
+/// Memory per recorded point: the point itself (with the vector's slack) and its CSV
+/// row.
+const POINT_BYTES: usize = 160;
+
+/// What a race of `optimizers` × `steps` holds: every point, and the CSV.
+fn race_memory(optimizers: usize, steps: usize) -> crate::budget::Estimate {
+    let points = optimizers as f64 * (steps as f64 + 1.0);
+    crate::budget::Estimate {
+        bytes: points * POINT_BYTES as f64,
+        product: format!(
+            "{optimizers} optimizer{} × {} points × {POINT_BYTES} bytes",
+            if optimizers == 1 { "" } else { "s" },
+            steps + 1
+        ),
+        lower: "--steps or the number of optimizers",
+    }
 }
 
 /// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
@@ -114,6 +135,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if !defaults {
         race.optimizers = args.optimizers;
     }
+    args.budget
+        .check(&race_memory(race.optimizers.len(), race.steps))?;
     let formats = dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod stdio;
+mod budget;
 mod compare;
 mod data;
 mod landscape;
@@ -141,8 +142,40 @@ fn catch_interruptions() {
     }
 }
 
+/// Caps rayon's threads at the cores available: `RAYON_NUM_THREADS=8000` would make
+/// every parallel loop pay for thousands of threads.
+fn cap_threads() {
+    let Some(value) = std::env::var_os("RAYON_NUM_THREADS") else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let text = value.to_string_lossy();
+    let threads = match text.trim().parse::<usize>() {
+        // 0 asks rayon for its default, one thread per core.
+        Ok(n) if n <= cores => return,
+        Ok(n) => {
+            say!("warning: RAYON_NUM_THREADS={n} is more than the {cores} cores available; using {cores} threads");
+            cores
+        }
+        Err(_) => {
+            say!(
+                "warning: RAYON_NUM_THREADS={} is not a whole number of threads; using the {cores} cores available",
+                optimist_lab::text::quoted(&text)
+            );
+            cores
+        }
+    };
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
+        say!("warning: cannot set up {threads} threads: {e}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cap_threads();
     catch_interruptions();
     let result = match cli.command {
         Command::Compare(args) => compare::run(args),

@@ -31,6 +31,17 @@ pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 /// See [`TRAIN_IMAGES`].
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
+/// The most images or labels a file may hold: MNIST has 60,000 and 10,000, EMNIST's
+/// largest split 240,000.
+pub const MAX_COUNT: usize = 300_000;
+
+/// The most pixels one image may have (MNIST's are 28×28).
+pub const MAX_IMAGE_PIXELS: usize = 256 * 256;
+
+/// The most bytes reserved ahead of the data: past this, buffers grow only as the
+/// data actually arrives.
+const MAX_RESERVE: usize = 16 << 20;
+
 /// The deflate format's largest compression ratio (a little over 1032:1); a gzip file
 /// cannot hold more than this many bytes per compressed byte.
 const MAX_DEFLATE_RATIO: u64 = 1032;
@@ -255,15 +266,17 @@ pub fn read_images(path: &Path) -> Result<Images, MnistError> {
             format!("the header gives images of {rows}×{cols} pixels"),
         ));
     }
-    let len = count
-        .checked_mul(rows)
-        .and_then(|n| n.checked_mul(cols))
-        .ok_or_else(|| {
-            MnistError::new(
-                path,
-                format!("the header's size {count}×{rows}×{cols} is impossibly large"),
-            )
-        })?;
+    check_count(path, count, "images")?;
+    if rows.saturating_mul(cols) > MAX_IMAGE_PIXELS {
+        return Err(MnistError::new(
+            path,
+            format!(
+                "the header gives images of {rows}×{cols} pixels; at most {MAX_IMAGE_PIXELS} pixels each"
+            ),
+        ));
+    }
+    // Both factors are bounded above, so the product fits.
+    let len = count * rows * cols;
     let pixels = read_body(
         &mut reader,
         path,
@@ -283,6 +296,7 @@ pub fn read_images(path: &Path) -> Result<Images, MnistError> {
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, MnistError> {
     let (mut reader, limit) = open(path)?;
     let count = read_header(&mut reader, path, LABELS_MAGIC, "labels", 1)?[0];
+    check_count(path, count, "labels")?;
     let labels = read_body(&mut reader, path, count, limit, &format!("{count} labels"))?;
     if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
         return Err(MnistError::new(
@@ -295,6 +309,19 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, MnistError> {
         ));
     }
     Ok(labels)
+}
+
+/// A count from a header, checked against [`MAX_COUNT`].
+fn check_count(path: &Path, count: usize, what: &str) -> Result<(), MnistError> {
+    if count > MAX_COUNT {
+        return Err(MnistError::new(
+            path,
+            format!(
+                "the header declares {count} {what}; at most {MAX_COUNT} (MNIST has 60000 and 10000)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Opens a file, decompressing it if it starts with the gzip signature; also returns
@@ -408,9 +435,13 @@ fn read_body(
     limit: u64,
     what: &str,
 ) -> Result<Vec<u8>, MnistError> {
-    // Reserve what the header says only as far as the file could hold it; a header
-    // that lies about its size then fails on reading, not on allocating.
-    let mut data = Vec::with_capacity(len.min(usize::try_from(limit).unwrap_or(usize::MAX)));
+    // Reserve what the header says only as far as the file could hold it, and never
+    // much at once: a header that lies about its size then fails on reading, with the
+    // memory of the data actually there.
+    let mut data = Vec::with_capacity(
+        len.min(usize::try_from(limit).unwrap_or(usize::MAX))
+            .min(MAX_RESERVE),
+    );
     reader
         .take(len as u64)
         .read_to_end(&mut data)

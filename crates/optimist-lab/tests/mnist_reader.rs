@@ -89,12 +89,24 @@ fn bad_files_are_errors_naming_file_and_problem() {
         ("label-12", idx(mnist::LABELS_MAGIC, &[3], &[1, 12, 3]), false, "label 12 at index 1 is not a class 0–9"),
         ("floats", idx(0x0000_0D03, &[1, 1, 1], &[0; 4]), true, "element type 0x0d"),
         (
-            // The header claims 4 billion images of 784 pixels: reading must fail on
-            // the missing data, not try to allocate 3 terabytes.
+            // Headers claiming more than any data set holds fail before any reading or
+            // allocating (4 billion or 6 million images, 4 billion labels, images of
+            // 4 billion pixels).
             "huge",
             idx(mnist::IMAGES_MAGIC, &[u32::MAX, 28, 28], &[0; 100]),
             true,
-            "but the file holds only 100 bytes",
+            "the header declares 4294967295 images; at most 300000 (MNIST has 60000 and 10000)",
+        ),
+        ("6m", idx(mnist::IMAGES_MAGIC, &[6_000_000, 28, 28], &[0; 100]), true, "the header declares 6000000 images; at most 300000"),
+        ("huge-labels", idx(mnist::LABELS_MAGIC, &[u32::MAX], &[0; 10]), false, "the header declares 4294967295 labels; at most 300000"),
+        ("wide", idx(mnist::IMAGES_MAGIC, &[1, 65_536, 65_536], &[0; 10]), true, "images of 65536×65536 pixels; at most 65536 pixels each"),
+        (
+            // Within the caps, a header that promises more than the file holds is
+            // reported as truncated.
+            "promises",
+            idx(mnist::IMAGES_MAGIC, &[250_000, 28, 28], &[0; 1000]),
+            true,
+            "truncated: the header declares 250000 images of 28×28 pixels (196000000 bytes) but the file holds only 1000 bytes",
         ),
     ];
     for (name, bytes, is_images, expected) in cases {
