@@ -94,10 +94,11 @@ fn race_memory(optimizers: usize, steps: usize) -> crate::budget::Estimate {
 
 /// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
 pub fn parse_steps(text: &str) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_STEPS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "'{text}' is not a whole number from 1 to {MAX_STEPS}"
+            "{shown} is not a whole number from 1 to {MAX_STEPS}"
         )),
     }
 }

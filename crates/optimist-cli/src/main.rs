@@ -173,8 +173,50 @@ fn cap_threads() {
     }
 }
 
+/// The values `OPTIMIST_ISA` may take (the engine reads it; an unknown value is ignored
+/// there, so it is reported here).
+const ISA_NAMES: [&str; 4] = ["scalar", "baseline", "avx2", "avx512"];
+
+/// Warns about an `OPTIMIST_ISA` the engine would ignore.
+fn check_isa() {
+    if let Some(value) = std::env::var_os("OPTIMIST_ISA") {
+        let text = value.to_string_lossy();
+        if !ISA_NAMES.contains(&text.as_ref()) {
+            say!(
+                "warning: OPTIMIST_ISA={} is not an instruction set the engine knows, so it is ignored; allowed: {}",
+                optimist_lab::text::quoted(&text),
+                ISA_NAMES.join(", ")
+            );
+        }
+    }
+}
+
+/// The options, or the exit for help, version and bad usage: help and version on
+/// standard output, errors on standard error with what the user typed escaped and cut.
+fn parse() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            let text = e.render().to_string();
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                return Err(match stdio::print(&text) {
+                    Err(f) if f.code() != 0 => ExitCode::from(f.code()),
+                    _ => ExitCode::SUCCESS,
+                });
+            }
+            say!("{}", optimist_lab::text::clean_message(text.trim_end()));
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    check_isa();
     cap_threads();
     catch_interruptions();
     let result = match cli.command {
@@ -188,7 +230,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                say!("error: {}", f.message);
+                say!("error: {}", optimist_lab::text::clean_message(&f.message));
             }
             ExitCode::from(f.code)
         }

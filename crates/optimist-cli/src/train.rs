@@ -87,9 +87,10 @@ fn parse_spec(text: &str) -> Result<Spec, String> {
 }
 
 fn whole(text: &str, max: usize) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!("'{text}' is not a whole number from 1 to {max}")),
+        _ => Err(format!("{shown} is not a whole number from 1 to {max}")),
     }
 }
 
@@ -106,12 +107,13 @@ fn parse_batch(text: &str) -> Result<usize, String> {
 struct Widths(Vec<usize>);
 
 fn parse_hidden(text: &str) -> Result<Widths, String> {
+    let shown = optimist_lab::text::quoted(text);
     let widths = text
         .split(',')
         .map(|w| whole(w, MAX_WIDTH))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            format!("{e} (in '{text}'; widths are comma-separated, e.g. 100,100,100,100)")
+            format!("{e} (in {shown}; widths are comma-separated, e.g. 100,100,100,100)")
         })?;
     if widths.len() > MAX_HIDDEN_LAYERS {
         return Err(format!(
@@ -123,9 +125,10 @@ fn parse_hidden(text: &str) -> Result<Widths, String> {
 }
 
 fn parse_seed(text: &str) -> Result<u64, String> {
+    let shown = optimist_lab::text::quoted(text);
     text.trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a whole number from 0 to {}", u64::MAX))
+        .map_err(|_| format!("{shown} is not a whole number from 0 to {}", u64::MAX))
 }
 
 /// A seed for a run without `--seed`: the clock's nanoseconds, mixed.

@@ -38,9 +38,10 @@ fn parse_score(text: &str) -> Result<Score, String> {
 }
 
 fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let shown = optimist_lab::text::quoted(text);
     let bad = || {
         format!(
-            "'{text}' is not a range MIN,MAX of learning rates with 0 < MIN < MAX (e.g. 1e-4,10)"
+            "{shown} is not a range MIN,MAX of learning rates with 0 < MIN < MAX (e.g. 1e-4,10)"
         )
     };
     let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
@@ -54,10 +55,11 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
 }
 
 fn parse_trials(text: &str) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
     match text.trim().parse::<usize>() {
         Ok(n) if (2..=MAX_TRIALS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "'{text}' is not a whole number from 2 to {MAX_TRIALS}"
+            "{shown} is not a whole number from 2 to {MAX_TRIALS}"
         )),
     }
 }

@@ -110,3 +110,24 @@ fn absurd_thread_counts_are_capped_with_a_warning() {
     assert!(!text(&o.stderr).contains("RAYON_NUM_THREADS"));
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn an_unknown_instruction_set_is_warned_about() {
+    let o = Command::new(env!("CARGO_BIN_EXE_optimist"))
+        .args(["list", "landscapes"])
+        .env("OPTIMIST_ISA", "garbage")
+        .output()
+        .unwrap();
+    let stderr = text(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: OPTIMIST_ISA='garbage' is not an instruction set the engine knows, so it is ignored; allowed: scalar, baseline, avx2, avx512\n"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_optimist"))
+        .args(["list", "landscapes"])
+        .env("OPTIMIST_ISA", "scalar")
+        .output()
+        .unwrap();
+    assert_eq!(text(&o.stderr), "");
+}

@@ -180,29 +180,42 @@ pub struct Mnist {
 /// both of its files are there). Each file may be gzip-compressed (`NAME.gz`, looked
 /// for first) or not (`NAME`).
 pub fn load(dir: &Path) -> Result<Mnist, MnistError> {
-    let find = |name: &str| -> Option<PathBuf> {
-        [format!("{name}.gz"), name.to_string()]
-            .into_iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.is_file())
+    // The first of NAME.gz and NAME there; anything else than a file under either name
+    // is an error saying what it is.
+    let find = |name: &str| -> Result<Option<PathBuf>, MnistError> {
+        for path in [format!("{name}.gz"), name.to_string()].map(|n| dir.join(n)) {
+            if std::fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                return Ok(Some(path));
+            }
+            let what = what_is(&path);
+            return Err(MnistError::new(&path, format!("{what}, not a file")));
+        }
+        Ok(None)
     };
-    if !dir.is_dir() {
-        return Err(MnistError::new(dir, "no such folder"));
+    if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        let problem = match std::fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such folder".to_string(),
+            _ => format!("{}, not a folder", what_is(dir)),
+        };
+        return Err(MnistError::new(dir, problem));
     }
-    let test_images = find(TEST_IMAGES).ok_or_else(|| {
+    let test_images = find(TEST_IMAGES)?.ok_or_else(|| {
         MnistError::new(
             dir,
             format!("the MNIST test images ({TEST_IMAGES}.gz) are not in this folder"),
         )
     })?;
-    let test_labels = find(TEST_LABELS).ok_or_else(|| {
+    let test_labels = find(TEST_LABELS)?.ok_or_else(|| {
         MnistError::new(
             dir,
             format!("the MNIST test labels ({TEST_LABELS}.gz) are not in this folder"),
         )
     })?;
     let test = read_set(&test_images, &test_labels)?;
-    let train = match (find(TRAIN_IMAGES), find(TRAIN_LABELS)) {
+    let train = match (find(TRAIN_IMAGES)?, find(TRAIN_LABELS)?) {
         (Some(images), Some(labels)) => Some(read_set(&images, &labels)?),
         (None, None) => None,
         (Some(images), None) => {
@@ -230,6 +243,56 @@ pub fn load(dir: &Path) -> Result<Mnist, MnistError> {
         }
     }
     Ok(Mnist { train, test })
+}
+
+/// What is at `path`, in words, for a message: "a file", "a link to X, which does not
+/// exist", "a link that loops", "a named pipe (FIFO)", ...
+pub fn what_is(path: &Path) -> String {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return "nothing".into();
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        return match std::fs::metadata(path) {
+            Ok(m) => format!("a link to {target}, which is {}", kind(&m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                format!("a link to {target}, which does not exist")
+            }
+            // ELOOP: too many levels of links.
+            Err(e) if e.raw_os_error() == Some(40) || e.raw_os_error() == Some(62) => {
+                "a link that loops (it leads back to itself)".into()
+            }
+            Err(e) => format!("a link that cannot be followed ({e})"),
+        };
+    }
+    kind(&meta)
+}
+
+/// A file type in words.
+fn kind(meta: &std::fs::Metadata) -> String {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a folder".into();
+    }
+    if t.is_file() {
+        return "a file".into();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)".into();
+        }
+        if t.is_socket() {
+            return "a socket".into();
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device".into();
+        }
+    }
+    "neither a file nor a folder".into()
 }
 
 /// Reads an image file and its label file, and checks that they agree.
@@ -327,6 +390,13 @@ fn check_count(path: &Path, count: usize, what: &str) -> Result<(), MnistError> 
 /// Opens a file, decompressing it if it starts with the gzip signature; also returns
 /// the most bytes its content can amount to.
 fn open(path: &Path) -> Result<(Box<dyn Read>, u64), MnistError> {
+    // Opening a named pipe would wait for a writer; a device could read forever.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(MnistError::new(
+            path,
+            format!("{}, not a file", what_is(path)),
+        ));
+    }
     let file = File::open(path).map_err(|e| MnistError::new(path, format!("cannot open: {e}")))?;
     let size = file
         .metadata()

@@ -229,3 +229,56 @@ fn the_real_test_set_has_its_published_counts() {
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
 }
+
+/// A folder that is not one, and entries that are not files, are named for what they
+/// are, not "no such folder" or "not in this folder".
+#[cfg(unix)]
+#[test]
+fn entries_that_are_not_files_say_what_they_are() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("entries");
+    let (images, labels) = small_set();
+    let file = write(&dir, "a-file", &images);
+    let e = error_text(mnist::load(&file));
+    assert!(e.ends_with("a-file: a file, not a folder"), "{e}");
+    symlink(dir.join("gone"), dir.join("dangling")).unwrap();
+    let e = error_text(mnist::load(&dir.join("dangling")));
+    assert!(e.contains("dangling: a link to "), "{e}");
+    assert!(
+        e.ends_with("gone, which does not exist, not a folder"),
+        "{e}"
+    );
+    symlink(dir.join("loop"), dir.join("loop")).unwrap();
+    let e = error_text(mnist::load(&dir.join("loop")));
+    assert!(
+        e.ends_with("loop: a link that loops (it leads back to itself), not a folder"),
+        "{e}"
+    );
+
+    let set = dir.join("set");
+    std::fs::create_dir(&set).unwrap();
+    write(&set, "t10k-labels-idx1-ubyte", &labels);
+    let fifo = set.join("t10k-images-idx3-ubyte.gz");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = error_text(mnist::load(&set));
+    assert!(
+        e.ends_with("t10k-images-idx3-ubyte.gz: a named pipe (FIFO), not a file"),
+        "{e}"
+    );
+    // Read directly, a pipe is refused too, instead of waiting for a writer.
+    let e = error_text(read_images(&fifo));
+    assert!(e.ends_with("a named pipe (FIFO), not a file"), "{e}");
+    std::fs::remove_file(&fifo).unwrap();
+    symlink(set.join("nowhere.gz"), &fifo).unwrap();
+    let e = error_text(mnist::load(&set));
+    assert!(e.contains("t10k-images-idx3-ubyte.gz: a link to "), "{e}");
+    assert!(
+        e.ends_with("nowhere.gz, which does not exist, not a file"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
