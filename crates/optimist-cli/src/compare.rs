@@ -7,7 +7,7 @@ use crate::tune::SearchArgs;
 use crate::Failure;
 use optimist::{Convention, Spec};
 use optimist_lab::figure::{self, Format, View, ViewInput};
-use optimist_lab::output::{trajectories_csv, write_set};
+use optimist_lab::output::{write_contents, write_set, write_trajectories_csv, Content};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::Tuned;
 use std::path::{Path, PathBuf};
@@ -74,9 +74,9 @@ pub struct Args {
     budget: crate::budget::BudgetArgs,
 }
 
-/// Memory per recorded point: the point itself (with the vector's slack) and its CSV
-/// row.
-const POINT_BYTES: usize = 160;
+/// Memory per recorded point: the point itself, with the vector's slack and what the
+/// figures take (the CSV is streamed).
+const POINT_BYTES: usize = 96;
 
 /// What a race of `optimizers` × `steps` holds: every point, and the CSV.
 fn race_memory(optimizers: usize, steps: usize) -> crate::budget::Estimate {
@@ -153,6 +153,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut tuning_table = None;
     let mut tuning_files = Vec::new();
+    let mut tuning_count = 0;
     if args.tune {
         let mut config = args
             .search
@@ -161,6 +162,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let tuning = crate::tune::tune_with_progress(landscape, &race.optimizers, &config)?;
         race.optimizers = tuning.results.iter().map(Tuned::tuned_spec).collect();
         tuning_files = crate::tune::files(&tuning, &formats, &args.out)?;
+        tuning_count = tuning_files.len();
         tuning_table = Some(crate::tune::table(&tuning));
     } else if defaults && !problem.is_article {
         say!(
@@ -182,18 +184,28 @@ pub fn run(args: Args) -> Result<(), Failure> {
             files.push((args.out.join(file.name), file.bytes));
         }
     }
-    files.push((
-        args.out.join("trajectories.csv"),
-        trajectories_csv(&runs).into_bytes(),
-    ));
     files.extend(tuning_files);
-
-    write_files(&args.out, &files)?;
+    let csv = args.out.join("trajectories.csv");
+    // The CSV is streamed into its file: a long race's rows are never held whole.
+    let mut contents: Vec<(&Path, Content<'_>)> = files
+        .iter()
+        .map(|(path, bytes)| (path.as_path(), Content::Bytes(bytes)))
+        .collect();
+    contents.insert(
+        files.len() - tuning_count,
+        (
+            &csv,
+            Content::Stream(Box::new(|out| write_trajectories_csv(&runs, out))),
+        ),
+    );
+    create_dir(&args.out)?;
+    write_contents(&contents).map_err(|e| Failure::runtime(e.to_string()).because(e))?;
+    let written: Vec<PathBuf> = contents.iter().map(|(p, _)| p.to_path_buf()).collect();
     if let Some(text) = tuning_table {
         crate::stdio::print(&format!("{text}\n"))?;
     }
     crate::stdio::print(&table(&runs))?;
-    for (path, _) in &files {
+    for path in &written {
         say!("wrote {}", path.display());
     }
     Ok(())

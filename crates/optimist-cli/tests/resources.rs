@@ -29,7 +29,7 @@ fn a_race_too_large_for_the_memory_is_refused_naming_the_product() {
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("this run would take about 12.8 GB (8 optimizers × 10000001 points × 160 bytes), more than the limit of 1.1 GB (--memory-limit)"),
+        stderr.contains("this run would take about 7.7 GB (8 optimizers × 10000001 points × 96 bytes), more than the limit of 1.1 GB (--memory-limit)"),
         "{stderr}"
     );
     assert!(

@@ -76,8 +76,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// disk, a folder in the way) then replaces none of the files, so that a folder never
 /// holds a mix of two runs.
 pub fn write_set<P: AsRef<Path>, B: AsRef<[u8]>>(files: &[(P, B)]) -> Result<(), WriteError> {
+    let contents: Vec<(&Path, Content<'_>)> = files
+        .iter()
+        .map(|(p, b)| (p.as_ref(), Content::Bytes(b.as_ref())))
+        .collect();
+    write_contents(&contents)
+}
+
+/// What a file of a set holds: bytes at hand, or a writer that streams them (a long
+/// CSV is then never held whole in memory).
+pub enum Content<'a> {
+    /// The bytes.
+    Bytes(&'a [u8]),
+    /// Writes the content to the writer given.
+    Stream(Box<dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + 'a>),
+}
+
+/// [`write_set`] for contents that may be streamed.
+pub fn write_contents<P: AsRef<Path>>(files: &[(P, Content<'_>)]) -> Result<(), WriteError> {
     let mut staged: Vec<(Staged, &Path)> = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
+    for (path, content) in files {
         let path = path.as_ref();
         let fail = |source| WriteError {
             path: path.to_path_buf(),
@@ -100,11 +118,18 @@ pub fn write_set<P: AsRef<Path>, B: AsRef<[u8]>>(files: &[(P, B)]) -> Result<(),
             temporary_in(folder_of(path), &name.to_string_lossy(), ".tmp").map_err(fail)?,
         ));
         let file = tmp.0.as_ref().expect("just created");
-        let mut handle = file.as_file();
-        handle
-            .write_all(bytes.as_ref())
-            .and_then(|()| handle.sync_all())
-            .map_err(fail)?;
+        let handle = file.as_file();
+        let written = match content {
+            Content::Bytes(bytes) => {
+                let mut handle = handle;
+                handle.write_all(bytes)
+            }
+            Content::Stream(write) => {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, handle);
+                write(&mut out).and_then(|()| out.flush())
+            }
+        };
+        written.and_then(|()| handle.sync_all()).map_err(fail)?;
         staged.push((tmp, path));
     }
     for (mut tmp, path) in staged {
@@ -142,11 +167,20 @@ pub fn shortest(x: f64) -> String {
 
 /// The runs as CSV: `optimizer,step,x,y,loss`, one row per recorded point.
 pub fn trajectories_csv(runs: &[Run]) -> String {
-    let mut out = String::from("optimizer,step,x,y,loss\n");
+    let mut out = Vec::new();
+    write_trajectories_csv(runs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the CSV is text")
+}
+
+/// [`trajectories_csv`], streamed to `out` row by row.
+pub fn write_trajectories_csv(runs: &[Run], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(b"optimizer,step,x,y,loss\n")?;
+    let mut row = String::new();
     for run in runs {
         for p in &run.points {
+            row.clear();
             let _ = writeln!(
-                out,
+                row,
                 "{},{},{},{},{}",
                 run.spec.name,
                 p.step,
@@ -154,9 +188,10 @@ pub fn trajectories_csv(runs: &[Run]) -> String {
                 shortest(p.y),
                 shortest(p.loss)
             );
+            out.write_all(row.as_bytes())?;
         }
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]
