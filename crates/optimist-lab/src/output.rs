@@ -89,8 +89,11 @@ pub enum Content<'a> {
     /// The bytes.
     Bytes(&'a [u8]),
     /// Writes the content to the writer given.
-    Stream(Box<dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + 'a>),
+    Stream(Box<Streamer<'a>>),
 }
+
+/// What [`Content::Stream`] holds: writes a file's content to the writer given.
+pub type Streamer<'a> = dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + 'a;
 
 /// [`write_set`] for contents that may be streamed.
 pub fn write_contents<P: AsRef<Path>>(files: &[(P, Content<'_>)]) -> Result<(), WriteError> {
