@@ -10,6 +10,7 @@ mod compare;
 mod data;
 mod landscape;
 mod list;
+mod shared;
 mod train;
 mod tune;
 mod wrapping;

@@ -2,8 +2,8 @@
 //! sensitivity figure and every trial as CSV; the search options `compare --tune`
 //! shares.
 
-use crate::compare::{self, aligned, default_steps, parse_format, parse_spec, parse_steps};
 use crate::landscape::LandscapeArgs;
+use crate::shared::{self, aligned, default_steps, parse_format, parse_spec, parse_steps};
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use optimist::{Convention, Spec};
@@ -228,8 +228,8 @@ pub fn table(tuning: &Tuning) -> String {
                     .map(|d| format!("{d:.6e}"))
                     .unwrap_or_else(|| "-".into()),
                 format!("{:.6e}", best.last.loss),
-                compare::coordinate(best.last.x),
-                compare::coordinate(best.last.y),
+                shared::coordinate(best.last.x),
+                shared::coordinate(best.last.y),
                 counts,
                 note,
             ]
@@ -259,7 +259,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         args.optimizers
     };
-    let formats = compare::dedup(if args.format.is_empty() {
+    let formats = shared::dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {
         args.format
@@ -270,7 +270,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     config.wrapping = args.wrapping.wrapping();
     let tuning = tune_with_progress(landscape, &specs, &config)?;
     let files = files(&tuning, &formats, &args.out)?;
-    compare::write_files(&args.out, &files)?;
+    shared::write_files(&args.out, &files)?;
     crate::stdio::print(&table(&tuning))?;
     for (path, _) in &files {
         say!("wrote {}", path.display());
