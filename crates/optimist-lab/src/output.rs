@@ -7,17 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tempfile::NamedTempFile;
 
-/// Temporary files being written, so that an interruption can remove them.
+/// Temporary files being written, so that an interruption can remove them
+/// ([`temporary_in`] adds them, [`untrack`] forgets them).
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Notes `path` as a temporary file being written, to be removed by
-/// [`remove_temporaries`] if the process is interrupted.
-pub fn track(path: &Path) {
-    pending().push(path.to_path_buf());
 }
 
 /// Forgets `path`: it was renamed into place or removed.
@@ -28,23 +23,44 @@ pub fn untrack(path: &Path) {
     }
 }
 
-/// Removes every temporary file being written (for a signal handler, before exiting).
+/// Removes every temporary file being written, for a signal handler about to exit:
+/// it keeps the lock, so that no temporary file is created afterwards. Call it once, at
+/// the end of the process.
 pub fn remove_temporaries() {
-    for path in pending().drain(..) {
+    std::mem::forget(remove_tracked());
+}
+
+/// Removes every tracked temporary file; returns the lock, still held.
+fn remove_tracked() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let mut list = pending();
+    for path in list.drain(..) {
         let _ = std::fs::remove_file(path);
     }
+    list
 }
 
 /// A new temporary file in `dir`, hidden and named after `name` with a random part,
 /// created exclusively (never through a link an attacker planted) and tracked for
 /// [`remove_temporaries`].
 pub fn temporary_in(dir: &Path, name: &str, suffix: &str) -> std::io::Result<NamedTempFile> {
-    let file = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(suffix)
-        .tempfile_in(dir)?;
-    track(file.path());
-    Ok(file)
+        .make_in(dir, |path| {
+            // Tracked and created under the lock, which an interruption takes for good
+            // before removing what is tracked: no file is created untracked, or after
+            // the removal.
+            let mut list = pending();
+            let created = std::fs::File::options()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(path);
+            if created.is_ok() {
+                list.push(path.to_path_buf());
+            }
+            created
+        })
 }
 
 /// A file of a set that could not be written.
@@ -305,7 +321,9 @@ mod tests {
             name.starts_with(".big.csv.") && name.ends_with(".tmp"),
             "{name}"
         );
-        remove_temporaries();
+        // What `remove_temporaries` does, but letting go of the lock (the other tests
+        // go on).
+        drop(remove_tracked());
         assert!(!path.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
