@@ -2,27 +2,19 @@
 //! more views, with its CSV and table; `--tune` first picks each optimizer's learning
 //! rate.
 
-use crate::landscape::{LandscapeArgs, Problem};
+use crate::landscape::LandscapeArgs;
+use crate::shared::{
+    aligned, coordinate, create_dir, dedup, default_steps, parse_format, parse_spec, parse_steps,
+    parse_view,
+};
 use crate::tune::SearchArgs;
 use crate::Failure;
 use optimist::{Convention, Spec};
-use optimist_lab::figure::{self, Format, View, ViewInput};
-use optimist_lab::output::{trajectories_csv, write_atomic};
+use optimist_lab::figure::{Format, View, ViewInput};
+use optimist_lab::output::{write_contents, write_trajectories_csv, Content};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::Tuned;
 use std::path::{Path, PathBuf};
-
-/// The most steps a race may take (memory grows with every recorded point).
-const MAX_STEPS: usize = 10_000_000;
-
-/// Steps when none are given: the article's 30 on its landscape, more elsewhere.
-pub fn default_steps(problem: &Problem) -> usize {
-    if problem.is_article {
-        30
-    } else {
-        100
-    }
-}
 
 /// Options of `optimist compare`.
 #[derive(Debug, clap::Args)]
@@ -69,30 +61,27 @@ pub struct Args {
 
     #[command(flatten)]
     wrapping: crate::wrapping::WrappingArgs,
+
+    #[command(flatten)]
+    budget: crate::budget::BudgetArgs,
 }
 
-/// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
-pub fn parse_steps(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_STEPS).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "'{text}' is not a whole number from 1 to {MAX_STEPS}"
-        )),
+/// Memory per recorded point: the point itself, with the vector's slack and what the
+/// figures take (the CSV is streamed).
+const POINT_BYTES: usize = 96;
+
+/// What a race of `optimizers` × `steps` holds: every point, and the CSV.
+fn race_memory(optimizers: usize, steps: usize) -> crate::budget::Estimate {
+    let points = optimizers as f64 * (steps as f64 + 1.0);
+    crate::budget::Estimate {
+        bytes: points * POINT_BYTES as f64,
+        product: format!(
+            "{optimizers} optimizer{} × {} points × {POINT_BYTES} bytes",
+            if optimizers == 1 { "" } else { "s" },
+            steps + 1
+        ),
+        lower: "--steps or the number of optimizers",
     }
-}
-
-/// `--format`'s parser: png or svg.
-pub fn parse_format(text: &str) -> Result<Format, String> {
-    text.parse().map_err(|e: figure::FigureError| e.to_string())
-}
-
-fn parse_view(text: &str) -> Result<View, String> {
-    text.parse().map_err(|e: figure::FigureError| e.to_string())
-}
-
-/// `--optimizer`'s parser: NAME[:KEY=VALUE[,KEY=VALUE...]].
-pub fn parse_spec(text: &str) -> Result<Spec, String> {
-    text.parse().map_err(|e: optimist::Error| e.to_string())
 }
 
 /// Runs the race (after tuning, with `--tune`), then writes every view's files and the
@@ -114,6 +103,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if !defaults {
         race.optimizers = args.optimizers;
     }
+    args.budget
+        .check(&race_memory(race.optimizers.len(), race.steps))?;
     let formats = dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {
@@ -129,6 +120,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut tuning_table = None;
     let mut tuning_files = Vec::new();
+    let mut tuning_count = 0;
     if args.tune {
         let mut config = args
             .search
@@ -137,9 +129,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let tuning = crate::tune::tune_with_progress(landscape, &race.optimizers, &config)?;
         race.optimizers = tuning.results.iter().map(Tuned::tuned_spec).collect();
         tuning_files = crate::tune::files(&tuning, &formats, &args.out)?;
+        tuning_count = tuning_files.len();
         tuning_table = Some(crate::tune::table(&tuning));
     } else if defaults && !problem.is_article {
-        eprintln!(
+        say!(
             "note: the default optimizers keep the article's learning rates, chosen for x²/20 + y²; add --tune to pick each one's best rate on {}",
             problem.describe()
         );
@@ -158,56 +151,29 @@ pub fn run(args: Args) -> Result<(), Failure> {
             files.push((args.out.join(file.name), file.bytes));
         }
     }
-    files.push((
-        args.out.join("trajectories.csv"),
-        trajectories_csv(&runs).into_bytes(),
-    ));
     files.extend(tuning_files);
-
-    write_files(&args.out, &files)?;
+    let csv = args.out.join("trajectories.csv");
+    // The CSV is streamed into its file: a long race's rows are never held whole.
+    let mut contents: Vec<(&Path, Content<'_>)> = files
+        .iter()
+        .map(|(path, bytes)| (path.as_path(), Content::Bytes(bytes)))
+        .collect();
+    contents.insert(
+        files.len() - tuning_count,
+        (
+            &csv,
+            Content::Stream(Box::new(|out| write_trajectories_csv(&runs, out))),
+        ),
+    );
+    create_dir(&args.out)?;
+    write_contents(&contents).map_err(|e| Failure::runtime(e.to_string()).because(e))?;
+    let written: Vec<PathBuf> = contents.iter().map(|(p, _)| p.to_path_buf()).collect();
     if let Some(text) = tuning_table {
-        println!("{text}");
+        crate::stdio::print(&format!("{text}\n"))?;
     }
-    print!("{}", table(&runs));
-    for (path, _) in &files {
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(())
-}
-
-/// Creates `dir` and writes every file whole (each through a temporary file).
-pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
-    create_dir(dir)?;
-    for (path, bytes) in files {
-        write_atomic(path, bytes)
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(())
-}
-
-/// `items` in order, each once.
-pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::new();
-    for f in items {
-        if !out.contains(&f) {
-            out.push(f);
-        }
-    }
-    out
-}
-
-fn create_dir(dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::usage(format!(
-            "cannot create the output folder {}: {e}; choose another with --out DIR",
-            dir.display()
-        ))
-    })?;
-    if !dir.is_dir() {
-        return Err(Failure::usage(format!(
-            "{} is not a folder; choose another with --out DIR",
-            dir.display()
-        )));
+    crate::stdio::print(&table(&runs))?;
+    for path in &written {
+        say!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -240,47 +206,4 @@ fn table(runs: &[Run]) -> String {
         "status",
     ];
     aligned(&header, &rows, 2..5)
-}
-
-/// A coordinate for a table: six decimals, or an exponent once that is long.
-pub fn coordinate(v: f64) -> String {
-    if v.abs() < 1e9 {
-        format!("{v:.6}")
-    } else {
-        format!("{v:.6e}")
-    }
-}
-
-/// `rows` under `header` in columns two spaces apart, those in `right` aligned right.
-pub fn aligned<const N: usize>(
-    header: &[&str; N],
-    rows: &[[String; N]],
-    right: std::ops::Range<usize>,
-) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String]| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, &w))| {
-                if right.contains(&i) {
-                    format!("{c:>w$}")
-                } else {
-                    format!("{c:<w$}")
-                }
-            })
-            .collect();
-        parts.join("  ").trim_end().to_string() + "\n"
-    };
-    let mut out = line(&header.map(String::from));
-    for row in rows {
-        out.push_str(&line(row));
-    }
-    out
 }

@@ -34,6 +34,25 @@ struct MnistArgs {
     /// Address of a folder holding the four files (e.g. your own mirror).
     #[arg(long, value_name = "URL", default_value = MNIST_MIRROR)]
     mirror: String,
+
+    /// The longest one file may take to arrive, in seconds (1 to 86400), however slowly
+    /// its bytes come.
+    #[arg(long, value_name = "SECONDS", default_value_t = download::DEADLINE.as_secs(), value_parser = parse_timeout)]
+    timeout: u64,
+
+    /// Follow redirects to other hosts or schemes than the mirror's (refused by default).
+    #[arg(long)]
+    allow_redirects: bool,
+}
+
+fn parse_timeout(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{} is not a whole number of seconds from 1 to 86400",
+            optimist_lab::text::quoted(text)
+        )),
+    }
 }
 
 /// Runs `optimist data SET`.
@@ -52,73 +71,58 @@ fn mnist(args: MnistArgs) -> Result<(), Failure> {
             )
         })?,
     };
-    remove_temporaries_on_interrupt(&dir);
+    crate::on_interrupt(format!(
+        ": nothing half-written is left in {}; run `optimist data mnist` again to finish (files already verified are kept)",
+        dir.display()
+    ));
+    let settings = download::Settings {
+        deadline: std::time::Duration::from_secs(args.timeout),
+        other_hosts: args.allow_redirects,
+    };
 
     let terminal = std::io::stderr().is_terminal();
     let mut bar: Option<ProgressBar> = None;
-    let result = download::download(&MNIST_FILES, &args.mirror, &dir, &mut |event| match event {
-        Event::Present { name } => eprintln!("{name}: already there, checksum verified"),
-        Event::Damaged { name, problem } => {
-            eprintln!("{name}: already there but damaged ({problem}); downloading it again")
-        }
-        Event::Started { name, url, size } => {
-            if terminal {
-                let b = ProgressBar::new(size).with_message(name.to_string());
-                b.set_style(
+    let result =
+        download::download_with(&MNIST_FILES, &args.mirror, &dir, &settings, &mut |event| {
+            match event {
+                Event::Present { name } => say!("{name}: already there, checksum verified"),
+                Event::Damaged { name, problem } => {
+                    say!("{name}: already there but damaged ({problem}); downloading it again")
+                }
+                Event::Started { name, url, size } => {
+                    if terminal {
+                        let b = ProgressBar::new(size).with_message(name.to_string());
+                        b.set_style(
                     ProgressStyle::with_template(
                         "{msg} {wide_bar} {bytes}/{total_bytes}, {bytes_per_sec}, {eta} left",
                     )
                     .expect("a valid template")
                     .progress_chars("=> "),
                 );
-                bar = Some(b);
-            } else {
-                eprintln!("downloading {url} ({size} bytes)");
+                        bar = Some(b);
+                    } else {
+                        say!("downloading {url} ({size} bytes)");
+                    }
+                }
+                Event::Progress { done, .. } => {
+                    if let Some(b) = &bar {
+                        b.set_position(done);
+                    }
+                }
+                Event::Saved { name } => {
+                    if let Some(b) = bar.take() {
+                        b.finish_and_clear();
+                    }
+                    say!("{name}: downloaded, checksum verified");
+                }
             }
-        }
-        Event::Progress { done, .. } => {
-            if let Some(b) = &bar {
-                b.set_position(done);
-            }
-        }
-        Event::Saved { name } => {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
-            eprintln!("{name}: downloaded, checksum verified");
-        }
-    });
+        });
     if let Some(b) = bar.take() {
         b.finish_and_clear();
     }
     match result {
-        Ok(_) => {
-            print!("{}", success(&dir));
-            Ok(())
-        }
+        Ok(_) => crate::stdio::print(&success(&dir)),
         Err(e) => Err(failure(e, &dir)),
-    }
-}
-
-/// On Ctrl-C (or a termination signal), removes the file being downloaded before
-/// exiting, so an interrupted download leaves nothing behind.
-fn remove_temporaries_on_interrupt(dir: &Path) {
-    let folder = dir.to_path_buf();
-    let installed = ctrlc::set_handler(move || {
-        let dir = &folder;
-        for file in MNIST_FILES {
-            let _ = std::fs::remove_file(download::temporary_path(dir, file.name));
-        }
-        eprintln!(
-            "\ninterrupted: nothing half-written is left in {}; run `optimist data mnist` again to finish (files already verified are kept)",
-            dir.display()
-        );
-        std::process::exit(130);
-    });
-    if let Err(e) = installed {
-        // The download still works; an interruption may then leave a hidden
-        // .NAME.PID.part file, which is never mistaken for the file itself.
-        eprintln!("warning: cannot catch Ctrl-C ({e}); an interrupted download may leave a hidden .part file in {}", dir.display());
     }
 }
 
@@ -149,15 +153,20 @@ fn failure(e: DownloadError, dir: &Path) -> Failure {
             return Failure::usage(format!(
                 "{e}\n(--mirror takes the address of a folder holding the four files, e.g. {MNIST_MIRROR})"
             ))
+            .because(e)
         }
         FailureKind::Folder => {
-            return Failure::usage(format!("{e}\n(choose another folder with --dir DIR)"))
+            return Failure::runtime(format!("{e}\n(choose another folder with --dir DIR)"))
+                .because(e)
         }
         FailureKind::Network => format!(
             "Nothing of it was kept. Check your connection and {again}, use another mirror with --mirror URL, {by_hand}"
         ),
         FailureKind::Status(_) => format!(
             "Nothing was kept. The mirror may have moved or lack the file: use another with --mirror URL, {by_hand}"
+        ),
+        FailureKind::Redirect => format!(
+            "Nothing was kept. Use a mirror that serves the files itself with --mirror URL, {by_hand}"
         ),
         FailureKind::Size | FailureKind::Checksum => format!(
             "Nothing of it was kept. To retry, {again}; else use another mirror with --mirror URL, {by_hand}"
@@ -167,6 +176,7 @@ fn failure(e: DownloadError, dir: &Path) -> Failure {
         ),
     };
     let mut message = format!("{e}\n{advice}.");
+    let source = e.clone();
     // The test files come first: when only the training files failed, the test set is
     // there, verified, and enough for `optimist train` on its own.
     let test_files_done = MNIST_FILES[..2]
@@ -178,7 +188,7 @@ fn failure(e: DownloadError, dir: &Path) -> Failure {
             shell_quoted(dir)
         ));
     }
-    Failure { message, code: 1 }
+    Failure::runtime(message).because(source)
 }
 
 /// `path` as one word for a POSIX shell: as it is when plain, else in single quotes.

@@ -4,6 +4,7 @@
 use crate::Failure;
 use optimist_lab::formula::{Formula, DEFAULT_WINDOW};
 use optimist_lab::landscape::{self, Landscape, Window};
+use optimist_lab::text::number;
 
 /// `--function`, `--window`, `--start`.
 #[derive(Debug, Clone, clap::Args)]
@@ -44,15 +45,17 @@ fn parse_numbers(text: &str, count: usize) -> Option<Vec<f64>> {
 
 /// `X,Y`: two finite numbers.
 pub fn parse_start(text: &str) -> Result<(f64, f64), String> {
+    let shown = optimist_lab::text::quoted(text);
     parse_numbers(text, 2)
         .map(|v| (v[0], v[1]))
-        .ok_or_else(|| format!("'{text}' is not two finite numbers X,Y (e.g. -7,2)"))
+        .ok_or_else(|| format!("{shown} is not two finite numbers X,Y (e.g. -7,2)"))
 }
 
 /// `XMIN,XMAX,YMIN,YMAX`: four finite numbers, each minimum below its maximum.
 fn parse_window(text: &str) -> Result<Window, String> {
+    let shown = optimist_lab::text::quoted(text);
     let v = parse_numbers(text, 4).ok_or_else(|| {
-        format!("'{text}' is not four finite numbers XMIN,XMAX,YMIN,YMAX (e.g. -2,2,-1,3)")
+        format!("{shown} is not four finite numbers XMIN,XMAX,YMIN,YMAX (e.g. -2,2,-1,3)")
     })?;
     Window::new(v[0], v[1], v[2], v[3])
 }
@@ -99,13 +102,13 @@ impl LandscapeArgs {
             None => {
                 let formula = Formula::parse(text).map_err(|e| {
                     if looks_like_a_name(text) {
-                        unknown_function(text)
+                        unknown_function(text, &e)
                     } else {
                         Failure::usage(format!("--function: {e}"))
                     }
                 })?;
                 let window = self.window.unwrap_or_else(|| {
-                    eprintln!(
+                    say!(
                         "note: showing {} (the default for a formula); choose another with --window XMIN,XMAX,YMIN,YMAX",
                         DEFAULT_WINDOW
                     );
@@ -118,6 +121,7 @@ impl LandscapeArgs {
         let (x, y) = start;
         let value = landscape.value(x, y);
         let (gx, gy) = landscape.gradient(x, y);
+        let (x, y) = (number(x), number(y));
         if !(value.is_finite() && gx.is_finite() && gy.is_finite()) {
             return Err(Failure::usage(format!(
                 "f(x, y) = {} is not finite at the start ({x}, {y}): f = {value}, gradient ({gx}, {gy}); choose another start with --start X,Y",
@@ -125,8 +129,8 @@ impl LandscapeArgs {
             )));
         }
         let window = landscape.window();
-        if !window.contains(x, y) {
-            eprintln!(
+        if !window.contains(start.0, start.1) {
+            say!(
                 "warning: the start ({x}, {y}) lies outside the window {window}; the figures show the trajectories only inside it (widen it with --window)"
             );
         }
@@ -148,7 +152,8 @@ impl Problem {
     }
 }
 
-fn unknown_function(text: &str) -> Failure {
+fn unknown_function(text: &str, as_formula: &optimist_lab::formula::FormulaError) -> Failure {
+    let shown = optimist_lab::text::quoted(text);
     let names = landscape::builtin_names();
     let closest = names
         .iter()
@@ -158,7 +163,7 @@ fn unknown_function(text: &str) -> Failure {
         .map(|(_, n)| format!(" (did you mean '{n}'?)"))
         .unwrap_or_default();
     Failure::usage(format!(
-        "unknown function '{text}'{closest}; built-in landscapes: {}; or give a formula in x and y, e.g. --function \"x^2/20 + y^2\"",
+        "--function {shown} is neither a built-in landscape{closest} nor a formula\nas a formula: {as_formula}\nbuilt-in landscapes: {}; or give a formula in x and y, e.g. --function \"x^2/20 + y^2\"",
         names.join(", ")
     ))
 }

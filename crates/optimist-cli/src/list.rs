@@ -36,8 +36,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if args.what != Some(What::Optimizers) {
         out.push_str(&landscapes());
     }
-    print!("{out}");
-    Ok(())
+    crate::stdio::print(&out)
 }
 
 /// Every built-in landscape: its name, formula, window, minima and classic start.

@@ -59,6 +59,9 @@ pub struct Args {
     #[command(flatten)]
     wrapping: crate::wrapping::WrappingArgs,
 
+    #[command(flatten)]
+    budget: crate::budget::BudgetArgs,
+
     /// Hyperparameters for the tensors whose names match a pattern (W1, b1, W2, ...:
     /// weights and biases), PATTERN:KEY=VALUE[,...], e.g. 'b*:weight_decay=0'; repeat
     /// for several, the first match wins
@@ -84,9 +87,10 @@ fn parse_spec(text: &str) -> Result<Spec, String> {
 }
 
 fn whole(text: &str, max: usize) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!("'{text}' is not a whole number from 1 to {max}")),
+        _ => Err(format!("{shown} is not a whole number from 1 to {max}")),
     }
 }
 
@@ -103,12 +107,13 @@ fn parse_batch(text: &str) -> Result<usize, String> {
 struct Widths(Vec<usize>);
 
 fn parse_hidden(text: &str) -> Result<Widths, String> {
+    let shown = optimist_lab::text::quoted(text);
     let widths = text
         .split(',')
         .map(|w| whole(w, MAX_WIDTH))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            format!("{e} (in '{text}'; widths are comma-separated, e.g. 100,100,100,100)")
+            format!("{e} (in {shown}; widths are comma-separated, e.g. 100,100,100,100)")
         })?;
     if widths.len() > MAX_HIDDEN_LAYERS {
         return Err(format!(
@@ -120,9 +125,10 @@ fn parse_hidden(text: &str) -> Result<Widths, String> {
 }
 
 fn parse_seed(text: &str) -> Result<u64, String> {
+    let shown = optimist_lab::text::quoted(text);
     text.trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a whole number from 0 to {}", u64::MAX))
+        .map_err(|_| format!("{shown} is not a whole number from 0 to {}", u64::MAX))
 }
 
 /// A seed for a run without `--seed`: the clock's nanoseconds, mixed.
@@ -181,10 +187,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
             "{e}\n(point --data DIR at a folder with the MNIST files, or download them with `optimist data mnist`)"
         ))
     })?;
+    args.budget
+        .check(&network_memory(&config, data.train.image_size()))?;
     if let Some(note) = &data.note {
-        eprintln!("note: {note}");
+        say!("note: {note}");
     }
-    eprintln!(
+    say!(
         "seed {seed}{}",
         if args.seed.is_some() {
             String::new()
@@ -201,27 +209,70 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .expect("a valid template")
         .progress_chars("=> "),
     );
+    // A terminal that fails (a closed pipe, a full disk) stops the log, not the run:
+    // the files are still written, and the failure is reported after them.
+    let mut log_failure: Option<Failure> = None;
     let result = train::train(&config, &data, &mut |event| match event {
         Event::Iteration { done, .. } => bar.set_position(done as u64),
         Event::Losses { iteration, losses } => bar.suspend(|| {
-            // The book's log: a header, then each optimizer's loss on this batch.
-            println!("=========== iteration: {iteration} ===========");
-            for (spec, loss) in losses {
-                println!("{spec}: {loss}");
+            if log_failure.is_some() {
+                return;
             }
+            // The book's log: a header, then each optimizer's loss on this batch.
+            let mut text = format!("=========== iteration: {iteration} ===========\n");
+            for (spec, loss) in losses {
+                text.push_str(&format!("{spec}: {loss}\n"));
+            }
+            log_failure = crate::stdio::print(&text).err();
         }),
         Event::Evaluating => bar.set_message("evaluating"),
     });
     bar.finish_and_clear();
-    let result = result.map_err(|e| Failure::usage(e.to_string()))?;
+    let result = result.map_err(|e| Failure::usage(e.to_string()).because(e))?;
 
-    let paths = train::write_outputs(&result, &args.out)
-        .map_err(|e| Failure::usage(format!("{e}; choose another folder with --out DIR")))?;
-    print!("{}", table(&result));
+    let paths = train::write_outputs(&result, &args.out).map_err(|e| {
+        Failure::runtime(format!("{e}; choose another folder with --out DIR")).because(e)
+    })?;
+    let printed = match log_failure {
+        Some(f) => Err(f),
+        None => crate::stdio::print(&table(&result)),
+    };
     for path in &paths {
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
-    Ok(())
+    printed
+}
+
+/// Memory per parameter of each network: the weights, their gradients and up to two
+/// slots of optimizer state, in f32.
+const PARAMETER_BYTES: usize = 16;
+/// Memory per unit of a layer per image of a batch: activations, their gradients and
+/// what the backward pass keeps, in f32.
+const UNIT_BYTES: usize = 16;
+
+/// What training `config` holds: each optimizer's network with its state, and the
+/// activations of a batch through it.
+fn network_memory(config: &TrainConfig, inputs: usize) -> crate::budget::Estimate {
+    let mut sizes = vec![inputs];
+    sizes.extend(&config.hidden);
+    sizes.push(optimist_lab::mnist::CLASSES);
+    let parameters: f64 = sizes
+        .windows(2)
+        .map(|w| (w[0] as f64 + 1.0) * w[1] as f64)
+        .sum();
+    let units: usize = sizes.iter().sum();
+    let n = config.optimizers.len();
+    let per_network =
+        parameters * PARAMETER_BYTES as f64 + (config.batch_size * units * UNIT_BYTES) as f64;
+    crate::budget::Estimate {
+        bytes: n as f64 * per_network,
+        product: format!(
+            "{n} optimizer{} × ({parameters} parameters × {PARAMETER_BYTES} bytes + {} images × {units} units × {UNIT_BYTES} bytes)",
+            if n == 1 { "" } else { "s" },
+            config.batch_size
+        ),
+        lower: "--hidden, --batch-size or the number of optimizers",
+    }
 }
 
 /// The results: per optimizer, hyperparameters, final losses, accuracy and time.

@@ -2,14 +2,15 @@
 //! sensitivity figure and every trial as CSV; the search options `compare --tune`
 //! shares.
 
-use crate::compare::{self, aligned, default_steps, parse_format, parse_spec, parse_steps};
 use crate::landscape::LandscapeArgs;
+use crate::shared::{self, aligned, default_steps, parse_format, parse_spec, parse_steps};
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use optimist::{Convention, Spec};
 use optimist_lab::figure::{self, Format};
 use optimist_lab::landscape::Landscape;
 use optimist_lab::race::Race;
+use optimist_lab::text::number;
 use optimist_lab::tune::{self, Score, Search, Tune, Tuning, MAX_TRIALS};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -37,9 +38,10 @@ fn parse_score(text: &str) -> Result<Score, String> {
 }
 
 fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let shown = optimist_lab::text::quoted(text);
     let bad = || {
         format!(
-            "'{text}' is not a range MIN,MAX of learning rates with 0 < MIN < MAX (e.g. 1e-4,10)"
+            "{shown} is not a range MIN,MAX of learning rates with 0 < MIN < MAX (e.g. 1e-4,10)"
         )
     };
     let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
@@ -53,10 +55,11 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
 }
 
 fn parse_trials(text: &str) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
     match text.trim().parse::<usize>() {
         Ok(n) if (2..=MAX_TRIALS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "'{text}' is not a whole number from 2 to {MAX_TRIALS}"
+            "{shown} is not a whole number from 2 to {MAX_TRIALS}"
         )),
     }
 }
@@ -183,12 +186,12 @@ pub fn table(tuning: &Tuning) -> String {
         "tuned {} learning rates per optimizer ({} log-spaced from {} to {}, {} around the best), {} steps each from ({}, {}), scored by the {} (lower is better); a run fails if it diverges or ends outside the window\n",
         s.trials(),
         s.coarse,
-        s.lr_min,
-        s.lr_max,
+        number(s.lr_min),
+        number(s.lr_max),
         s.refine,
         c.steps,
-        c.start.0,
-        c.start.1,
+        number(c.start.0),
+        number(c.start.1),
         c.score.describe()
     );
     let rows: Vec<[String; 8]> = tuning
@@ -225,8 +228,8 @@ pub fn table(tuning: &Tuning) -> String {
                     .map(|d| format!("{d:.6e}"))
                     .unwrap_or_else(|| "-".into()),
                 format!("{:.6e}", best.last.loss),
-                compare::coordinate(best.last.x),
-                compare::coordinate(best.last.y),
+                shared::coordinate(best.last.x),
+                shared::coordinate(best.last.y),
                 counts,
                 note,
             ]
@@ -256,7 +259,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     } else {
         args.optimizers
     };
-    let formats = compare::dedup(if args.format.is_empty() {
+    let formats = shared::dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {
         args.format
@@ -267,10 +270,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     config.wrapping = args.wrapping.wrapping();
     let tuning = tune_with_progress(landscape, &specs, &config)?;
     let files = files(&tuning, &formats, &args.out)?;
-    compare::write_files(&args.out, &files)?;
-    print!("{}", table(&tuning));
+    shared::write_files(&args.out, &files)?;
+    crate::stdio::print(&table(&tuning))?;
     for (path, _) in &files {
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }

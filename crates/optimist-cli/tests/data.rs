@@ -33,23 +33,26 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The real MNIST test files, where they are found.
-fn shared_mnist() -> Option<PathBuf> {
+/// The real MNIST test files: the repository's `data/mnist`, or the folder
+/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
+fn mnist_files() -> PathBuf {
     let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     };
-    dir.join(TEST_LABELS).is_file().then_some(dir)
+    assert!(
+        dir.join(TEST_LABELS).is_file(),
+        "no MNIST test files in {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn downloads_the_test_set_then_says_what_to_do_about_a_missing_file() {
-    let Some(shared) = shared_mnist() else {
-        eprintln!("skipped: no MNIST files in ../shared/data/mnist (set OPTIMIST_MNIST_DIR)");
-        return;
-    };
-    let images = std::fs::read(shared.join(TEST_IMAGES)).unwrap();
-    let labels = std::fs::read(shared.join(TEST_LABELS)).unwrap();
+    let mnist = mnist_files();
+    let images = std::fs::read(mnist.join(TEST_IMAGES)).unwrap();
+    let labels = std::fs::read(mnist.join(TEST_LABELS)).unwrap();
     // The mirror lacks the training files.
     let mirror = Mirror::start(vec![
         (TEST_IMAGES, Reply::File(images.clone())),
@@ -77,7 +80,7 @@ fn downloads_the_test_set_then_says_what_to_do_about_a_missing_file() {
         format!("{TEST_IMAGES}: downloaded, checksum verified"),
         format!("{TEST_LABELS}: downloaded, checksum verified"),
         format!(
-            "error: train-images-idx3-ubyte.gz from {}train-images-idx3-ubyte.gz: the mirror answered 404 Not Found",
+            "error: train-images-idx3-ubyte.gz from {}train-images-idx3-ubyte.gz: 127.0.0.1 answered 404 Not Found",
             mirror.url
         ),
         "use another with --mirror URL".to_string(),
@@ -187,11 +190,15 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
         (
             vec![
                 "--dir",
-                under_file.to_str().unwrap(),
+                dir.to_str().unwrap(),
                 "--mirror",
-                "http://127.0.0.1:9/",
+                "http://user:hunter2@127.0.0.1:99999/mnist/",
             ],
-            format!("cannot create the folder {}", under_file.display()),
+            "the mirror 'http://127.0.0.1:99999/mnist/' has a port outside 0 to 65535".into(),
+        ),
+        (
+            vec!["--dir", dir.to_str().unwrap(), "--timeout", "0"],
+            "'0' is not a whole number of seconds from 1 to 86400".into(),
         ),
     ];
     for (args, want) in cases {
@@ -201,8 +208,30 @@ fn bad_input_exits_2_and_says_what_was_wrong() {
         let stderr = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(&want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{args:?}: {stderr}");
     }
     assert!(!dir.exists());
+    // A folder that cannot be created is a failure at run time: exit 1.
+    let o = optimist(
+        &[
+            "data",
+            "mnist",
+            "--dir",
+            under_file.to_str().unwrap(),
+            "--mirror",
+            "http://127.0.0.1:9/",
+        ],
+        &[],
+    );
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot create the folder {}",
+            under_file.display()
+        )),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -227,8 +256,16 @@ fn an_interrupted_download_leaves_nothing_behind() {
         .unwrap();
     // Wait until the download is under way: its temporary file is there.
     let start = Instant::now();
-    let temporary = format!(".{TEST_IMAGES}.{}.part", child.id());
-    while !dir.join(&temporary).is_file() {
+    let temporary = format!(".{TEST_IMAGES}.{}.", child.id());
+    let started = || {
+        std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with(&temporary) && name.ends_with(".part")
+            })
+        })
+    };
+    while !started() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "no {temporary} in {}: {:?}",

@@ -168,11 +168,29 @@ fn bad_landscapes_and_views_are_clear_errors_with_exit_code_2() {
         (
             &["--function", "rosenbrok"],
             &[
-                "unknown function 'rosenbrok' (did you mean 'rosenbrock'?)",
+                "--function 'rosenbrok' is neither a built-in landscape (did you mean 'rosenbrock'?) nor a formula",
                 "article, rosenbrock, beale, himmelblau, rastrigin, ackley, booth, goldstein-price, styblinski-tang, saddle, monkey-saddle",
                 "formula in x and y",
             ],
         ),
+        (
+            &["--function", "xy"],
+            &[
+                "--function 'xy' is neither a built-in landscape nor a formula\n",
+                "as a formula: unknown name 'xy' (for a product write x*y); a formula knows x, y",
+                "(column 1)\n  xy\n  ^\n",
+                "built-in landscapes: article, rosenbrock",
+            ],
+        ),
+        (
+            &["--function", "x + \u{1b}[31my"],
+            &["unexpected character '\\u{1b}'", "(column 5)", "  x + \\u{1b}[31my\n      ^"],
+        ),
+        (&["--window=1,1.0000000000000002,-1,1"], &["is too narrow for its magnitude: XMAX − XMIN = 2.220446049250313e-16"]),
+        (&["--window=1e10,10000000000.000002,-1,1"], &["is too narrow for its magnitude"]),
+        (&["--window=-1,1,-1e308,1e308"], &["the window x ∈ [-1, 1], y ∈ [-1e308, 1e308] is too wide"]),
+        (&["--tune", "--lr-range", "1,1.0000000000000002"], &["too close to search between"]),
+        (&["--window=1,\u{7},2,3"], &["'1,\\u{7},2,3' is not four finite numbers"]),
         (
             &["--function", "x^2 + * y"],
             &["--function: expected a number", "(column 7)", "  x^2 + * y\n        ^"],
@@ -211,6 +229,10 @@ fn bad_landscapes_and_views_are_clear_errors_with_exit_code_2() {
             assert!(stderr.contains(e), "{args:?}: expected '{e}' in: {stderr}");
         }
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?}: {stderr:?}"
+        );
         assert!(!out_dir.exists(), "{args:?} created output");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -243,4 +265,32 @@ fn list_shows_every_landscape_with_its_formula() {
     assert!(both.contains("Kingma & Ba") && both.contains("goldstein-price"));
     let only = String::from_utf8(optimist(&["list", "optimizers"]).stdout).unwrap();
     assert!(only.contains("Kingma & Ba") && !only.contains("goldstein-price"));
+}
+
+/// Inputs of 100 KB are cut in every message that repeats them.
+#[test]
+fn huge_inputs_are_cut_in_messages() {
+    let big_formula = "x+".repeat(50_000);
+    let big_name = "q".repeat(100_000);
+    let big_window = format!("1,{},2,3", "9".repeat(100_000));
+    let cases: [&[&str]; 4] = [
+        &["--function", &big_formula],
+        &["--function", &big_name],
+        &["-o", &big_name],
+        &["--window", &big_window],
+    ];
+    for args in cases {
+        let mut all = vec!["compare", "--out", "/nonexistent/never"];
+        all.extend_from_slice(args);
+        let out = optimist(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.len() < 4000,
+            "{} bytes: {}",
+            stderr.len(),
+            &stderr[..300]
+        );
+        assert!(stderr.contains("characters"), "{stderr}");
+    }
 }

@@ -8,8 +8,8 @@
 //! triple-loop products over every column), and the ratios. PyTorch takes about 1.3 ms for this iteration on a CPU; the aim is 0.65 ms.
 //!
 //! `cargo bench -p optimist-lab --bench mnist_iteration`. Real images are used where
-//! found (`OPTIMIST_MNIST_DIR`, else data/mnist, else /work/shared/data/mnist),
-//! otherwise synthetic ones of MNIST's sparsity (81% zeros).
+//! found (`OPTIMIST_MNIST_DIR`, else the repository's data/mnist), otherwise synthetic
+//! ones of MNIST's sparsity (81% zeros).
 
 use optimist_lab::mnist;
 use optimist_lab::network::{Kernel, Mlp};
@@ -27,7 +27,7 @@ type Batch = (Vec<f32>, Vec<u8>);
 fn batches(rng: &mut SplitMix64) -> (Vec<Batch>, String) {
     let dirs: Vec<std::path::PathBuf> = match std::env::var_os("OPTIMIST_MNIST_DIR") {
         Some(d) => vec![d.into()],
-        None => vec!["data/mnist".into(), "/work/shared/data/mnist".into()],
+        None => vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")],
     };
     for dir in dirs {
         if let Ok(set) = mnist::load(&dir) {

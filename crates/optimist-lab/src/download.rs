@@ -2,7 +2,7 @@
 //! against its published size and MD5 before it appears under its own name.
 //!
 //! A file is streamed into a temporary file in the same folder
-//! ([`temporary_path`], `.NAME.PID.part`) and hashed as it arrives; it is renamed into
+//! ([`temporary_file`], `.NAME.PID.RANDOM.part`) and hashed as it arrives; it is renamed into
 //! place only once its size and checksum are right. On any failure the temporary file
 //! is removed, so the folder holds whole, verified files and nothing else. Files
 //! already present with the right checksum are not downloaded again; a present file
@@ -49,6 +49,32 @@ pub const MNIST_FILES: [RemoteFile<'static>; 4] = [
 /// up on a mirror.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest one file's download may take by default, from the request to the last
+/// byte (11.6 MB at 20 KB/s).
+pub const DEADLINE: Duration = Duration::from_secs(600);
+
+/// Redirects followed at most for one file.
+const MAX_REDIRECTS: usize = 5;
+
+/// How a download may go: how long, and where redirects may lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The longest one file's download may take, from the request to the last byte,
+    /// however slowly the bytes come.
+    pub deadline: Duration,
+    /// Whether a redirect may lead to another host, port or scheme than the mirror's.
+    pub other_hosts: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            deadline: DEADLINE,
+            other_hosts: false,
+        }
+    }
+}
+
 /// Bytes read from the network at a time.
 const CHUNK: usize = 64 * 1024;
 
@@ -79,6 +105,8 @@ pub enum FailureKind {
     Size,
     /// The bytes received are not the published file.
     Checksum,
+    /// The mirror redirected elsewhere than allowed, or too often.
+    Redirect,
     /// The file could not be written or renamed into place.
     Disk,
 }
@@ -190,10 +218,50 @@ pub fn default_dir() -> Option<PathBuf> {
     Some(cache.join("optimist").join("mnist"))
 }
 
-/// Where [`download`] writes `name` while it arrives: a hidden file in the same folder,
-/// named after this process so that two downloads never share one.
-pub fn temporary_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!(".{name}.{}.part", std::process::id()))
+/// A new file for `name` to arrive in: hidden, in the same folder, named
+/// `.NAME.PID.RANDOM.part` after this process, created exclusively (never through a
+/// planted link) and removed by [`crate::output::remove_temporaries`] on an
+/// interruption.
+pub fn temporary_file(dir: &Path, name: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    crate::output::temporary_in(dir, &format!("{name}.{}", std::process::id()), ".part")
+}
+
+/// Removes what killed downloads of `name` left in `dir`: `.NAME.PID….part` files of
+/// processes no longer running (where the system tells, as Linux's `/proc` does), or
+/// older than any download can last. Returns the files removed.
+pub fn remove_stale_parts(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let prefix = format!(".{name}.");
+    let procs = Path::new("/proc/self").exists();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        if pid == Some(std::process::id()) {
+            continue;
+        }
+        let dead = procs && pid.is_some_and(|p| !Path::new("/proc").join(p.to_string()).exists());
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > DEADLINE);
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && (dead || old) && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
 }
 
 /// Downloads each of `files` from `mirror` (an `http://` or `https://` address of the
@@ -208,6 +276,17 @@ pub fn download(
     dir: &Path,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<Fetched>, DownloadError> {
+    download_with(files, mirror, dir, &Settings::default(), on_event)
+}
+
+/// [`download`] with its deadline and redirect policy given.
+pub fn download_with(
+    files: &[RemoteFile<'_>],
+    mirror: &str,
+    dir: &Path,
+    settings: &Settings,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<Vec<Fetched>, DownloadError> {
     let base = mirror_base(mirror)?;
     for file in files {
         check_listing(file)?;
@@ -218,7 +297,7 @@ pub fn download(
             format!("cannot create the folder {}: {e}", dir.display()),
         )
     })?;
-    let agent = agent(&base);
+    let agent = agent(&base, settings.deadline);
     let mut fetched = Vec::with_capacity(files.len());
     for file in files {
         let path = dir.join(file.name);
@@ -237,10 +316,11 @@ pub fn download(
             }),
             Existing::Missing => {}
         }
+        remove_stale_parts(dir, file.name);
         let url = format!("{base}{}", file.name);
-        fetch(&agent, &url, file, dir, &path, on_event).map_err(|mut e| {
+        fetch(&agent, &url, file, dir, &path, settings, on_event).map_err(|mut e| {
             e.file = Some(file.name.to_string());
-            e.url = Some(url.clone());
+            e.url.get_or_insert_with(|| redact(&url));
             e
         })?;
         on_event(Event::Saved { name: file.name });
@@ -253,8 +333,18 @@ pub fn download(
 }
 
 /// The mirror's address, checked, ending in `/` so that file names can follow it.
-fn mirror_base(mirror: &str) -> Result<String, DownloadError> {
-    let mirror = mirror.trim();
+fn mirror_base(given: &str) -> Result<String, DownloadError> {
+    let given = given.trim();
+    let mirror = &redact(given);
+    if let Some(c) = given.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(DownloadError::new(
+            FailureKind::Input,
+            format!(
+                "the mirror {} holds the character {c:?}; give an address such as {MNIST_MIRROR}",
+                crate::text::quoted(mirror)
+            ),
+        ));
+    }
     let scheme_end = mirror.find("://").map_or(0, |i| i + 3);
     let scheme = mirror[..scheme_end].to_ascii_lowercase();
     if scheme != "http://" && scheme != "https://" {
@@ -271,6 +361,24 @@ fn mirror_base(mirror: &str) -> Result<String, DownloadError> {
             format!("the mirror '{mirror}' names no host (e.g. {MNIST_MIRROR})"),
         ));
     }
+    let authority = mirror.split_once("://").map_or("", |(_, r)| r);
+    let authority = authority.split('/').next().unwrap_or("");
+    let after_host = authority.rsplit(']').next().unwrap_or("");
+    let port_ok = after_host
+        .split_once(':')
+        .is_none_or(|(_, p)| p.is_empty() || p.parse::<u16>().is_ok());
+    if !port_ok {
+        return Err(DownloadError::new(
+            FailureKind::Input,
+            format!("the mirror '{mirror}' has a port outside 0 to 65535"),
+        ));
+    }
+    if let Err(e) = given.parse::<ureq::http::Uri>() {
+        return Err(DownloadError::new(
+            FailureKind::Input,
+            format!("the mirror '{mirror}' is not a valid address ({e}); e.g. {MNIST_MIRROR}"),
+        ));
+    }
     if mirror.contains(['?', '#']) {
         return Err(DownloadError::new(
             FailureKind::Input,
@@ -279,11 +387,52 @@ fn mirror_base(mirror: &str) -> Result<String, DownloadError> {
             ),
         ));
     }
-    Ok(if mirror.ends_with('/') {
-        mirror.to_string()
+    Ok(if given.ends_with('/') {
+        given.to_string()
     } else {
-        format!("{mirror}/")
+        format!("{given}/")
     })
+}
+
+/// An address without the `user:password@` it may hold, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// The scheme and authority of an address (without user), lowercased: what a redirect
+/// must keep to stay on the mirror.
+fn origin(url: &str) -> String {
+    let url = redact(url);
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", &url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!("{}://{}", scheme, &rest[..end]).to_ascii_lowercase()
+}
+
+/// Where a redirect's `Location` leads from `current`.
+fn resolve(current: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let (scheme, rest) = current.split_once("://").unwrap_or(("http", current));
+    if let Some(rest_of) = location.strip_prefix("//") {
+        return format!("{scheme}://{rest_of}");
+    }
+    let end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if location.starts_with('/') {
+        return format!("{scheme}://{authority}{location}");
+    }
+    let path = &rest[end..];
+    let folder = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    let folder = if folder.is_empty() { "/" } else { folder };
+    format!("{scheme}://{authority}{folder}{location}")
 }
 
 /// The host of an `http(s)://` address, without user, port or brackets.
@@ -331,12 +480,16 @@ fn check_listing(file: &RemoteFile<'_>) -> Result<(), DownloadError> {
 
 /// The HTTP client: statuses are answers to report, not errors; a mirror on this
 /// machine is reached directly, never through a proxy from the environment.
-fn agent(base: &str) -> ureq::Agent {
+fn agent(base: &str, deadline: Duration) -> ureq::Agent {
+    let wait = Some(NETWORK_TIMEOUT.min(deadline));
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_connect(Some(NETWORK_TIMEOUT))
-        .timeout_recv_response(Some(NETWORK_TIMEOUT))
-        .timeout_per_read(Some(NETWORK_TIMEOUT))
+        // Redirects are followed here, each checked against the mirror's host.
+        .max_redirects(0)
+        .timeout_global(Some(deadline))
+        .timeout_connect(wait)
+        .timeout_recv_response(wait)
+        .timeout_per_read(wait)
         .user_agent(concat!("optimist/", env!("CARGO_PKG_VERSION")));
     let h = host(base);
     let loopback = h.eq_ignore_ascii_case("localhost")
@@ -414,70 +567,195 @@ fn fetch(
     file: &RemoteFile<'_>,
     dir: &Path,
     path: &Path,
+    settings: &Settings,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), DownloadError> {
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| DownloadError::new(FailureKind::Network, format!("cannot download: {e}")))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(DownloadError::new(
-            FailureKind::Status(status.as_u16()),
+    let started = std::time::Instant::now();
+    let late = |done: &str| {
+        DownloadError::new(
+            FailureKind::Network,
             format!(
-                "the mirror answered {} {}",
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("")
-            )
-            .trim_end()
-            .to_string(),
-        ));
-    }
+                "{done} within the {} s allowed for one file (--timeout)",
+                settings.deadline.as_secs_f64()
+            ),
+        )
+    };
+    let mut current = url.to_string();
+    let mut hops = 0;
+    let response = loop {
+        // Any error from here on is about the address last asked, not the first.
+        let at = |mut e: DownloadError, current: &str| {
+            if current != url {
+                e.url = Some(redact(current));
+                e.problem = format!("{} (redirected from {})", e.problem, redact(url));
+            }
+            e
+        };
+        let response = match agent.get(&current).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Timeout(_)) => return Err(at(late("no answer"), &current)),
+            Err(e) => {
+                let problem = format!("cannot download from {}: {e}", host(&current));
+                return Err(at(
+                    DownloadError::new(FailureKind::Network, scrub(&problem, url)),
+                    &current,
+                ));
+            }
+        };
+        let status = response.status();
+        if !status.is_redirection() {
+            if !status.is_success() {
+                let problem = format!(
+                    "{} answered {} {}",
+                    host(&current),
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                );
+                return Err(at(
+                    DownloadError::new(
+                        FailureKind::Status(status.as_u16()),
+                        problem.trim_end().to_string(),
+                    ),
+                    &current,
+                ));
+            }
+            break response;
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let Some(location) = location else {
+            return Err(at(
+                DownloadError::new(
+                    FailureKind::Status(status.as_u16()),
+                    format!(
+                        "{} answered {} without saying where to (no Location)",
+                        host(&current),
+                        status.as_u16()
+                    ),
+                ),
+                &current,
+            ));
+        };
+        let next = resolve(&current, &location);
+        let scheme_ok = next.starts_with("http://") || next.starts_with("https://");
+        if !scheme_ok || (!settings.other_hosts && origin(&next) != origin(url)) {
+            return Err(at(
+                DownloadError::new(
+                    FailureKind::Redirect,
+                    format!(
+                        "{} redirects to {}, {}; refused (--allow-redirects follows redirects to other hosts)",
+                        host(&current),
+                        crate::text::quoted(&redact(&next)),
+                        if scheme_ok {
+                            "another host"
+                        } else {
+                            "not an http:// or https:// address"
+                        }
+                    ),
+                ),
+                &current,
+            ));
+        }
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            return Err(at(
+                DownloadError::new(
+                    FailureKind::Redirect,
+                    format!("more than {MAX_REDIRECTS} redirects"),
+                ),
+                &current,
+            ));
+        }
+        current = next;
+    };
+    let shown = redact(&current);
+    let blame = |mut e: DownloadError| {
+        if current != url {
+            e.url = Some(shown.clone());
+        }
+        e
+    };
     if let Some(len) = response.body().content_length() {
         if len != file.size {
-            return Err(DownloadError::new(
+            return Err(blame(DownloadError::new(
                 FailureKind::Size,
                 format!(
                     "the mirror offers {len} bytes, but the file is {} bytes: it is not the published file",
                     file.size
                 ),
-            ));
+            )));
         }
     }
     on_event(Event::Started {
         name: file.name,
-        url,
+        url: &shown,
         size: file.size,
     });
-    let tmp = temporary_path(dir, file.name);
-    let result = receive(response.into_body().into_reader(), &tmp, file, on_event).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| {
+    let tmp = temporary_file(dir, file.name).map_err(|e| {
+        DownloadError::new(
+            FailureKind::Disk,
+            format!("cannot create a temporary file in {}: {e}", dir.display()),
+        )
+    })?;
+    let tmp_path = tmp.path().to_path_buf();
+    let received = receive(
+        response.into_body().into_reader(),
+        tmp.as_file(),
+        file,
+        on_event,
+    )
+    .map_err(|e| {
+        if e.kind == FailureKind::Network && started.elapsed() >= settings.deadline {
+            late("not complete")
+        } else {
+            e
+        }
+    });
+    let result = received.and_then(|()| {
+        tmp.persist(path).map(drop).map_err(|e| {
             DownloadError::new(
                 FailureKind::Disk,
-                format!("cannot rename {} to {}: {e}", tmp.display(), path.display()),
+                format!(
+                    "cannot rename {} to {}: {}",
+                    e.file.path().display(),
+                    path.display(),
+                    e.error
+                ),
             )
         })
     });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    crate::output::untrack(&tmp_path);
+    result.map_err(blame)
+}
+
+/// `text` without the `user:password@` of `url`, if it held any.
+fn scrub(text: &str, url: &str) -> String {
+    let Some((_, rest)) = url.split_once("://") else {
+        return text.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => text.replace(&rest[..=at], ""),
+        None => text.to_string(),
     }
-    result
 }
 
 /// Streams the body into `tmp`, hashing it, and checks its size and checksum.
 fn receive(
     mut body: impl Read,
-    tmp: &Path,
+    mut out: &File,
     file: &RemoteFile<'_>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), DownloadError> {
     let disk_error = |e: std::io::Error| {
         DownloadError::new(
             FailureKind::Disk,
-            format!("cannot write {}: {e}", tmp.display()),
+            format!("cannot write the temporary file of {}: {e}", file.name),
         )
     };
-    let mut out = File::create(tmp).map_err(disk_error)?;
     let mut hasher = Md5::new();
     let mut buf = vec![0u8; CHUNK];
     let mut done = 0u64;

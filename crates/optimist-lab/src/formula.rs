@@ -29,7 +29,7 @@ const MAX_DEPTH: usize = 100;
 
 /// Why a formula could not be read: what was wrong, and where.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message} (column {column})\n  {formula}\n  {caret}^", caret = " ".repeat(.column.saturating_sub(1)))]
+#[error("{message} (column {column})\n{}", crate::text::pointed(formula, *column))]
 pub struct FormulaError {
     /// The formula as given.
     pub formula: String,
@@ -699,7 +699,7 @@ fn lex(text: &str) -> Result<Vec<Token>, Located> {
         } else {
             return Err((
                 column,
-                format!("unexpected character '{c}'; a formula uses numbers, x, y, + - * / ^, parentheses and functions"),
+                format!("unexpected character '{}'; a formula uses numbers, x, y, + - * / ^, parentheses and functions", c.escape_debug()),
             ));
         }
     }

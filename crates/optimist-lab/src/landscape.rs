@@ -1,6 +1,10 @@
 //! Landscapes: two-dimensional functions with their exact gradients, a plotting window
 //! and their known minima.
 
+/// The narrowest window, relative to the magnitude of its bounds: below it the floats
+/// across it are too few to draw (ticks, contours, pixels).
+pub const MIN_RELATIVE_WIDTH: f64 = 1e-9;
+
 /// A rectangle of the plane: where a landscape is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
@@ -29,12 +33,29 @@ impl Window {
                 "the window {w} has a bound that is not a finite number"
             ));
         }
-        // The widths must be finite too: the figure divides by them.
-        if !(x_min < x_max && (x_max - x_min).is_finite()) {
-            return Err(format!("the window {w} needs XMIN < XMAX"));
-        }
-        if !(y_min < y_max && (y_max - y_min).is_finite()) {
-            return Err(format!("the window {w} needs YMIN < YMAX"));
+        for (lo, hi, name) in [(x_min, x_max, "X"), (y_min, y_max, "Y")] {
+            if lo >= hi {
+                return Err(format!("the window {w} needs {name}MIN < {name}MAX"));
+            }
+            // The widths must be finite too: the figure divides by them.
+            if !(hi - lo).is_finite() {
+                return Err(format!(
+                    "the window {w} is too wide: {name}MAX − {name}MIN exceeds the largest number ({}); at most {} wide",
+                    crate::text::number(f64::MAX),
+                    crate::text::number(f64::MAX)
+                ));
+            }
+            // Ticks, contours and pixels need distinct numbers across the window.
+            let magnitude = lo.abs().max(hi.abs());
+            if hi - lo < magnitude * MIN_RELATIVE_WIDTH {
+                return Err(format!(
+                    "the window {w} is too narrow for its magnitude: {name}MAX − {name}MIN = {} is less than {} × {}; widen it to at least {}",
+                    crate::text::number(hi - lo),
+                    crate::text::number(MIN_RELATIVE_WIDTH),
+                    crate::text::number(magnitude),
+                    crate::text::number(magnitude * MIN_RELATIVE_WIDTH),
+                ));
+            }
         }
         Ok(w)
     }
@@ -48,10 +69,14 @@ impl Window {
 impl std::fmt::Display for Window {
     /// `x ∈ [-2, 2], y ∈ [-1, 3]`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::text::number;
         write!(
             f,
             "x ∈ [{}, {}], y ∈ [{}, {}]",
-            self.x_min, self.x_max, self.y_min, self.y_max
+            number(self.x_min),
+            number(self.x_max),
+            number(self.y_min),
+            number(self.y_max)
         )
     }
 }
@@ -426,7 +451,18 @@ mod tests {
         let e = Window::new(0.0, 1.0, 2.0, -1.0).unwrap_err();
         assert!(e.contains("YMIN < YMAX"), "{e}");
         assert!(Window::new(f64::NAN, 1.0, 0.0, 1.0).is_err());
-        assert!(Window::new(-f64::MAX, f64::MAX, 0.0, 1.0).is_err());
+        let e = Window::new(-1e308, 1e308, -1.0, 1.0).unwrap_err();
+        assert_eq!(
+            e,
+            "the window x ∈ [-1e308, 1e308], y ∈ [-1, 1] is too wide: XMAX − XMIN exceeds the largest number (1.7976931348623157e308); at most 1.7976931348623157e308 wide"
+        );
+        for (lo, hi) in [(1.0, 1.0000000000000002), (1e10, 10000000000.000002)] {
+            let e = Window::new(-1.0, 1.0, lo, hi).unwrap_err();
+            assert!(
+                e.contains("is too narrow for its magnitude: YMAX − YMIN"),
+                "{e}"
+            );
+        }
         let w = Window::new(-1.0, 1.0, -1.0, 1.0).unwrap();
         let moved = article().with_window(w);
         assert_eq!(moved.window(), w);

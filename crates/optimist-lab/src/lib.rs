@@ -14,6 +14,7 @@ pub mod network;
 pub mod output;
 pub mod race;
 pub mod rng;
+pub mod text;
 pub mod train;
 pub mod train_figure;
 pub mod tune;

@@ -31,6 +31,17 @@ pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 /// See [`TRAIN_IMAGES`].
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
+/// The most images or labels a file may hold: MNIST has 60,000 and 10,000, EMNIST's
+/// largest split 240,000.
+pub const MAX_COUNT: usize = 300_000;
+
+/// The most pixels one image may have (MNIST's are 28×28).
+pub const MAX_IMAGE_PIXELS: usize = 256 * 256;
+
+/// The most bytes reserved ahead of the data: past this, buffers grow only as the
+/// data actually arrives.
+const MAX_RESERVE: usize = 16 << 20;
+
 /// The deflate format's largest compression ratio (a little over 1032:1); a gzip file
 /// cannot hold more than this many bytes per compressed byte.
 const MAX_DEFLATE_RATIO: u64 = 1032;
@@ -169,29 +180,42 @@ pub struct Mnist {
 /// both of its files are there). Each file may be gzip-compressed (`NAME.gz`, looked
 /// for first) or not (`NAME`).
 pub fn load(dir: &Path) -> Result<Mnist, MnistError> {
-    let find = |name: &str| -> Option<PathBuf> {
-        [format!("{name}.gz"), name.to_string()]
-            .into_iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.is_file())
+    // The first of NAME.gz and NAME there; anything else than a file under either name
+    // is an error saying what it is.
+    let find = |name: &str| -> Result<Option<PathBuf>, MnistError> {
+        for path in [format!("{name}.gz"), name.to_string()].map(|n| dir.join(n)) {
+            if std::fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                return Ok(Some(path));
+            }
+            let what = what_is(&path);
+            return Err(MnistError::new(&path, format!("{what}, not a file")));
+        }
+        Ok(None)
     };
-    if !dir.is_dir() {
-        return Err(MnistError::new(dir, "no such folder"));
+    if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        let problem = match std::fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such folder".to_string(),
+            _ => format!("{}, not a folder", what_is(dir)),
+        };
+        return Err(MnistError::new(dir, problem));
     }
-    let test_images = find(TEST_IMAGES).ok_or_else(|| {
+    let test_images = find(TEST_IMAGES)?.ok_or_else(|| {
         MnistError::new(
             dir,
             format!("the MNIST test images ({TEST_IMAGES}.gz) are not in this folder"),
         )
     })?;
-    let test_labels = find(TEST_LABELS).ok_or_else(|| {
+    let test_labels = find(TEST_LABELS)?.ok_or_else(|| {
         MnistError::new(
             dir,
             format!("the MNIST test labels ({TEST_LABELS}.gz) are not in this folder"),
         )
     })?;
     let test = read_set(&test_images, &test_labels)?;
-    let train = match (find(TRAIN_IMAGES), find(TRAIN_LABELS)) {
+    let train = match (find(TRAIN_IMAGES)?, find(TRAIN_LABELS)?) {
         (Some(images), Some(labels)) => Some(read_set(&images, &labels)?),
         (None, None) => None,
         (Some(images), None) => {
@@ -219,6 +243,56 @@ pub fn load(dir: &Path) -> Result<Mnist, MnistError> {
         }
     }
     Ok(Mnist { train, test })
+}
+
+/// What is at `path`, in words, for a message: "a file", "a link to X, which does not
+/// exist", "a link that loops", "a named pipe (FIFO)", ...
+pub fn what_is(path: &Path) -> String {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return "nothing".into();
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_default();
+        return match std::fs::metadata(path) {
+            Ok(m) => format!("a link to {target}, which is {}", kind(&m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                format!("a link to {target}, which does not exist")
+            }
+            // ELOOP: too many levels of links.
+            Err(e) if e.raw_os_error() == Some(40) || e.raw_os_error() == Some(62) => {
+                "a link that loops (it leads back to itself)".into()
+            }
+            Err(e) => format!("a link that cannot be followed ({e})"),
+        };
+    }
+    kind(&meta)
+}
+
+/// A file type in words.
+fn kind(meta: &std::fs::Metadata) -> String {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a folder".into();
+    }
+    if t.is_file() {
+        return "a file".into();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)".into();
+        }
+        if t.is_socket() {
+            return "a socket".into();
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device".into();
+        }
+    }
+    "neither a file nor a folder".into()
 }
 
 /// Reads an image file and its label file, and checks that they agree.
@@ -255,15 +329,17 @@ pub fn read_images(path: &Path) -> Result<Images, MnistError> {
             format!("the header gives images of {rows}×{cols} pixels"),
         ));
     }
-    let len = count
-        .checked_mul(rows)
-        .and_then(|n| n.checked_mul(cols))
-        .ok_or_else(|| {
-            MnistError::new(
-                path,
-                format!("the header's size {count}×{rows}×{cols} is impossibly large"),
-            )
-        })?;
+    check_count(path, count, "images")?;
+    if rows.saturating_mul(cols) > MAX_IMAGE_PIXELS {
+        return Err(MnistError::new(
+            path,
+            format!(
+                "the header gives images of {rows}×{cols} pixels; at most {MAX_IMAGE_PIXELS} pixels each"
+            ),
+        ));
+    }
+    // Both factors are bounded above, so the product fits.
+    let len = count * rows * cols;
     let pixels = read_body(
         &mut reader,
         path,
@@ -283,6 +359,7 @@ pub fn read_images(path: &Path) -> Result<Images, MnistError> {
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, MnistError> {
     let (mut reader, limit) = open(path)?;
     let count = read_header(&mut reader, path, LABELS_MAGIC, "labels", 1)?[0];
+    check_count(path, count, "labels")?;
     let labels = read_body(&mut reader, path, count, limit, &format!("{count} labels"))?;
     if let Some(i) = labels.iter().position(|&l| usize::from(l) >= CLASSES) {
         return Err(MnistError::new(
@@ -297,9 +374,29 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, MnistError> {
     Ok(labels)
 }
 
+/// A count from a header, checked against [`MAX_COUNT`].
+fn check_count(path: &Path, count: usize, what: &str) -> Result<(), MnistError> {
+    if count > MAX_COUNT {
+        return Err(MnistError::new(
+            path,
+            format!(
+                "the header declares {count} {what}; at most {MAX_COUNT} (MNIST has 60000 and 10000)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Opens a file, decompressing it if it starts with the gzip signature; also returns
 /// the most bytes its content can amount to.
 fn open(path: &Path) -> Result<(Box<dyn Read>, u64), MnistError> {
+    // Opening a named pipe would wait for a writer; a device could read forever.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(MnistError::new(
+            path,
+            format!("{}, not a file", what_is(path)),
+        ));
+    }
     let file = File::open(path).map_err(|e| MnistError::new(path, format!("cannot open: {e}")))?;
     let size = file
         .metadata()
@@ -408,9 +505,13 @@ fn read_body(
     limit: u64,
     what: &str,
 ) -> Result<Vec<u8>, MnistError> {
-    // Reserve what the header says only as far as the file could hold it; a header
-    // that lies about its size then fails on reading, not on allocating.
-    let mut data = Vec::with_capacity(len.min(usize::try_from(limit).unwrap_or(usize::MAX)));
+    // Reserve what the header says only as far as the file could hold it, and never
+    // much at once: a header that lies about its size then fails on reading, with the
+    // memory of the data actually there.
+    let mut data = Vec::with_capacity(
+        len.min(usize::try_from(limit).unwrap_or(usize::MAX))
+            .min(MAX_RESERVE),
+    );
     reader
         .take(len as u64)
         .read_to_end(&mut data)

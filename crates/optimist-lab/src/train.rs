@@ -8,7 +8,7 @@
 
 use crate::mnist::{self, Dataset, Mnist, MnistError};
 use crate::network::{Mlp, NetworkError, SoftmaxCrossEntropy};
-use crate::output::{shortest, write_atomic};
+use crate::output::{shortest, write_set};
 use crate::race::Wrapping;
 use crate::rng::SplitMix64;
 use optimist::clip::Clip;
@@ -836,12 +836,11 @@ pub fn write_outputs(result: &TrainResult, dir: &Path) -> Result<Vec<PathBuf>, T
         })?,
         figure.svg().into_bytes(),
     ];
-    for (path, bytes) in paths.iter().zip(contents) {
-        write_atomic(path, &bytes).map_err(|source| TrainError::Write {
-            path: path.clone(),
-            source,
-        })?;
-    }
+    let files: Vec<(&PathBuf, Vec<u8>)> = paths.iter().zip(contents).collect();
+    write_set(&files).map_err(|e| TrainError::Write {
+        path: e.path,
+        source: e.source,
+    })?;
     Ok(paths)
 }
 

@@ -102,6 +102,9 @@ impl Default for Search {
     }
 }
 
+/// The smallest ratio MAX / MIN of a searched range of learning rates.
+pub const MIN_RANGE_RATIO: f64 = 1.01;
+
 /// The most trials per optimizer: bounds the work and the memory of one tuning.
 pub const MAX_TRIALS: usize = 10_000;
 
@@ -119,6 +122,14 @@ impl Search {
             && self.lr_min < self.lr_max;
         if !ok {
             return Err(TuneError::BadRange {
+                min: self.lr_min,
+                max: self.lr_max,
+            });
+        }
+        // The rates are kept to four significant digits and plotted on a log axis: a
+        // narrower range has no distinct rates to try.
+        if self.lr_max < self.lr_min * MIN_RANGE_RATIO {
+            return Err(TuneError::NarrowRange {
                 min: self.lr_min,
                 max: self.lr_max,
             });
@@ -298,6 +309,16 @@ pub enum TuneError {
         "the learning rates {min} to {max} are not a range: expected 0 < MIN < MAX, both finite"
     )]
     BadRange {
+        /// The smallest rate given.
+        min: f64,
+        /// The largest rate given.
+        max: f64,
+    },
+    /// A range with too few distinct rates in it.
+    #[error(
+        "the learning rates {} to {} are too close to search between: MAX must be at least {MIN_RANGE_RATIO} × MIN", crate::text::number(*min), crate::text::number(*max)
+    )]
+    NarrowRange {
         /// The smallest rate given.
         min: f64,
         /// The largest rate given.
@@ -530,6 +551,29 @@ mod tests {
 
     fn specs(names: &[&str]) -> Vec<Spec> {
         names.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn ranges_too_narrow_to_search_are_refused() {
+        for (lo, hi) in [
+            (1.0, 1.0000000000000002),
+            (1e-4, 1.0001e-4),
+            (1e10, 1.001e10),
+        ] {
+            let search = Search {
+                lr_min: lo,
+                lr_max: hi,
+                ..Search::default()
+            };
+            let e = search.check().unwrap_err().to_string();
+            assert!(e.contains("too close to search between"), "{e}");
+        }
+        let ok = Search {
+            lr_min: 1.0,
+            lr_max: 1.01,
+            ..Search::default()
+        };
+        assert!(ok.check().is_ok());
     }
 
     #[test]

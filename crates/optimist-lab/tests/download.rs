@@ -1,5 +1,5 @@
 //! Downloading against a mirror run here on 127.0.0.1: the real test set (from
-//! `../shared/data/mnist`), and mirrors that break off, send the wrong bytes or the
+//! the repository's `data/mnist`), and mirrors that break off, send the wrong bytes or the
 //! wrong size, or have no such file. Every failure says what failed and leaves the
 //! folder as it was; a file already there and verified is not requested again.
 
@@ -70,29 +70,30 @@ fn fetch(
     (result, events)
 }
 
-/// The real MNIST test files, where they are found.
-fn shared_mnist() -> Option<PathBuf> {
+/// The real MNIST test files: the repository's `data/mnist`, or the folder
+/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
+fn mnist_files() -> PathBuf {
     let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
         Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     };
-    dir.join("t10k-labels-idx1-ubyte.gz")
-        .is_file()
-        .then_some(dir)
+    assert!(
+        dir.join("t10k-labels-idx1-ubyte.gz").is_file(),
+        "no MNIST test files in {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn downloads_the_real_test_set_checks_it_and_does_not_fetch_it_twice() {
-    let Some(shared) = shared_mnist() else {
-        eprintln!("skipped: no MNIST files in ../shared/data/mnist (set OPTIMIST_MNIST_DIR)");
-        return;
-    };
+    let mnist = mnist_files();
     let test_files = &MNIST_FILES[..2];
     let originals: Vec<Vec<u8>> = test_files
         .iter()
-        .map(|f| std::fs::read(shared.join(f.name)).unwrap())
+        .map(|f| std::fs::read(mnist.join(f.name)).unwrap())
         .collect();
-    // The published checksums are those of the shared files.
+    // The published checksums are those of the repository's files.
     for (f, bytes) in test_files.iter().zip(&originals) {
         assert_eq!(md5_hex(bytes), f.md5, "{}", f.name);
         assert_eq!(bytes.len() as u64, f.size, "{}", f.name);
@@ -237,7 +238,7 @@ fn a_missing_file_is_a_404_and_leaves_nothing_behind() {
         &file,
         None,
         FailureKind::Status(404),
-        &["the mirror answered 404 Not Found"],
+        &["127.0.0.1 answered 404 Not Found"],
     );
 }
 
@@ -256,8 +257,9 @@ fn an_unreachable_mirror_says_it_cannot_download() {
     let e = result.unwrap_err();
     assert_eq!(e.kind, FailureKind::Network, "{e}");
     assert!(
-        e.to_string()
-            .starts_with(&format!("a.gz from {url}a.gz: cannot download: ")),
+        e.to_string().starts_with(&format!(
+            "a.gz from {url}a.gz: cannot download from 127.0.0.1: "
+        )),
         "{e}"
     );
     assert!(events.is_empty());
@@ -319,6 +321,11 @@ fn a_failure_keeps_the_files_verified_before_it() {
 fn bad_mirrors_and_listings_fail_before_anything_is_created() {
     let file = Made::new("x.gz", 10, 10);
     let dir = scratch("input").join("mnist");
+    for mirror in ["http://127.0.0.1:99999/", "http://[::1/", "http://a b/"] {
+        let (result, _) = fetch(&[file.listing()], mirror, &dir);
+        let e = result.unwrap_err();
+        assert_eq!(e.kind, FailureKind::Input, "{mirror}: {e}");
+    }
     for mirror in ["ftp://127.0.0.1/", "127.0.0.1/mnist"] {
         let (result, _) = fetch(&[file.listing()], mirror, &dir);
         let e = result.unwrap_err();
@@ -335,5 +342,144 @@ fn bad_mirrors_and_listings_fail_before_anything_is_created() {
     let (result, _) = fetch(&[bad_name], "http://127.0.0.1:9/", &dir);
     assert_eq!(result.unwrap_err().kind, FailureKind::Input);
     assert!(!dir.exists());
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+/// Downloads `files` with `settings` and returns the error.
+fn fetch_with(
+    files: &[RemoteFile<'_>],
+    mirror: &str,
+    dir: &Path,
+    settings: &download::Settings,
+) -> (
+    Result<Vec<download::Fetched>, download::DownloadError>,
+    Vec<String>,
+) {
+    let mut urls = Vec::new();
+    let result = download::download_with(files, mirror, dir, settings, &mut |e| {
+        if let Event::Started { url, .. } = e {
+            urls.push(url.to_string());
+        }
+    });
+    (result, urls)
+}
+
+#[test]
+fn a_slow_trickle_stops_at_the_deadline() {
+    let file = Made::new("slow.gz", 1_000, 11);
+    let mirror = Mirror::start(vec![(
+        "slow.gz",
+        Reply::Trickle(file.bytes.clone(), std::time::Duration::from_millis(400)),
+    )]);
+    let dir = scratch("deadline").join("mnist");
+    let settings = download::Settings {
+        deadline: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+    let start = std::time::Instant::now();
+    let (result, _) = fetch_with(&[file.listing()], &mirror.url, &dir, &settings);
+    let elapsed = start.elapsed();
+    let e = result.unwrap_err();
+    assert_eq!(e.kind, FailureKind::Network, "{e}");
+    assert!(e.to_string().contains("within the 2 s allowed"), "{e}");
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    assert_eq!(listing(&dir), Vec::<String>::new());
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn redirects_stay_on_the_mirror_unless_allowed_and_failures_blame_the_right_host() {
+    let file = Made::new("moved.gz", 2_000, 12);
+    let elsewhere = Mirror::start(vec![("moved.gz", Reply::File(file.bytes.clone()))]);
+    // The same server under another name is another host.
+    let other = elsewhere.url.replace("127.0.0.1", "localhost") + "moved.gz";
+    let mirror = Mirror::start(vec![
+        ("moved.gz", Reply::Redirect(other.clone())),
+        ("here.gz", Reply::Redirect("/mnist/gone.gz".into())),
+        ("file.gz", Reply::Redirect("file:///etc/passwd".into())),
+    ]);
+    let dir = scratch("redirect").join("mnist");
+    let (result, _) = fetch(&[file.listing()], &mirror.url, &dir);
+    let e = result.unwrap_err();
+    assert_eq!(e.kind, FailureKind::Redirect, "{e}");
+    assert!(
+        e.to_string().contains(&format!("redirects to '{other}'")),
+        "{e}"
+    );
+    assert!(elsewhere.requests().is_empty());
+    assert_eq!(listing(&dir), Vec::<String>::new());
+
+    let allowed = download::Settings {
+        other_hosts: true,
+        ..Default::default()
+    };
+    let (result, urls) = fetch_with(&[file.listing()], &mirror.url, &dir, &allowed);
+    result.unwrap();
+    assert_eq!(urls, [other]);
+    assert_eq!(std::fs::read(dir.join("moved.gz")).unwrap(), file.bytes);
+
+    // A redirect on the same host is followed; its 404 names the address that failed.
+    let here = RemoteFile {
+        name: "here.gz",
+        ..file.listing()
+    };
+    let e = fetch(&[here], &mirror.url, &dir).0.unwrap_err();
+    assert_eq!(e.kind, FailureKind::Status(404), "{e}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "here.gz from {}gone.gz: 127.0.0.1 answered 404 Not Found (redirected from {}here.gz)",
+            mirror.url, mirror.url
+        )),
+        "{e}"
+    );
+    let scheme = RemoteFile {
+        name: "file.gz",
+        ..file.listing()
+    };
+    let e = fetch_with(&[scheme], &mirror.url, &dir, &allowed)
+        .0
+        .unwrap_err();
+    assert_eq!(e.kind, FailureKind::Redirect, "{e}");
+    assert!(
+        e.to_string().contains("not an http:// or https:// address"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn credentials_in_the_mirror_address_are_never_echoed() {
+    let file = Made::new("secret.gz", 100, 13);
+    let mirror = Mirror::start(vec![("secret.gz", Reply::Cut(file.bytes.clone(), 10))]);
+    let with_user = mirror.url.replace("http://", "http://user:hunter2@");
+    let dir = scratch("credentials").join("mnist");
+    let (result, urls) = fetch_with(&[file.listing()], &with_user, &dir, &Default::default());
+    let e = result.unwrap_err();
+    assert!(
+        !format!("{e} {e:?} {urls:?}").contains("hunter2"),
+        "{e:?} {urls:?}"
+    );
+    assert_eq!(urls, [format!("{}secret.gz", mirror.url)]);
+    for bad in ["ftp://user:hunter2@127.0.0.1/", "http://user:hunter2@a b/"] {
+        let e = fetch(&[file.listing()], bad, &dir).0.unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn parts_left_by_killed_downloads_are_removed() {
+    let file = Made::new("left.gz", 500, 14);
+    let mirror = Mirror::start(vec![("left.gz", Reply::File(file.bytes.clone()))]);
+    let dir = scratch("stale").join("mnist");
+    std::fs::create_dir_all(&dir).unwrap();
+    // No process has this id (Linux's largest is 4194304), so its part is debris.
+    std::fs::write(dir.join(".left.gz.999999999.part"), b"half").unwrap();
+    std::fs::write(dir.join(".left.gz.999999999.x7Yq.part"), b"half").unwrap();
+    // A part of a running process (this one) is left alone.
+    let live = format!(".left.gz.{}.abc.part", std::process::id());
+    std::fs::write(dir.join(&live), b"busy").unwrap();
+    fetch(&[file.listing()], &mirror.url, &dir).0.unwrap();
+    assert_eq!(listing(&dir), [live, "left.gz".to_string()]);
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }

@@ -89,12 +89,24 @@ fn bad_files_are_errors_naming_file_and_problem() {
         ("label-12", idx(mnist::LABELS_MAGIC, &[3], &[1, 12, 3]), false, "label 12 at index 1 is not a class 0–9"),
         ("floats", idx(0x0000_0D03, &[1, 1, 1], &[0; 4]), true, "element type 0x0d"),
         (
-            // The header claims 4 billion images of 784 pixels: reading must fail on
-            // the missing data, not try to allocate 3 terabytes.
+            // Headers claiming more than any data set holds fail before any reading or
+            // allocating (4 billion or 6 million images, 4 billion labels, images of
+            // 4 billion pixels).
             "huge",
             idx(mnist::IMAGES_MAGIC, &[u32::MAX, 28, 28], &[0; 100]),
             true,
-            "but the file holds only 100 bytes",
+            "the header declares 4294967295 images; at most 300000 (MNIST has 60000 and 10000)",
+        ),
+        ("6m", idx(mnist::IMAGES_MAGIC, &[6_000_000, 28, 28], &[0; 100]), true, "the header declares 6000000 images; at most 300000"),
+        ("huge-labels", idx(mnist::LABELS_MAGIC, &[u32::MAX], &[0; 10]), false, "the header declares 4294967295 labels; at most 300000"),
+        ("wide", idx(mnist::IMAGES_MAGIC, &[1, 65_536, 65_536], &[0; 10]), true, "images of 65536×65536 pixels; at most 65536 pixels each"),
+        (
+            // Within the caps, a header that promises more than the file holds is
+            // reported as truncated.
+            "promises",
+            idx(mnist::IMAGES_MAGIC, &[250_000, 28, 28], &[0; 1000]),
+            true,
+            "truncated: the header declares 250000 images of 28×28 pixels (196000000 bytes) but the file holds only 1000 bytes",
         ),
     ];
     for (name, bytes, is_images, expected) in cases {
@@ -185,26 +197,24 @@ fn split_every_holds_out_every_fifth_image() {
     assert_eq!(train.labels, [0, 1, 2, 3, 5, 6, 7, 8, 0, 1]);
 }
 
-/// The real MNIST test set, where it is found.
-fn mnist_dir() -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = match std::env::var_os("OPTIMIST_MNIST_DIR") {
-        Some(d) => vec![d.into()],
-        None => vec![
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-            "/work/shared/data/mnist".into(),
-        ],
+/// The real MNIST test set: the repository's `data/mnist`, or the folder
+/// `OPTIMIST_MNIST_DIR` names. A missing set fails the test.
+fn mnist_dir() -> PathBuf {
+    let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
     };
-    candidates
-        .into_iter()
-        .find(|d| d.join("t10k-images-idx3-ubyte.gz").is_file())
+    assert!(
+        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
+        "no MNIST test images in {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn the_real_test_set_has_its_published_counts() {
-    let Some(dir) = mnist_dir() else {
-        eprintln!("skipped: no MNIST files (set OPTIMIST_MNIST_DIR)");
-        return;
-    };
+    let dir = mnist_dir();
     let m = mnist::load(&dir).unwrap();
     let t = &m.test;
     assert_eq!((t.len(), t.rows, t.cols), (10_000, 28, 28));
@@ -218,4 +228,57 @@ fn the_real_test_set_has_its_published_counts() {
         counts,
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
+}
+
+/// A folder that is not one, and entries that are not files, are named for what they
+/// are, not "no such folder" or "not in this folder".
+#[cfg(unix)]
+#[test]
+fn entries_that_are_not_files_say_what_they_are() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("entries");
+    let (images, labels) = small_set();
+    let file = write(&dir, "a-file", &images);
+    let e = error_text(mnist::load(&file));
+    assert!(e.ends_with("a-file: a file, not a folder"), "{e}");
+    symlink(dir.join("gone"), dir.join("dangling")).unwrap();
+    let e = error_text(mnist::load(&dir.join("dangling")));
+    assert!(e.contains("dangling: a link to "), "{e}");
+    assert!(
+        e.ends_with("gone, which does not exist, not a folder"),
+        "{e}"
+    );
+    symlink(dir.join("loop"), dir.join("loop")).unwrap();
+    let e = error_text(mnist::load(&dir.join("loop")));
+    assert!(
+        e.ends_with("loop: a link that loops (it leads back to itself), not a folder"),
+        "{e}"
+    );
+
+    let set = dir.join("set");
+    std::fs::create_dir(&set).unwrap();
+    write(&set, "t10k-labels-idx1-ubyte", &labels);
+    let fifo = set.join("t10k-images-idx3-ubyte.gz");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let e = error_text(mnist::load(&set));
+    assert!(
+        e.ends_with("t10k-images-idx3-ubyte.gz: a named pipe (FIFO), not a file"),
+        "{e}"
+    );
+    // Read directly, a pipe is refused too, instead of waiting for a writer.
+    let e = error_text(read_images(&fifo));
+    assert!(e.ends_with("a named pipe (FIFO), not a file"), "{e}");
+    std::fs::remove_file(&fifo).unwrap();
+    symlink(set.join("nowhere.gz"), &fifo).unwrap();
+    let e = error_text(mnist::load(&set));
+    assert!(e.contains("t10k-images-idx3-ubyte.gz: a link to "), "{e}");
+    assert!(
+        e.ends_with("nowhere.gz, which does not exist, not a file"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -161,6 +161,9 @@ pub fn grid_layout(n_runs: usize, window: Window) -> Result<Layout, FigureError>
 /// of ten), at most `max_count` of them, with the step.
 pub(super) fn nice_ticks(lo: f64, hi: f64, max_count: usize) -> (Vec<f64>, f64) {
     let span = hi - lo;
+    if !(span > 0.0 && span.is_finite()) {
+        return (if lo.is_finite() { vec![lo] } else { Vec::new() }, 0.0);
+    }
     let max_count = max_count.max(2);
     let raw = span / max_count as f64;
     let magnitude = 10f64.powf(raw.log10().floor());
@@ -170,13 +173,22 @@ pub(super) fn nice_ticks(lo: f64, hi: f64, max_count: usize) -> (Vec<f64>, f64) 
         .find(|step| span / step <= max_count as f64)
         .unwrap_or(10.0 * magnitude);
     let first = (lo / step - 1e-9).ceil();
-    let mut ticks = Vec::new();
-    let mut k = first;
-    while k * step <= hi + span * 1e-9 {
+    let mut ticks: Vec<f64> = Vec::new();
+    // At most max_count + 1 ticks fit; the bound also ends the loop where a range too
+    // narrow for its magnitude leaves `first + i` or `t` unchanged from one tick to the
+    // next.
+    for i in 0..=max_count + 1 {
+        let t = (first + i as f64) * step;
+        if t > hi + span * 1e-9 {
+            break;
+        }
         // Snap values like 0.30000000000000004 and −0 for their labels.
-        let t = k * step;
-        ticks.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        k += 1.0;
+        let t = if t.abs() < step * 1e-9 { 0.0 } else { t };
+        // Rounding can put the first multiple a hair below `lo` in a range narrow for
+        // its magnitude.
+        if t >= lo - span * 1e-9 && ticks.last().is_none_or(|&last| t > last) {
+            ticks.push(t);
+        }
     }
     (ticks, step)
 }
@@ -309,6 +321,42 @@ mod tests {
             grid_layout(1, nan),
             Err(FigureError::BadWindow(_))
         ));
+    }
+
+    /// Any range, however narrow for its magnitude, gets a few ticks inside it, in
+    /// order, and never loops.
+    #[test]
+    fn ticks_stay_few_for_every_width_and_magnitude() {
+        for exp in -300..=300 {
+            let mid = 1.5 * 10f64.powi(exp);
+            for sign in [1.0, -1.0] {
+                let mid = sign * mid;
+                for rel in [
+                    1e-300, 1e-17, 1e-16, 4e-16, 1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1.0, 1e3,
+                ] {
+                    let lo = mid;
+                    let hi = mid + (mid.abs() * rel).max(f64::MIN_POSITIVE);
+                    let hi = if hi > lo { hi } else { lo.next_up() };
+                    if !(hi - lo).is_finite() {
+                        continue;
+                    }
+                    for max_count in [2, 5, 12] {
+                        let (t, _) = nice_ticks(lo, hi, max_count);
+                        assert!(t.len() <= max_count + 2, "{lo} {hi}: {} ticks", t.len());
+                        assert!(t.windows(2).all(|w| w[0] < w[1]), "{lo} {hi}: {t:?}");
+                        let slack = (hi - lo) * 1e-9;
+                        assert!(
+                            t.iter().all(|&v| v >= lo - slack && v <= hi + slack),
+                            "{lo} {hi}: {t:?}"
+                        );
+                    }
+                }
+            }
+        }
+        // The reported cases.
+        assert!(nice_ticks(1.0, 1.0000000000000002, 5).0.len() <= 7);
+        assert!(nice_ticks(1e10, 10000000000.000002, 5).0.len() <= 7);
+        assert!(nice_ticks(1.0, 1.0, 5).0.len() <= 1);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum Reply {
     /// A header announcing all the bytes, the first `usize` of them, then nothing
     /// more while the connection stays open (longer than any test waits).
     Stall(Vec<u8>, usize),
+    /// A header announcing all the bytes, then one byte every so often.
+    Trickle(Vec<u8>, Duration),
+    /// A 302 redirect to this address.
+    Redirect(String),
 }
 
 /// The running mirror.
@@ -43,10 +47,13 @@ impl Mirror {
             .collect();
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
-        // Lives as long as the test process; one connection at a time is enough.
+        // Lives as long as the test process; a thread per connection, so that a
+        // stalled one does not hold up the next.
+        let routes = Arc::new(routes);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                answer(stream, &routes, &seen);
+                let (routes, seen) = (Arc::clone(&routes), Arc::clone(&seen));
+                std::thread::spawn(move || answer(stream, &routes, &seen));
             }
         });
         Mirror { url, log }
@@ -91,6 +98,21 @@ fn answer(mut stream: TcpStream, routes: &HashMap<String, Reply>, log: &Mutex<Ve
             std::thread::sleep(Duration::from_secs(120));
             Ok(())
         }
+        Some(Reply::Trickle(bytes, every)) => {
+            let mut result = stream.write_all(head("200 OK", bytes.len()).as_bytes());
+            for b in bytes {
+                if result.is_err() {
+                    break;
+                }
+                result = stream.write_all(&[*b]).and_then(|()| stream.flush());
+                std::thread::sleep(*every);
+            }
+            result
+        }
+        Some(Reply::Redirect(to)) => stream.write_all(
+            format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        ),
         None => stream
             .write_all(head("404 Not Found", 10).as_bytes())
             .and_then(|()| stream.write_all(b"not found\n")),

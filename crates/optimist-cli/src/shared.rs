@@ -1,0 +1,124 @@
+//! What `compare` and `tune` share: option parsers, writing the output folder, and
+//! aligned tables.
+
+use crate::landscape::Problem;
+use crate::Failure;
+use optimist::Spec;
+use optimist_lab::figure::{self, Format, View};
+use optimist_lab::output::write_set;
+use std::path::{Path, PathBuf};
+
+/// The most steps a race may take (memory grows with every recorded point).
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Steps when none are given: the article's 30 on its landscape, more elsewhere.
+pub fn default_steps(problem: &Problem) -> usize {
+    if problem.is_article {
+        30
+    } else {
+        100
+    }
+}
+
+/// `--steps`' parser: a whole number from 1 to [`MAX_STEPS`].
+pub fn parse_steps(text: &str) -> Result<usize, String> {
+    let shown = optimist_lab::text::quoted(text);
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_STEPS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{shown} is not a whole number from 1 to {MAX_STEPS}"
+        )),
+    }
+}
+
+/// `--format`'s parser: png or svg.
+pub fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse().map_err(|e: figure::FigureError| e.to_string())
+}
+
+pub fn parse_view(text: &str) -> Result<View, String> {
+    text.parse().map_err(|e: figure::FigureError| e.to_string())
+}
+
+/// `--optimizer`'s parser: NAME[:KEY=VALUE[,KEY=VALUE...]].
+pub fn parse_spec(text: &str) -> Result<Spec, String> {
+    text.parse().map_err(|e: optimist::Error| e.to_string())
+}
+
+/// Creates `dir` and writes every file whole, all or none replaced (through temporary
+/// files renamed into place once every one is written).
+pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
+    create_dir(dir)?;
+    write_set(files).map_err(|e| Failure::runtime(e.to_string()).because(e))
+}
+
+/// `items` in order, each once.
+pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for f in items {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+pub fn create_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::runtime(format!(
+            "cannot create the output folder {}: {e}; choose another with --out DIR",
+            dir.display()
+        ))
+        .because(e)
+    })?;
+    if !dir.is_dir() {
+        return Err(Failure::runtime(format!(
+            "{} is not a folder; choose another with --out DIR",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A coordinate for a table: six decimals, or an exponent once that is long.
+pub fn coordinate(v: f64) -> String {
+    if v.abs() < 1e9 {
+        format!("{v:.6}")
+    } else {
+        format!("{v:.6e}")
+    }
+}
+
+/// `rows` under `header` in columns two spaces apart, those in `right` aligned right.
+pub fn aligned<const N: usize>(
+    header: &[&str; N],
+    rows: &[[String; N]],
+    right: std::ops::Range<usize>,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, &w))| {
+                if right.contains(&i) {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        parts.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    for row in rows {
+        out.push_str(&line(row));
+    }
+    out
+}
