@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// What went wrong, worded for the person who has to fix it.
-#[derive(Debug, Clone, Error)]
+#[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A hyperparameter outside its allowed range.
@@ -133,9 +133,9 @@ pub enum Error {
         action: String,
         /// The file.
         path: String,
-        /// The system's reason (shared, so that the error stays `Clone`).
+        /// The system's reason.
         #[source]
-        source: std::sync::Arc<std::io::Error>,
+        source: std::io::Error,
     },
     /// A parameter group that cannot be built or used.
     #[error("parameter group '{pattern}': {why}")]
@@ -168,5 +168,108 @@ impl PartialEq for Error {
             }
         }
         self.to_string() == other.to_string()
+    }
+}
+
+/// A copy; an I/O error is copied as its kind and message (`std::io::Error` is not
+/// `Clone`).
+impl Clone for Error {
+    fn clone(&self) -> Self {
+        use Error::*;
+        match self {
+            OutOfRange {
+                optimizer,
+                key,
+                value,
+                allowed,
+            } => OutOfRange {
+                optimizer: optimizer.clone(),
+                key: key.clone(),
+                value: value.clone(),
+                allowed: allowed.clone(),
+            },
+            BadValue {
+                optimizer,
+                key,
+                value,
+                expected,
+            } => BadValue {
+                optimizer: optimizer.clone(),
+                key: key.clone(),
+                value: value.clone(),
+                expected: expected.clone(),
+            },
+            UnknownOptimizer { name, known } => UnknownOptimizer {
+                name: name.clone(),
+                known: known.clone(),
+            },
+            UnknownKey {
+                optimizer,
+                key,
+                known,
+            } => UnknownKey {
+                optimizer: optimizer.clone(),
+                key: key.clone(),
+                known: known.clone(),
+            },
+            BadSpec { spec, why } => BadSpec {
+                spec: spec.clone(),
+                why: why.clone(),
+            },
+            ShapeData { shape, len } => ShapeData {
+                shape: shape.clone(),
+                len: *len,
+            },
+            ShapeOverflow { shape } => ShapeOverflow {
+                shape: shape.clone(),
+            },
+            GradMismatch(why) => GradMismatch(why.clone()),
+            UnknownSchedule { name, known } => UnknownSchedule {
+                name: name.clone(),
+                known: known.clone(),
+            },
+            MissingKey {
+                optimizer,
+                key,
+                allowed,
+            } => MissingKey {
+                optimizer: optimizer.clone(),
+                key: key.clone(),
+                allowed: allowed.clone(),
+            },
+            Unsupported { optimizer, why } => Unsupported {
+                optimizer: optimizer.clone(),
+                why: why.clone(),
+            },
+            StateMismatch(why) => StateMismatch(why.clone()),
+            NonFinite {
+                tensor,
+                index,
+                position,
+                value,
+            } => NonFinite {
+                tensor: tensor.clone(),
+                index: *index,
+                position: position.clone(),
+                value: value.clone(),
+            },
+            StateFile { file, why } => StateFile {
+                file: file.clone(),
+                why: why.clone(),
+            },
+            Io {
+                action,
+                path,
+                source,
+            } => Io {
+                action: action.clone(),
+                path: path.clone(),
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            Group { pattern, why } => Group {
+                pattern: pattern.clone(),
+                why: why.clone(),
+            },
+        }
     }
 }

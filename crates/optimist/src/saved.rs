@@ -720,7 +720,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |action: &str, p: &Path, e: std::io::Error| Error::Io {
         action: action.to_string(),
         path: p.display().to_string(),
-        source: std::sync::Arc::new(e),
+        source: e,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -749,7 +749,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
     let io = |e: std::io::Error| Error::Io {
         action: "read".to_string(),
         path: path.display().to_string(),
-        source: std::sync::Arc::new(e),
+        source: e,
     };
     let not = |what: String| Error::StateFile {
         file: Some(path.display().to_string()),

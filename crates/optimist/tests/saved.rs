@@ -213,6 +213,13 @@ fn saved_files_load_back_and_are_replaced_whole() {
         matches!(&e, Error::Io { action, .. } if action == "read"),
         "{e}"
     );
+    // The system's error is kept as the source.
+    let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    assert_eq!(
+        source.map(|s| s.kind()),
+        Some(std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
     let e = opt
         .save(&dir.join("no-such-dir").join("x.state"))
         .unwrap_err()

@@ -5,8 +5,8 @@ use super::{CarryState, Guard};
 use crate::{Error, Float, Param};
 
 /// One tensor's optimizer state by name, in the layout of torch's `optimizer.state[p]`
-/// (optax's names for optax's rules): what [`Optimizer::state_of`] gives and
-/// [`Optimizer::load_tensor_state`] takes.
+/// (optax's names for optax's rules): what [`Optimizer::state_of`](crate::Optimizer::state_of) gives and
+/// [`Optimizer::load_tensor_state`](crate::Optimizer::load_tensor_state) takes.
 ///
 /// ```
 /// use optimist::{optim::pytorch, Build, Optimizer, Params, Tensor};
@@ -181,10 +181,10 @@ pub struct TensorState<F, K = ()> {
     /// tensor out does not count, so that its bias corrections follow its own count.
     pub step: u64,
     /// The scalar state this tensor carries from one of its steps to the next (e.g.
-    /// NAdam's `mu_product`), [`Rule::Carry`].
+    /// NAdam's `mu_product`), [`Rule::Carry`](crate::Rule::Carry).
     pub carry: K,
     /// One buffer per state slot: each as long as the tensor for an elementwise
-    /// [`Rule`]; a [`TensorRule`] may declare other lengths (e.g. Adafactor's row and
+    /// [`Rule`](crate::Rule); a [`TensorRule`](crate::TensorRule) may declare other lengths (e.g. Adafactor's row and
     /// column factors).
     pub slots: Vec<Vec<F>>,
 }
