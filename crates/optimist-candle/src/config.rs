@@ -118,7 +118,33 @@ impl Config {
     /// groups, policy for non-finite gradients, clipping and schedule, in that order
     /// (as `optimist train` builds them).
     pub fn build<F: Float>(&self) -> Result<Box<dyn optimist::Optimizer<F>>, optimist::Error> {
-        let mut opt = groups::build::<F>(&self.spec, &self.groups, self.convention)?;
+        self.wrap(groups::build::<F>(
+            &self.spec,
+            &self.groups,
+            self.convention,
+        )?)
+    }
+
+    /// [`Config::build`] for the vars named `names`: each group's pattern is checked
+    /// against all of them at once, so a group whose vars get no gradient on the first
+    /// steps is no error.
+    pub fn build_for<F: Float>(
+        &self,
+        names: &[&str],
+    ) -> Result<Box<dyn optimist::Optimizer<F>>, optimist::Error> {
+        self.wrap(groups::build_for::<F>(
+            &self.spec,
+            &self.groups,
+            self.convention,
+            names,
+        )?)
+    }
+
+    /// The grouped optimizer with the policy, clipping and schedule around it.
+    fn wrap<F: Float>(
+        &self,
+        mut opt: Box<dyn optimist::Optimizer<F>>,
+    ) -> Result<Box<dyn optimist::Optimizer<F>>, optimist::Error> {
         opt.set_nonfinite(self.nonfinite)?;
         if let Some(clip) = self.clip {
             opt = Box::new(Clipped::new(opt, clip));

@@ -121,9 +121,12 @@ impl Optimizer {
             keys.insert(key, named.len());
             named.push(Named { name, var, key });
         }
+        let all: Vec<&str> = named.iter().map(|n| n.name.as_str()).collect();
         let inner = match named.first().map(|n| n.var.dtype()) {
-            Some(DType::F64) => Inner::F64(config.build().map_err(candle_core::Error::wrap)?),
-            _ => Inner::F32(config.build().map_err(candle_core::Error::wrap)?),
+            Some(DType::F64) => {
+                Inner::F64(config.build_for(&all).map_err(candle_core::Error::wrap)?)
+            }
+            _ => Inner::F32(config.build_for(&all).map_err(candle_core::Error::wrap)?),
         };
         if let Some((first, other)) = named
             .first()

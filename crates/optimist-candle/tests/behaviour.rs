@@ -77,17 +77,39 @@ fn varmap_paths_name_the_vars_and_groups_follow_them() {
     opt.backward_step(&loss).unwrap();
     assert_eq!(w.to_vec1::<f32>().unwrap(), [0.95, 0.95]);
     assert_eq!(b.to_vec1::<f32>().unwrap(), [1.0, 1.0]);
-    // A misspelled pattern is an error naming it.
+    // A misspelled pattern is an error naming it, when the optimizer is built.
     let config = Config::parse("adamw")
         .unwrap()
         .group("*.bais:weight_decay=0")
         .unwrap();
-    let mut opt = Optimizer::from_varmap(&varmap, config).unwrap();
-    let e = opt.backward_step(&loss).unwrap_err().to_string();
+    let e = Optimizer::from_varmap(&varmap, config)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("parameter group '*.bais': it matches no parameter"),
         "{e}"
     );
+}
+
+#[test]
+fn a_group_whose_vars_have_no_gradient_yet_is_no_error() {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let w = vb.get_with_hints(2, "fc.weight", Init::Const(1.0)).unwrap();
+    let b = vb.get_with_hints(2, "fc.bias", Init::Const(1.0)).unwrap();
+    let config = Config::parse("sgd:lr=0.5")
+        .unwrap()
+        .group("*.bias:lr=0.25")
+        .unwrap();
+    let mut opt = Optimizer::from_varmap(&varmap, config).unwrap();
+    // The bias group gets no gradient on the first step, then both step.
+    opt.backward_step(&w.sum_all().unwrap()).unwrap();
+    assert_eq!(w.to_vec1::<f32>().unwrap(), [0.5, 0.5]);
+    assert_eq!(b.to_vec1::<f32>().unwrap(), [1.0, 1.0]);
+    let both = (w.sum_all().unwrap() + b.sum_all().unwrap()).unwrap();
+    opt.backward_step(&both).unwrap();
+    assert_eq!(w.to_vec1::<f32>().unwrap(), [0.0, 0.0]);
+    assert_eq!(b.to_vec1::<f32>().unwrap(), [0.75, 0.75]);
 }
 
 #[test]

@@ -190,6 +190,23 @@ pub fn build<F: Float>(
     Ok(Box::new(Grouped::build(spec, groups, convention)?))
 }
 
+/// [`build`] for the tensors named `names`, all of those the optimizer will ever see:
+/// each group's pattern is checked against them at once ([`Grouped::check_names`]), so
+/// that a first step need not give a tensor of every group.
+pub fn build_for<F: Float>(
+    spec: &Spec,
+    groups: &[GroupSpec],
+    convention: Convention,
+    names: &[&str],
+) -> Result<Box<dyn Optimizer<F>>, Error> {
+    if groups.is_empty() {
+        return registry::build_in(spec, convention);
+    }
+    let mut grouped = Grouped::build(spec, groups, convention)?;
+    grouped.check_names(names.iter().copied())?;
+    Ok(Box::new(grouped))
+}
+
 /// One group: its pattern, its optimizer and that optimizer's learning rate when built.
 struct Group<F: Float> {
     pattern: Pattern,
@@ -205,7 +222,8 @@ struct Group<F: Float> {
 /// keeps each group's learning rate in proportion to the base's, as built, as torch's
 /// multiplicative schedules do; [`Optimizer::set_hyperparameter`] sets a key in every
 /// group that has it, as OneCycleLR's momentum does in torch. On the first step, a
-/// group that matches no tensor is an error (a misspelled pattern).
+/// group that matches no tensor is an error (a misspelled pattern), unless the patterns
+/// were checked against every tensor name beforehand ([`Grouped::check_names`]).
 ///
 /// Names and shapes are checked for all groups before any steps, so a later step with
 /// other tensors changes nothing; but an error only a group's optimizer finds on its
@@ -216,6 +234,9 @@ pub struct Grouped<F: Float> {
     guard: Guard,
     /// The names and shapes of the tensors stepped (no buffers).
     seen: State<F>,
+    /// Whether [`Grouped::check_names`] checked the patterns, so that the first step
+    /// need not.
+    names_checked: bool,
 }
 
 impl<F: Float> fmt::Debug for Grouped<F> {
@@ -258,7 +279,38 @@ impl<F: Float> Grouped<F> {
             groups: groups.into_iter().map(|(p, o)| group(p, o)).collect(),
             guard: Guard::default(),
             seen: State::default(),
+            names_checked: false,
         })
+    }
+
+    /// Checks every group's pattern against the names of all the tensors this optimizer
+    /// will see: a group that matches none of them (or only ones an earlier group
+    /// takes) is an error, a misspelled pattern. After it, a step may leave out every
+    /// tensor of a group (e.g. one whose tensors get no gradient until later), the
+    /// first step included.
+    pub fn check_names<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        let names: Vec<&str> = names.into_iter().collect();
+        self.unmatched_group(&names)?;
+        self.names_checked = true;
+        Ok(())
+    }
+
+    /// An error for the first group that none of `names` falls in.
+    fn unmatched_group(&self, names: &[&str]) -> Result<(), Error> {
+        let which: Vec<Option<usize>> = names.iter().map(|n| self.group_of(n)).collect();
+        match (0..self.groups.len()).find(|k| !which.contains(&Some(*k))) {
+            Some(k) => Err(Error::Group {
+                pattern: self.groups[k].pattern.to_string(),
+                why: format!(
+                    "it matches no parameter (or only ones an earlier group takes); the parameters: {}",
+                    names.join(", ")
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The optimizer `spec` names in `convention` for the tensors no group matches,
@@ -318,18 +370,9 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
         }
         let t = next_count(self.seen.t, "step count")?;
         let which: Vec<Option<usize>> = params.iter().map(|p| self.group_of(p.name)).collect();
-        let fresh = self.seen.tensors.is_empty();
-        if fresh {
-            if let Some(k) = (0..self.groups.len()).find(|k| !which.contains(&Some(*k))) {
-                let names: Vec<&str> = params.iter().map(|p| p.name).collect();
-                return Err(Error::Group {
-                    pattern: self.groups[k].pattern.to_string(),
-                    why: format!(
-                        "it matches no parameter (or only ones an earlier group takes); the parameters: {}",
-                        names.join(", ")
-                    ),
-                });
-            }
+        if self.seen.tensors.is_empty() && !self.names_checked {
+            let names: Vec<&str> = params.iter().map(|p| p.name).collect();
+            self.unmatched_group(&names)?;
         }
         // Names and shapes checked for every group at once, before any steps.
         let known = self.seen.tensors.len();

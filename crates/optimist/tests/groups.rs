@@ -188,6 +188,49 @@ fn groups_that_cannot_be_built_or_match_nothing_are_named() {
     );
     assert_eq!(p, network());
     assert!(Pattern::new("a:b").is_err());
+
+    // Checked against every name up front, the misspelling is found before any step.
+    let mut opt = Grouped::<f64>::build(&spec, &groups, Convention::PyTorch).unwrap();
+    let names: Vec<String> = network().names().map(String::from).collect();
+    let err = opt
+        .check_names(names.iter().map(String::as_str))
+        .unwrap_err();
+    assert!(err
+        .to_string()
+        .starts_with("parameter group '*.bais': it matches no parameter"));
+}
+
+#[test]
+fn with_names_checked_up_front_a_first_step_may_leave_a_group_out() {
+    let groups: Vec<GroupSpec> = vec!["*.bias:weight_decay=0".parse().unwrap()];
+    let spec = "adamw:lr=0.05,weight_decay=0.1".parse().unwrap();
+    let names: Vec<String> = network().names().map(String::from).collect();
+    let mut opt = Grouped::<f64>::build(&spec, &groups, Convention::PyTorch).unwrap();
+    // Unchecked, a first step without biases is taken for a misspelled pattern.
+    let mut weights = part(&network(), |n| n.ends_with("weight"));
+    let g = grads(&weights, 0);
+    assert!(opt.update(&mut weights, &g).is_err());
+    opt.check_names(names.iter().map(String::as_str)).unwrap();
+    opt.update(&mut weights, &g).unwrap();
+    let mut alone = part(&network(), |n| n.ends_with("weight"));
+    torch("adamw:lr=0.05,weight_decay=0.1")
+        .update(&mut alone, &g)
+        .unwrap();
+    assert_eq!(weights, alone);
+    // The biases join later, in their own group, with fresh state.
+    let mut all = network();
+    for (n, t) in weights.iter() {
+        *all.get_mut(n).unwrap() = t.clone();
+    }
+    let g = grads(&all, 1);
+    opt.update(&mut all, &g).unwrap();
+    let mut biases = part(&network(), |n| n.ends_with("bias"));
+    torch("adamw:lr=0.05,weight_decay=0")
+        .update(&mut biases, &part(&g, |n| n.ends_with("bias")))
+        .unwrap();
+    for (n, t) in biases.iter() {
+        assert_eq!(all.get(n), Some(t), "{n}");
+    }
 }
 
 #[test]
