@@ -12,8 +12,8 @@ Runs, at the benchmark's sizes (the book's network, 110 K parameters in ten tens
     (NonFinite::Trust), which does what the peers do,
 and prints ns per parameter and optimist's unchecked time over each peer's. Where the
 Python package is installed (pip install ./crates/optimist-py) with torch, it then times
-optimist.torch.Adam's step() (gradients checked, as by default) beside
-torch.optim.Adam(fused=True) on the same tensors, and the Python layer's overhead per
+optimist.torch.Adam's step() beside torch.optim.Adam(fused=True) on the same tensors
+(its default trusts the gradients, as torch does; nonfinite="refuse" checks them first), and the Python layer's overhead per
 call: a step over one 1-element tensor.
 
 Needs numpy (torch, jax and optax for their columns); not run in CI. In a virtual
@@ -154,11 +154,12 @@ def python_rows(sizes):
     print()
     print(f"optimist.torch.Adam step() against torch.optim.Adam(fused=True), float32, ns per parameter "
           f"(x: optimist's time over torch's)")
-    print(f"{'size':<5} {'optimist.torch':>15} {'torch fused':>12} {'x':>6}")
+    print(f"{'size':<5} {'optimist.torch':>15} {'checked':>9} {'torch fused':>12} {'x':>6} {'x checked':>10}")
     for size in sizes:
         ours = torch_step_ns(optimist_torch.Adam, SIZES[size])
+        checked = torch_step_ns(optimist_torch.Adam, SIZES[size], nonfinite="refuse")
         fused = torch_step_ns(torch.optim.Adam, SIZES[size], fused=True)
-        print(f"{size:<5} {ours:>15.3f} {fused:>12.3f} {ours / fused:>6.2f}")
+        print(f"{size:<5} {ours:>15.3f} {checked:>9.3f} {fused:>12.3f} {ours / fused:>6.2f} {checked / fused:>10.2f}")
     one = [(1,)]
     ours = torch_step_ns(optimist_torch.Adam, one) / 1e3
     fused = torch_step_ns(torch.optim.Adam, one, fused=True) / 1e3
