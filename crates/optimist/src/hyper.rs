@@ -345,6 +345,16 @@ pub fn convert_value<V: HyperValue>(optimizer: &str, key: &str, value: Value) ->
     })
 }
 
+/// The error for a key a configuration does not have; used by [`config!`](crate::config).
+#[doc(hidden)]
+pub fn unknown_key(optimizer: &str, key: &str, known: &[&str]) -> Error {
+    Error::UnknownKey {
+        optimizer: optimizer.to_string(),
+        key: key.to_string(),
+        known: known.iter().map(|k| k.to_string()).collect(),
+    }
+}
+
 /// Parses one value for `key`; used by [`config!`](crate::config).
 #[doc(hidden)]
 pub fn parse_value<V: HyperValue>(optimizer: &str, key: &str, text: &str) -> Result<V, Error> {
@@ -459,11 +469,11 @@ macro_rules! config {
                         self.$field = $crate::hyper::parse_value::<$ty>($oname, key, text)?;
                     })*
                     _ => {
-                        return Err($crate::Error::UnknownKey {
-                            optimizer: $oname.to_string(),
-                            key: key.to_string(),
-                            known: vec![$(stringify!($field).to_string()),*],
-                        })
+                        return Err($crate::hyper::unknown_key(
+                            $oname,
+                            key,
+                            &[$(stringify!($field)),*],
+                        ))
                     }
                 }
                 Ok(())
@@ -479,11 +489,11 @@ macro_rules! config {
                         self.$field = $crate::hyper::convert_value::<$ty>($oname, key, value)?;
                     })*
                     _ => {
-                        return Err($crate::Error::UnknownKey {
-                            optimizer: $oname.to_string(),
-                            key: key.to_string(),
-                            known: vec![$(stringify!($field).to_string()),*],
-                        })
+                        return Err($crate::hyper::unknown_key(
+                            $oname,
+                            key,
+                            &[$(stringify!($field)),*],
+                        ))
                     }
                 }
                 Ok(())
