@@ -5,9 +5,12 @@
 mod common;
 #[path = "../../optimist-lab/tests/mirror/mod.rs"]
 mod mirror;
+#[path = "../../optimist-lab/tests/mnist_data/mod.rs"]
+mod mnist_data;
 
 use common::listing;
 use mirror::{Mirror, Reply};
+use mnist_data::mnist_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -33,24 +36,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The real MNIST test files: the repository's `data/mnist`, or the folder
-/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
-fn mnist_files() -> PathBuf {
-    let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-    };
-    assert!(
-        dir.join(TEST_LABELS).is_file(),
-        "no MNIST test files in {}",
-        dir.display()
-    );
-    dir
-}
-
 #[test]
 fn downloads_the_test_set_then_says_what_to_do_about_a_missing_file() {
-    let mnist = mnist_files();
+    let mnist = mnist_dir();
     let images = std::fs::read(mnist.join(TEST_IMAGES)).unwrap();
     let labels = std::fs::read(mnist.join(TEST_LABELS)).unwrap();
     // The mirror lacks the training files.

@@ -4,9 +4,11 @@
 //! folder as it was; a file already there and verified is not requested again.
 
 mod mirror;
+mod mnist_data;
 
 use md5::{Digest, Md5};
 use mirror::{Mirror, Reply};
+use mnist_data::mnist_dir;
 use optimist_lab::download::{self, Event, FailureKind, RemoteFile, MNIST_FILES};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -70,24 +72,9 @@ fn fetch(
     (result, events)
 }
 
-/// The real MNIST test files: the repository's `data/mnist`, or the folder
-/// `OPTIMIST_MNIST_DIR` names. Missing files fail the test.
-fn mnist_files() -> PathBuf {
-    let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-    };
-    assert!(
-        dir.join("t10k-labels-idx1-ubyte.gz").is_file(),
-        "no MNIST test files in {}",
-        dir.display()
-    );
-    dir
-}
-
 #[test]
 fn downloads_the_real_test_set_checks_it_and_does_not_fetch_it_twice() {
-    let mnist = mnist_files();
+    let mnist = mnist_dir();
     let test_files = &MNIST_FILES[..2];
     let originals: Vec<Vec<u8>> = test_files
         .iter()

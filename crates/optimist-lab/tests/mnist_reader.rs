@@ -1,8 +1,11 @@
 //! The IDX reader: valid files read back exactly; every kind of bad file is an error
 //! naming the file and the problem.
 
+mod mnist_data;
+
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use mnist_data::mnist_dir;
 use optimist_lab::mnist::{self, read_images, read_labels, read_set};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -195,21 +198,6 @@ fn split_every_holds_out_every_fifth_image() {
     assert_eq!(held.pixels, [4, 9]);
     assert_eq!(train.pixels, [0, 1, 2, 3, 5, 6, 7, 8, 10, 11]);
     assert_eq!(train.labels, [0, 1, 2, 3, 5, 6, 7, 8, 0, 1]);
-}
-
-/// The real MNIST test set: the repository's `data/mnist`, or the folder
-/// `OPTIMIST_MNIST_DIR` names. A missing set fails the test.
-fn mnist_dir() -> PathBuf {
-    let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-    };
-    assert!(
-        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
-        "no MNIST test images in {}",
-        dir.display()
-    );
-    dir
 }
 
 #[test]

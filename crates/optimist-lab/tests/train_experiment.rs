@@ -1,13 +1,16 @@
 //! The network experiment: exact repeatability, the book's smoothing, outputs, errors,
 //! and learning on synthetic and (where present) real MNIST images.
 
+mod mnist_data;
+
+use mnist_data::mnist_dir;
 use optimist_lab::mnist::Dataset;
 use optimist_lab::rng::SplitMix64;
 use optimist_lab::train::{
     self, kaiser, loss_csv, smooth_curve, summary_csv, EvalSet, Event, Parallelism, TrainConfig,
     TrainData, TrainResult,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Ten classes of 4×4 images: a random template per class, each pixel jittered and
 /// a tenth of the pixels dropped to 0.
@@ -374,21 +377,6 @@ fn bad_settings_are_errors_before_any_work() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("/nonexistent/mnist: no such folder"), "{e}");
-}
-
-/// The real MNIST test set: the repository's `data/mnist`, or the folder
-/// `OPTIMIST_MNIST_DIR` names. A missing set fails the test.
-fn mnist_dir() -> PathBuf {
-    let dir = match std::env::var_os("OPTIMIST_MNIST_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist"),
-    };
-    assert!(
-        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
-        "no MNIST test images in {}",
-        dir.display()
-    );
-    dir
 }
 
 /// A shortened book run on the real images: the full run (2000 iterations) is in the
