@@ -10,6 +10,7 @@ mod compare;
 mod data;
 mod landscape;
 mod list;
+mod serve;
 mod shared;
 mod train;
 mod tune;
@@ -44,6 +45,9 @@ enum Command {
     /// Download data sets: `optimist data mnist` fetches MNIST, verified, into a cache
     /// folder where `optimist train` finds it.
     Data(data::Args),
+    /// A live playground in the browser: pick or type a landscape, drag the start, slide
+    /// each hyperparameter, and watch every optimizer's race recomputed by the engine.
+    Serve(serve::Args),
 }
 
 /// A failure to report: the message, the exit code (2 for bad input, 1 for a failure
@@ -226,6 +230,7 @@ fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Train(args) => train::run(args),
         Command::Data(args) => data::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

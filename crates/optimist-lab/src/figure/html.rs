@@ -31,7 +31,7 @@ pub const VALUE_GRID: usize = 201;
 
 /// Contour points are stored as integers from 0 to this across the window: exact to a
 /// hundredth of a pixel, and a third of the size of full numbers.
-const QUANTUM: f64 = 50_000.0;
+pub const CONTOUR_QUANTUM: f64 = 50_000.0;
 
 /// Room around the plotting area on the canvas, in CSS pixels: left, top, right, bottom.
 const MARGINS: (u32, u32, u32, u32) = (62, 12, 16, 52);
@@ -49,31 +49,7 @@ pub fn page(landscape: &dyn Landscape, runs: &[Run]) -> Result<String, FigureErr
     let last_step = runs.iter().map(end_step).max().unwrap_or(0);
     let steps = spread_steps(last_step, MAX_PAGE_STEPS + 1);
 
-    let contours: Vec<Value> = contour_lines(landscape, window)?
-        .iter()
-        .map(|line| {
-            let c = contour_colour(line.rank);
-            let quantize =
-                |v: f64, lo: f64, hi: f64| ((v - lo) / (hi - lo) * QUANTUM).round() as i64;
-            let rings: Vec<Vec<i64>> = line
-                .rings
-                .iter()
-                .flat_map(|ring| clip_polyline(ring, &window))
-                .map(|piece| {
-                    piece
-                        .iter()
-                        .flat_map(|&(x, y)| {
-                            [
-                                quantize(x, window.x_min, window.x_max),
-                                quantize(y, window.y_min, window.y_max),
-                            ]
-                        })
-                        .collect()
-                })
-                .collect();
-            json!({ "colour": hex([c.0, c.1, c.2]), "rings": rings })
-        })
-        .collect();
+    let contours = contour_rings(landscape)?;
 
     let ticks = |lo: f64, hi: f64, pixels: u32| -> Vec<Value> {
         let (values, step) = nice_ticks(lo, hi, (pixels / 85).max(2) as usize);
@@ -113,7 +89,7 @@ pub fn page(landscape: &dyn Landscape, runs: &[Run]) -> Result<String, FigureErr
             "canvasWidth": left + plot.width + right,
             "canvasHeight": top + plot.height + bottom,
         },
-        "quantum": QUANTUM,
+        "quantum": CONTOUR_QUANTUM,
         "contours": contours,
         "xTicks": ticks(window.x_min, window.x_max, plot.width),
         "yTicks": ticks(window.y_min, window.y_max, plot.height),
@@ -129,6 +105,40 @@ pub fn page(landscape: &dyn Landscape, runs: &[Run]) -> Result<String, FigureErr
         .split_once("{{DATA}}")
         .ok_or_else(|| FigureError::Draw("the page template has no data slot".into()))?;
     Ok(format!("{head}{json}{tail}"))
+}
+
+/// The contour lines of `landscape` in its window, as the html view embeds them: each
+/// `{colour: "#rrggbb", rings: [[x0, y0, x1, y1, ...], ...]}`, the points as integers
+/// from 0 to [`CONTOUR_QUANTUM`] across the window (x from `x_min`, y from `y_min`).
+/// Pages that draw a landscape (the html view, `optimist serve`) take them from here.
+pub fn contour_rings(landscape: &dyn Landscape) -> Result<Vec<Value>, FigureError> {
+    let window = landscape.window();
+    let contours: Vec<Value> = contour_lines(landscape, window)?
+        .iter()
+        .map(|line| {
+            let c = contour_colour(line.rank);
+            let quantize =
+                |v: f64, lo: f64, hi: f64| ((v - lo) / (hi - lo) * CONTOUR_QUANTUM).round() as i64;
+            let rings: Vec<Vec<i64>> = line
+                .rings
+                .iter()
+                .flat_map(|ring| clip_polyline(ring, &window))
+                .map(|piece| {
+                    piece
+                        .iter()
+                        .flat_map(|&(x, y)| {
+                            [
+                                quantize(x, window.x_min, window.x_max),
+                                quantize(y, window.y_min, window.y_max),
+                            ]
+                        })
+                        .collect()
+                })
+                .collect();
+            json!({ "colour": hex([c.0, c.1, c.2]), "rings": rings })
+        })
+        .collect();
+    Ok(contours)
 }
 
 /// The step at which a run stops: its last position's, or the one it diverged at.

@@ -22,7 +22,7 @@ pub use self::gif::{
     animation, animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
     LAST_DELAY, MAX_FRAMES,
 };
-pub use html::{page, MAX_PAGE_STEPS, VALUE_GRID};
+pub use html::{contour_rings, page, CONTOUR_QUANTUM, MAX_PAGE_STEPS, VALUE_GRID};
 pub use layout::{grid_layout, Layout, Panel, Rect};
 pub use loss::loss;
 pub use overlay::{overlay, overlay_layout, OverlayLayout};
