@@ -33,9 +33,9 @@ pub(crate) async fn export(
         )));
     };
     let request: RaceRequest = parse_body(body)?;
-    let bytes = compute(state.limits, "export", move || {
+    let bytes = compute(state.limits, "export", move |cancel| {
         let checked = request.check()?;
-        let runs = checked.run()?;
+        let runs = checked.run(cancel)?;
         let landscape = checked.landscape.as_ref();
         let figure = |e: optimist_lab::figure::FigureError| ApiError::bad(e.to_string());
         Ok(match name {

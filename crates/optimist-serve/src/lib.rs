@@ -51,6 +51,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,6 +106,27 @@ pub async fn serve(listener: tokio::net::TcpListener, limits: Limits) -> std::io
     axum::serve(listener, router(limits)).await
 }
 
+/// Serves [`router`] on 127.0.0.1 at a free port from a thread of its own (with its
+/// own runtime) for as long as the process lives, and returns the address: for tests,
+/// benchmarks and embedding.
+pub fn spawn(limits: Limits) -> std::io::Result<std::net::SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("optimist-serve".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                serve(listener, limits).await
+            })
+        })?;
+    Ok(addr)
+}
+
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
         "no such page: {}; the API is under /api (see GET /api/landscapes, GET /api/optimizers, POST /api/race)",
@@ -112,20 +134,26 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ))
 }
 
-/// Runs `work` on the blocking pool, cut off after the timeout.
+/// Runs `work` on the blocking pool, cut off after the timeout: the request is answered
+/// at once, and `work` sees its flag raised so it stops at its next check.
 async fn compute<T: Send + 'static>(
     limits: Limits,
     what: &str,
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    work: impl FnOnce(&AtomicBool) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let task = tokio::task::spawn_blocking(work);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let task = tokio::task::spawn_blocking(move || work(&flag));
     match tokio::time::timeout(limits.timeout, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(e)) => Err(ApiError::internal(format!("the {what} failed: {e}"))),
-        Err(_) => Err(ApiError::timeout(format!(
-            "the {what} took longer than {} s and was cut off; ask for fewer steps or optimizers",
-            optimist_lab::text::number(limits.timeout.as_secs_f64())
-        ))),
+        Err(_) => {
+            cancel.store(true, Ordering::Relaxed);
+            Err(ApiError::timeout(format!(
+                "the {what} took longer than {} s and was cut off; ask for fewer steps or optimizers",
+                optimist_lab::text::number(limits.timeout.as_secs_f64())
+            )))
+        }
     }
 }
 
@@ -160,7 +188,7 @@ async fn landscape(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let request: problem::LandscapeRequest = parse_body(body)?;
-    let value = compute(state.limits, "landscape", move || {
+    let value = compute(state.limits, "landscape", move |_| {
         let landscape = request.resolve()?;
         problem::landscape_json(landscape.as_ref())
     })
@@ -173,9 +201,9 @@ async fn race(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RaceResponse>, ApiError> {
     let request: RaceRequest = parse_body(body)?;
-    let response = compute(state.limits, "race", move || {
+    let response = compute(state.limits, "race", move |cancel| {
         let race = request.check()?;
-        let runs = race.run()?;
+        let runs = race.run(cancel)?;
         Ok(RaceResponse::new(&runs))
     })
     .await?;

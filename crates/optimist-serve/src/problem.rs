@@ -9,9 +9,10 @@ use optimist_lab::formula::{Formula, DEFAULT_WINDOW};
 use optimist_lab::landscape::{self, builtins, Landscape, Window};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::text::{number, quoted};
-use optimist_lab::tune::{Score, Search, Tune};
+use optimist_lab::tune::{Score, Search, Tune, TuneError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The most updates per optimizer a request may ask for.
 pub const MAX_STEPS: usize = 100_000;
@@ -112,9 +113,20 @@ pub struct CheckedRace {
 }
 
 impl CheckedRace {
-    /// The runs, by the lab's race code in f64 (as `optimist compare`).
-    pub fn run(&self) -> Result<Vec<Run>, ApiError> {
-        Ok(self.race.run::<f64>(self.landscape.as_ref())?)
+    /// The runs, by the lab's race code in f64 (as `optimist compare`), one optimizer
+    /// at a time so that a raised `cancel` stops the work between two of them. Each
+    /// run is the one the whole race would record: the optimizers never interact.
+    pub fn run(&self, cancel: &AtomicBool) -> Result<Vec<Run>, ApiError> {
+        let mut runs = Vec::with_capacity(self.race.optimizers.len());
+        for spec in &self.race.optimizers {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(ApiError::timeout("the race was cut off"));
+            }
+            let mut one = self.race.clone();
+            one.optimizers = vec![spec.clone()];
+            runs.extend(one.run::<f64>(self.landscape.as_ref())?);
+        }
+        Ok(runs)
     }
 }
 
@@ -268,6 +280,12 @@ impl RaceRequest {
             search.coarse = (n * 3).div_ceil(5);
             search.refine = n - search.coarse;
         }
+        if score == Score::Distance && landscape.minima().is_empty() {
+            return Err(ApiError::bad(
+                TuneError::NoMinima(landscape.formula().to_string()).to_string(),
+            ));
+        }
+        search.check().map_err(|e| ApiError::bad(e.to_string()))?;
         let config = Tune {
             start: checked.race.start,
             steps: checked.race.steps,
