@@ -199,7 +199,8 @@
   }
   function sliderRange(key) {
     const r = key.range, d = Number(key.default);
-    if (isLog(key)) return { log: true, lo: Math.log10(1e-5), hi: Math.log10(10) };
+    // Rates and epsilons: log-spaced, wide enough around the default.
+    if (isLog(key)) return { log: true, lo: Math.log10(Math.min(1e-5, d / 100)), hi: Math.log10(Math.max(10, d * 100)) };
     const lo = r.min === null ? (d ? -10 * Math.abs(d) : -10) : r.min;
     const hi = r.max === null ? (d > 0 ? Math.max(10 * d, lo + 1) : lo + 1) : r.max;
     return { log: false, lo, hi };
@@ -234,7 +235,7 @@
         const value = o.values[key.name] !== undefined ? o.values[key.name] : String(key.default);
         field.value = value;
         const v = Number(value);
-        slider.value = sr.log ? Math.log10(v > 0 ? v : 1e-5) : v;
+        slider.value = sr.log ? Math.log10(v > 0 ? v : Math.pow(10, sr.lo)) : v;
         slider.oninput = () => {
           let x = Number(slider.value);
           if (sr.log) x = Math.pow(10, x);
