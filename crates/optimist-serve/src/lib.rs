@@ -22,7 +22,8 @@
 //!   animation or the CSV, through the lab's figure code.
 //! - `POST /api/tune` — the same request: starts the learning-rate search (as `optimist
 //!   tune` runs it) and returns `{id, total}`; `GET /api/tune/{id}` → `{done, total,
-//!   finished, error?, results?}`.
+//!   finished, error?, results?}`. A search cannot be cut off midway, so one of more
+//!   than [`MAX_TUNE_UPDATES`] updates is refused up front.
 //!
 //! ## What is refused
 //!
@@ -43,7 +44,9 @@ mod problem;
 mod tune;
 
 pub use error::ApiError;
-pub use problem::{RaceRequest, RaceResponse, RunJson, MAX_FORMULA, MAX_OPTIMIZERS, MAX_STEPS};
+pub use problem::{
+    RaceRequest, RaceResponse, RunJson, MAX_FORMULA, MAX_OPTIMIZERS, MAX_STEPS, MAX_TUNE_UPDATES,
+};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -23,6 +23,10 @@ pub const MAX_OPTIMIZERS: usize = 20;
 /// The longest formula read, in characters.
 pub const MAX_FORMULA: usize = 1000;
 
+/// The most optimizer updates one search may make (optimizers × trials × steps): a
+/// search cannot be cut off midway, so it is bounded before it starts.
+pub const MAX_TUNE_UPDATES: usize = 20_000_000;
+
 /// `{function, window?}`: a landscape to draw.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -286,6 +290,17 @@ impl RaceRequest {
             ));
         }
         search.check().map_err(|e| ApiError::bad(e.to_string()))?;
+        let (count, trials, steps) = (
+            checked.race.optimizers.len(),
+            search.trials(),
+            checked.race.steps,
+        );
+        if count * trials * steps > MAX_TUNE_UPDATES {
+            return Err(ApiError::bad(format!(
+                "tuning {count} optimizer(s) × {trials} trials × {steps} steps is {} updates; at most {MAX_TUNE_UPDATES} here: ask for fewer steps, trials or optimizers",
+                count * trials * steps
+            )));
+        }
         let config = Tune {
             start: checked.race.start,
             steps: checked.race.steps,

@@ -268,6 +268,17 @@ fn bad_requests_are_refused_in_the_cli_words() {
             .as_bytes(),
     );
     assert!(tune.contains("no known minimum"), "{tune}");
+    let tune = refused(
+        addr,
+        "/api/tune",
+        json!({"optimizers": vec!["sgd"; 20], "steps": 100_000})
+            .to_string()
+            .as_bytes(),
+    );
+    assert!(
+        tune.contains("tuning 20 optimizer(s) × 50 trials × 100000 steps is 100000000 updates; at most 20000000 here"),
+        "{tune}"
+    );
     let missing = get(addr, "/nowhere").unwrap();
     assert_eq!(missing.status, 404);
     assert!(missing.json().unwrap()["error"]
