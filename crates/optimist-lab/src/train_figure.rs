@@ -81,7 +81,7 @@ impl LossFigure {
             root.present().map_err(|e| e.to_string())?;
         }
         let mut small = vec![0u8; w as usize * h as usize * 3];
-        crate::figure::downsample(&rgb, big.0 as usize, &mut small, w as usize * 3);
+        crate::figure::draw::raster::downsample(&rgb, big.0 as usize, &mut small, w as usize * 3);
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, w, h);
         encoder.set_color(png::ColorType::Rgb);
@@ -113,7 +113,7 @@ impl LossFigure {
         let px = |x: u32| x * k;
         let font = |size: u32| ("sans-serif", f64::from(px(size)));
         // The figures' embedded DejaVu Sans: plotters draws no text without a font.
-        crate::figure::register_fonts().map_err(|e| e.to_string())?;
+        crate::figure::draw::text::register_fonts().map_err(|e| e.to_string())?;
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         root.fill(&WHITE).map_err(err)?;
         let n = self.curves.iter().map(|c| c.raw.len()).max().unwrap_or(0);

@@ -8,16 +8,17 @@
 //! previous frame: frames are cheap to make and to store.
 
 use super::contours::contour_lines;
+use super::draw::geometry::clip_polyline;
+use super::draw::raster::{intersection, mix, Coverage, Image};
+use super::draw::style::{self, colour_of, contour_colour, rgb, series_rgb, DIVERGED_RGB};
+use super::draw::text::{draw_on_rgb, ellipsize, register_fonts, text_width, Label};
+use super::error::FigureError;
 use super::layout::{grid_layout, nice_ticks, short_number, tick_label, Panel, Rect};
-use super::render::{self, clip_polyline, contour_colour, ellipsize, register_fonts, text_width};
-use super::{series_rgb, FigureError, DIVERGED_RGB, SERIES_RGB};
+use super::palette::{Encoder, Palette};
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
-use plotters::backend::{BitMapBackend, DrawingBackend};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontDesc, FontFamily, FontStyle, RGBColor};
-use std::borrow::Cow;
-use std::collections::HashMap;
+use plotters::style::text_anchor::HPos;
+use plotters::style::FontStyle;
 
 /// The most frames an animation has: longer races show evenly spaced steps.
 pub const MAX_FRAMES: usize = 150;
@@ -28,14 +29,10 @@ pub const FIRST_DELAY: u16 = 60;
 pub const LAST_DELAY: u16 = 300;
 
 /// The grid figure's text and frame colours, so that both figures read alike.
-const WHITE: [u8; 3] = rgb(render::WHITE);
-const INK: [u8; 3] = rgb(render::INK);
-const MUTED: [u8; 3] = rgb(render::MUTED);
-const FRAME: [u8; 3] = rgb(render::FRAME);
-
-const fn rgb(c: RGBColor) -> [u8; 3] {
-    [c.0, c.1, c.2]
-}
+const WHITE: [u8; 3] = rgb(style::WHITE);
+const INK: [u8; 3] = rgb(style::INK);
+const MUTED: [u8; 3] = rgb(style::MUTED);
+const FRAME: [u8; 3] = rgb(style::FRAME);
 
 /// Space around the animation's edges.
 const OUTER: u32 = 10;
@@ -206,297 +203,6 @@ fn end_step(run: &Run) -> usize {
     }
 }
 
-/// An RGB image.
-struct Image {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Image {
-    fn pixel(&self, x: usize, y: usize) -> [f32; 3] {
-        let i = (y * self.width + x) * 3;
-        [
-            self.rgb[i] as f32,
-            self.rgb[i + 1] as f32,
-            self.rgb[i + 2] as f32,
-        ]
-    }
-}
-
-/// Anti-aliased coverage of shapes over a rectangle of pixels, 0 to 1. Overlapping
-/// shapes keep the larger coverage, so a polyline's joints are not painted twice.
-struct Coverage {
-    area: Rect,
-    alpha: Vec<f32>,
-    /// The box of every pixel covered since the last [`Coverage::paint`].
-    touched: Option<Rect>,
-}
-
-impl Coverage {
-    fn new(area: Rect) -> Self {
-        Coverage {
-            area,
-            alpha: vec![0.0; area.width as usize * area.height as usize],
-            touched: None,
-        }
-    }
-
-    fn at(&self, x: i32, y: i32) -> f32 {
-        let a = self.area;
-        self.alpha[(y - a.y) as usize * a.width as usize + (x - a.x) as usize]
-    }
-
-    /// Covers the pixels at distance `d(px, py)` from a shape, `half` being its half
-    /// width: fully inside, fading over one pixel at the edge. Pixel (i, j) is the square
-    /// [i, i + 1) × [j, j + 1); the distance is taken from its centre.
-    fn cover(
-        &mut self,
-        rows: (f64, f64),
-        columns: impl Fn(f64) -> (f64, f64),
-        half: f64,
-        d: impl Fn(f64, f64) -> f64,
-    ) -> Option<Rect> {
-        let a = self.area;
-        let top = (rows.0.floor() as i64).max(a.y as i64);
-        let bottom = (rows.1.ceil() as i64).min(a.bottom() as i64);
-        let mut touched: Option<(i32, i32, i32, i32)> = None;
-        for y in top..bottom {
-            let (lo, hi) = columns(y as f64 + 0.5);
-            let left = (lo.floor() as i64).max(a.x as i64);
-            let right = (hi.ceil() as i64).min(a.right() as i64);
-            for x in left..right {
-                let c = (half + 0.5 - d(x as f64 + 0.5, y as f64 + 0.5)).clamp(0.0, 1.0) as f32;
-                if c > 0.0 {
-                    let i =
-                        (y as i32 - a.y) as usize * a.width as usize + (x as i32 - a.x) as usize;
-                    self.alpha[i] = self.alpha[i].max(c);
-                    let (x, y) = (x as i32, y as i32);
-                    touched = Some(match touched {
-                        None => (x, y, x + 1, y + 1),
-                        Some((l, t, r, b)) => (l.min(x), t.min(y), r.max(x + 1), b.max(y + 1)),
-                    });
-                }
-            }
-        }
-        let touched = touched.map(|(l, t, r, b)| Rect {
-            x: l,
-            y: t,
-            width: (r - l) as u32,
-            height: (b - t) as u32,
-        });
-        self.touched = union(self.touched, touched);
-        touched
-    }
-
-    /// A segment of `width` from `p` to `q` (pixel coordinates), with round ends. Only
-    /// the pixels near it are visited, so long segments cost their length, not their box.
-    fn segment(&mut self, p: (f64, f64), q: (f64, f64), width: f64) -> Option<Rect> {
-        let half = width / 2.0;
-        let reach = half + 1.0;
-        let (dx, dy) = (q.0 - p.0, q.1 - p.1);
-        let length2 = dx * dx + dy * dy;
-        let distance = move |x: f64, y: f64| {
-            let t = if length2 > 0.0 {
-                (((x - p.0) * dx + (y - p.1) * dy) / length2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            (x - p.0 - t * dx).hypot(y - p.1 - t * dy)
-        };
-        let rows = (p.1.min(q.1) - reach, p.1.max(q.1) + reach);
-        let (left, right) = (p.0.min(q.0) - reach, p.0.max(q.0) + reach);
-        // Steep segments: on each row, only the columns near the line's crossing.
-        let columns = move |y: f64| {
-            if dy.abs() < 1.0 || dx.abs() < 1.0 {
-                return (left, right);
-            }
-            let x = p.0 + (y - p.1) * dx / dy;
-            let spread = reach * length2.sqrt() / dy.abs() + 1.0;
-            ((x - spread).max(left), (x + spread).min(right))
-        };
-        self.cover(rows, columns, half, distance)
-    }
-
-    /// A filled disc.
-    fn disc(&mut self, c: (f64, f64), radius: f64) -> Option<Rect> {
-        let reach = radius + 1.0;
-        self.cover(
-            (c.1 - reach, c.1 + reach),
-            |_| (c.0 - reach, c.0 + reach),
-            radius,
-            |x, y| (x - c.0).hypot(y - c.1),
-        )
-    }
-
-    /// A circle of line `width`.
-    fn ring(&mut self, c: (f64, f64), radius: f64, width: f64) -> Option<Rect> {
-        let reach = radius + width;
-        self.cover(
-            (c.1 - reach, c.1 + reach),
-            |_| (c.0 - reach, c.0 + reach),
-            width / 2.0,
-            |x, y| ((x - c.0).hypot(y - c.1) - radius).abs(),
-        )
-    }
-
-    /// Paints `colour` over `image` where covered, and clears the coverage.
-    fn paint(&mut self, image: &mut Image, colour: [u8; 3]) {
-        let a = self.area;
-        let Some(t) = self.touched.take() else {
-            return;
-        };
-        for y in t.y.max(0)..t.bottom().min(image.height as i32) {
-            for x in t.x.max(0)..t.right().min(image.width as i32) {
-                let i = (y - a.y) as usize * a.width as usize + (x - a.x) as usize;
-                let c = std::mem::take(&mut self.alpha[i]);
-                if c > 0.0 {
-                    let p = (y as usize * image.width + x as usize) * 3;
-                    for (v, &ink) in image.rgb[p..p + 3].iter_mut().zip(&colour) {
-                        *v = (*v as f32 * (1.0 - c) + ink as f32 * c).round() as u8;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The smallest box holding both.
-fn union(a: Option<Rect>, b: Option<Rect>) -> Option<Rect> {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            let (l, t) = (a.x.min(b.x), a.y.min(b.y));
-            let (r, b) = (a.right().max(b.right()), a.bottom().max(b.bottom()));
-            Some(Rect {
-                x: l,
-                y: t,
-                width: (r - l) as u32,
-                height: (b - t) as u32,
-            })
-        }
-        (a, b) => a.or(b),
-    }
-}
-
-/// The part of `a` inside `b`.
-fn intersection(a: Rect, b: Rect) -> Option<Rect> {
-    let (l, t) = (a.x.max(b.x), a.y.max(b.y));
-    let (r, bottom) = (a.right().min(b.right()), a.bottom().min(b.bottom()));
-    (l < r && t < bottom).then(|| Rect {
-        x: l,
-        y: t,
-        width: (r - l) as u32,
-        height: (bottom - t) as u32,
-    })
-}
-
-/// Blends `colour` over `under` with coverage `c`.
-fn mix(under: [f32; 3], colour: [u8; 3], c: f32) -> [f32; 3] {
-    [0, 1, 2].map(|k| under[k] * (1.0 - c) + colour[k] as f32 * c)
-}
-
-/// The animation's colours: at most 255 (index 255 is the transparent one of the
-/// difference frames), the fixed ones first, then the background's most common.
-struct Palette {
-    colours: Vec<[u8; 3]>,
-    /// The nearest colour for each RGB colour cut to 6 bits a channel, once asked.
-    nearest: Vec<u8>,
-}
-
-/// The index no pixel takes: unchanged pixels of a difference frame.
-const TRANSPARENT: u8 = 255;
-/// Not yet looked up, in [`Palette::nearest`] (the transparent index never is one).
-const UNKNOWN: u8 = TRANSPARENT;
-
-impl Palette {
-    fn new(runs: &[Run], base: &Image) -> Palette {
-        let mut colours: Vec<[u8; 3]> = vec![WHITE, INK, MUTED, FRAME, DIVERGED_RGB];
-        let add = |c: [u8; 3], colours: &mut Vec<[u8; 3]>| {
-            if !colours.contains(&c) && colours.len() < TRANSPARENT as usize {
-                colours.push(c);
-            }
-        };
-        // The trails, their anti-aliased edges over white, text's grey edges.
-        for i in 0..runs.len().min(SERIES_RGB.len()) {
-            let c = series_rgb(i);
-            add(c, &mut colours);
-            for t in [0.25, 0.5, 0.75] {
-                add(round(mix(WHITE.map(f32::from), c, t)), &mut colours);
-            }
-        }
-        for k in 1..8 {
-            add(
-                round(mix(WHITE.map(f32::from), INK, k as f32 / 8.0)),
-                &mut colours,
-            );
-        }
-        let mut counts: HashMap<[u8; 3], usize> = HashMap::new();
-        for p in base.rgb.chunks_exact(3) {
-            *counts.entry([p[0], p[1], p[2]]).or_default() += 1;
-        }
-        let mut common: Vec<([u8; 3], usize)> = counts.into_iter().collect();
-        common.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (c, _) in common {
-            add(c, &mut colours);
-        }
-        Palette {
-            colours,
-            nearest: vec![UNKNOWN; 1 << 18],
-        }
-    }
-
-    /// The index of the colour nearest to `c`.
-    fn closest(&self, c: [f32; 3]) -> u8 {
-        let mut best = (f32::MAX, 0);
-        for (i, p) in self.colours.iter().enumerate() {
-            let d: f32 = (0..3).map(|k| (c[k] - p[k] as f32).powi(2)).sum();
-            if d < best.0 {
-                best = (d, i);
-            }
-        }
-        best.1 as u8
-    }
-
-    /// The index for `c`, looked up once per cell of a 6-bit-per-channel grid (from the
-    /// cell's centre, so the answer does not depend on which colour came first).
-    fn index(&mut self, c: [f32; 3]) -> u8 {
-        let q = c.map(|v| (v.round().clamp(0.0, 255.0) as usize) >> 2);
-        let key = (q[0] << 12) | (q[1] << 6) | q[2];
-        if self.nearest[key] == UNKNOWN {
-            self.nearest[key] = self.closest(q.map(|v| (v * 4 + 2) as f32));
-        }
-        self.nearest[key]
-    }
-
-    /// Every pixel of `rgb` as its nearest colour's index, exactly.
-    fn map_exact(&self, rgb: &[u8]) -> Vec<u8> {
-        let mut cache: HashMap<[u8; 3], u8> = HashMap::new();
-        rgb.chunks_exact(3)
-            .map(|p| {
-                let c = [p[0], p[1], p[2]];
-                *cache
-                    .entry(c)
-                    .or_insert_with(|| self.closest(c.map(f32::from)))
-            })
-            .collect()
-    }
-
-    fn rgb(&self, index: u8) -> [f32; 3] {
-        self.colours[index as usize].map(f32::from)
-    }
-
-    /// The GIF's colour table: 256 entries, the transparent one black.
-    fn table(&self) -> Vec<u8> {
-        let mut table: Vec<u8> = self.colours.iter().flatten().copied().collect();
-        table.resize(256 * 3, 0);
-        table
-    }
-}
-
-fn round(c: [f32; 3]) -> [u8; 3] {
-    c.map(|v| v.round().clamp(0.0, 255.0) as u8)
-}
-
 /// How far a run's trail has been drawn.
 #[derive(Debug, Clone, Copy, Default)]
 struct Progress {
@@ -625,46 +331,6 @@ fn draw_head(
     }
 }
 
-/// A line of text, placed by its baseline.
-struct Text<'a> {
-    text: &'a str,
-    x: f64,
-    baseline: f64,
-    size: f64,
-    style: FontStyle,
-    colour: [u8; 3],
-    align: HPos,
-}
-
-/// Draws `texts` on an RGB buffer of `width` × `height`, whose top left is figure pixel
-/// `origin`.
-fn draw_texts(
-    rgb: &mut [u8],
-    width: u32,
-    height: u32,
-    origin: (i32, i32),
-    texts: &[Text],
-) -> Result<(), FigureError> {
-    let mut backend = BitMapBackend::with_buffer(rgb, (width, height));
-    for t in texts {
-        let [r, g, b] = t.colour;
-        let style = FontDesc::new(FontFamily::SansSerif, t.size, t.style)
-            .color(&RGBColor(r, g, b))
-            .pos(Pos::new(t.align, VPos::Top));
-        // plotters puts a bitmap's baseline half a size below the anchor.
-        let at = (
-            t.x.round() as i32 - origin.0,
-            (t.baseline - 0.5 * t.size).round() as i32 - origin.1,
-        );
-        backend
-            .draw_text(t.text, &style, at)
-            .map_err(|e| FigureError::Draw(e.to_string()))?;
-    }
-    backend
-        .present()
-        .map_err(|e| FigureError::Draw(e.to_string()))
-}
-
 /// The step shown and each run's loss or status: drawn on white boxes of the legend,
 /// mapped to the palette and copied onto `frame`.
 fn draw_status(
@@ -677,18 +343,18 @@ fn draw_status(
 ) -> Result<(), FigureError> {
     let legend = layout.legend;
     let counter = format!("step {step} of {last_step}");
-    let mut boxes: Vec<(Rect, Text)> = vec![(
+    let mut boxes: Vec<(Rect, Label)> = vec![(
         Rect {
             height: STEP_LINE - 6,
             ..legend
         },
-        Text {
-            text: &counter,
+        Label {
+            text: counter,
             x: legend.x as f64,
             baseline: legend.y as f64 + 16.0,
             size: 16.0,
             style: FontStyle::Bold,
-            colour: INK,
+            colour: style::INK,
             align: HPos::Left,
         },
     )];
@@ -703,20 +369,20 @@ fn draw_status(
         };
         boxes.push((
             area,
-            Text {
-                text,
+            Label {
+                text: text.clone(),
                 x: area.x as f64,
                 baseline: entry.y as f64 + 35.0,
                 size: 14.0,
                 style: FontStyle::Normal,
-                colour: *colour,
+                colour: colour_of(*colour),
                 align: HPos::Left,
             },
         ));
     }
     for (area, text) in boxes {
         let mut rgb = vec![255u8; area.width as usize * area.height as usize * 3];
-        draw_texts(&mut rgb, area.width, area.height, (area.x, area.y), &[text])?;
+        draw_on_rgb(&mut rgb, area.width, area.height, (area.x, area.y), &[text])?;
         for (k, p) in rgb.chunks_exact(3).enumerate() {
             let (x, y) = (
                 area.x as usize + k % area.width as usize,
@@ -870,155 +536,57 @@ fn background(
             .map(|t| text_width(&t.0, 13.5, FontStyle::Normal))
             .try_fold(0.0f64, |m, w| w.map(|w| m.max(w)))?
         - 12.0;
-    let mut all: Vec<Text> = texts
+    let mut all: Vec<Label> = texts
         .iter()
-        .map(|(text, x, baseline, align)| Text {
-            text,
+        .map(|(text, x, baseline, align)| Label {
+            text: text.clone(),
             x: *x,
             baseline: *baseline,
             size: 13.5,
             style: FontStyle::Normal,
-            colour: INK,
+            colour: style::INK,
             align: *align,
         })
         .collect();
-    all.push(Text {
-        text: &formula,
+    all.push(Label {
+        text: formula,
         x: l,
         baseline: 27.0,
         size: 17.0,
         style: FontStyle::Bold,
-        colour: INK,
+        colour: style::INK,
         align: HPos::Left,
     });
-    all.push(Text {
-        text: "x",
+    all.push(Label {
+        text: "x".into(),
         x: (l + r) / 2.0,
         baseline: b + 42.0,
         size: 17.0,
         style: FontStyle::Italic,
-        colour: INK,
+        colour: style::INK,
         align: HPos::Center,
     });
-    all.push(Text {
-        text: "y",
+    all.push(Label {
+        text: "y".into(),
         x: y_title_x.max(OUTER as f64 + 6.0),
         baseline: (t + b) / 2.0 + 4.0,
         size: 17.0,
         style: FontStyle::Italic,
-        colour: INK,
+        colour: style::INK,
         align: HPos::Center,
     });
     for (i, spec) in specs.iter().enumerate() {
         let e = layout.entry(i);
-        all.push(Text {
-            text: spec,
+        all.push(Label {
+            text: spec.clone(),
             x: e.x as f64 + 30.0,
             baseline: e.y as f64 + 17.0,
             size: 15.0,
             style: FontStyle::Normal,
-            colour: INK,
+            colour: style::INK,
             align: HPos::Left,
         });
     }
-    draw_texts(&mut image.rgb, w, h, (0, 0), &all)?;
+    draw_on_rgb(&mut image.rgb, w, h, (0, 0), &all)?;
     Ok(image)
-}
-
-/// GIF frames as they come: each stored as the box of pixels that changed since the
-/// previous frame (the rest transparent); a frame that changes nothing lengthens the
-/// previous one instead.
-struct Encoder {
-    gif: gif::Encoder<Vec<u8>>,
-    pending: Option<gif::Frame<'static>>,
-}
-
-fn gif_failed(e: gif::EncodingError) -> FigureError {
-    FigureError::Gif(e.to_string())
-}
-
-impl Encoder {
-    fn new(width: u32, height: u32, palette: &Palette) -> Result<Self, FigureError> {
-        let too_big = || FigureError::Gif(format!("{width} × {height} pixels is too large"));
-        let w = u16::try_from(width).map_err(|_| too_big())?;
-        let h = u16::try_from(height).map_err(|_| too_big())?;
-        let mut gif = gif::Encoder::new(Vec::new(), w, h, &palette.table()).map_err(gif_failed)?;
-        gif.set_repeat(gif::Repeat::Infinite).map_err(gif_failed)?;
-        Ok(Encoder { gif, pending: None })
-    }
-
-    fn frame(
-        &mut self,
-        frame: &[u8],
-        previous: Option<&[u8]>,
-        width: usize,
-        height: usize,
-        delay: u16,
-    ) -> Result<(), FigureError> {
-        let Some(previous) = previous else {
-            self.pending = Some(gif::Frame {
-                width: width as u16,
-                height: height as u16,
-                buffer: Cow::Owned(frame.to_vec()),
-                delay,
-                ..gif::Frame::default()
-            });
-            return Ok(());
-        };
-        let mut changed: Option<(usize, usize, usize, usize)> = None;
-        for y in 0..height {
-            let row = y * width..(y + 1) * width;
-            let (a, b) = (&frame[row.clone()], &previous[row]);
-            if a == b {
-                continue;
-            }
-            let first = a.iter().zip(b).position(|(p, q)| p != q).unwrap_or(0);
-            let last = width - a.iter().zip(b).rev().position(|(p, q)| p != q).unwrap_or(0);
-            changed = Some(match changed {
-                None => (first, y, last, y + 1),
-                Some((l, t, r, _)) => (l.min(first), t, r.max(last), y + 1),
-            });
-        }
-        let Some((l, t, r, b)) = changed else {
-            if let Some(p) = &mut self.pending {
-                p.delay = p.delay.saturating_add(delay);
-            }
-            return Ok(());
-        };
-        let mut buffer = Vec::with_capacity((r - l) * (b - t));
-        for y in t..b {
-            for x in l..r {
-                let i = y * width + x;
-                buffer.push(if frame[i] == previous[i] {
-                    TRANSPARENT
-                } else {
-                    frame[i]
-                });
-            }
-        }
-        self.flush()?;
-        self.pending = Some(gif::Frame {
-            left: l as u16,
-            top: t as u16,
-            width: (r - l) as u16,
-            height: (b - t) as u16,
-            buffer: Cow::Owned(buffer),
-            transparent: Some(TRANSPARENT),
-            delay,
-            ..gif::Frame::default()
-        });
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), FigureError> {
-        if let Some(frame) = self.pending.take() {
-            self.gif.write_frame(&frame).map_err(gif_failed)?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<Vec<u8>, FigureError> {
-        self.flush()?;
-        self.gif.into_inner().map_err(gif_failed)
-    }
 }

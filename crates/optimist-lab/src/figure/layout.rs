@@ -1,7 +1,7 @@
 //! Where everything goes: the figure's size, each panel's cell and plotting area, and
 //! the mapping from a landscape's window to pixels.
 
-use super::FigureError;
+use super::error::FigureError;
 use crate::landscape::Window;
 
 /// Space around the figure's edges, in pixels.

@@ -1,9 +1,13 @@
 //! The loss view: f against step, one line per optimizer, on a log scale where f can be
 //! shown on one (its gap to the known minimum, or f itself when it stays positive).
 
+use super::axis::{Axis, Scale};
+use super::chart::{Chart, Series};
+use super::draw::canvas::encode;
+use super::error::FigureError;
+use super::format::Format;
 use super::layout::short_number;
-use super::plot::{encode, run_entry, Axis, Chart, Scale, Series};
-use super::{FigureError, Format};
+use super::parts::run_entry;
 use crate::landscape::Landscape;
 use crate::race::Run;
 

@@ -1,10 +1,14 @@
 //! The learning-rate sensitivity figure: each optimizer's tuning score against the
 //! learning rate, one line per optimizer, its best rate marked.
 
+use super::axis::{Axis, Scale};
+use super::chart::{Chart, Series};
+use super::draw::canvas::encode;
+use super::draw::style::{series_colour, DIVERGED, MUTED};
+use super::error::FigureError;
+use super::format::Format;
 use super::layout::short_number;
-use super::plot::{encode, series_colour, Axis, Chart, Entry, Scale, Series};
-use super::render::{DIVERGED, MUTED};
-use super::{FigureError, Format};
+use super::parts::Entry;
 use crate::tune::{Score, Tuning};
 
 /// Every optimizer's score against its learning rate, encoded as `format`. A rate at
