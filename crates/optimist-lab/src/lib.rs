@@ -16,5 +16,4 @@ pub mod race;
 pub mod rng;
 pub mod text;
 pub mod train;
-pub mod train_figure;
 pub mod tune;

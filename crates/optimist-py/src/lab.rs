@@ -291,7 +291,7 @@ pub fn train<'py>(
         runs.append(d)?;
     }
     out.set_item("runs", runs)?;
-    let figure = optimist_lab::train_figure::LossFigure::new(&result);
+    let figure = optimist_lab::train::LossFigure::new(&result);
     out.set_item("png", PyBytes::new(py, &figure.png().map_err(value_error)?))?;
     out.set_item("svg", figure.svg())?;
     Ok(out)

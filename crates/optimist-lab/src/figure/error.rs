@@ -29,7 +29,7 @@ pub enum FigureError {
     /// The GIF encoder failed.
     #[error("the GIF could not be encoded: {0}")]
     Gif(String),
-    /// A view name that is not one of [`View::ALL`].
+    /// A view name that is not one of [`View::ALL`](super::View::ALL).
     #[error("unknown view '{name}'; known views: {known}")]
     UnknownView {
         /// The name given.

@@ -1,7 +1,7 @@
 //! Every picture of a race: the article's grid of panels, the overlay, loss and
 //! sensitivity charts, the animated GIF and the interactive page.
 //!
-//! All of them draw with one stack, [`draw`]: a canvas over plotters' bitmap and SVG
+//! All of them draw with one stack, `draw`: a canvas over plotters' bitmap and SVG
 //! backends, one style, one font (DejaVu Sans, embedded in the binary, so no system
 //! font is ever looked up), one rasterizer and one PNG encoder set-up. PNG is drawn at
 //! twice its size and averaged down, which anti-aliases every line, marker and glyph;

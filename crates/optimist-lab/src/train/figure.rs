@@ -2,7 +2,7 @@
 //! iteration, the raw losses faint and the smoothed ones bold with a marker every 100
 //! iterations, loss from 0 to 1.
 
-use crate::train::TrainResult;
+use super::run::TrainResult;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
