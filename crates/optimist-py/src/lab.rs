@@ -293,6 +293,6 @@ pub fn train<'py>(
     out.set_item("runs", runs)?;
     let figure = optimist_lab::train::LossFigure::new(&result);
     out.set_item("png", PyBytes::new(py, &figure.png().map_err(value_error)?))?;
-    out.set_item("svg", figure.svg())?;
+    out.set_item("svg", figure.svg().map_err(value_error)?)?;
     Ok(out)
 }

@@ -4,7 +4,7 @@
 
 use super::axis::Axis;
 use super::draw::canvas::{Canvas, Drawing};
-use super::draw::geometry::{clip_polyline, thin};
+use super::draw::geometry::{clip_polygon, clip_polyline, thin};
 use super::draw::style::{GRID, INK, TICK_LENGTH, TICK_SIZE, WHITE};
 use super::draw::text::{ellipsize, Label, ASCENT, EM_PER_SIZE};
 use super::error::FigureError;
@@ -16,7 +16,7 @@ use super::parts::{
 use crate::landscape::Window;
 use plotters::backend::DrawingBackend;
 use plotters::style::text_anchor::HPos;
-use plotters::style::{Color, FontStyle};
+use plotters::style::{Color, FontStyle, RGBAColor};
 
 /// A line of a chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,81 @@ pub(crate) struct Series {
     pub best: Option<(f64, f64)>,
     /// A cross: where the line stopped because the run diverged.
     pub cross: Option<(f64, f64)>,
+    /// A shaded band behind every line, from `low` to `high` at each `x`, given as
+    /// `(x, low, high)` in order (e.g. the spread over seeds); a NaN breaks it.
+    pub band: Vec<(f64, f64, f64)>,
+    /// A thin faint line behind every line (e.g. the raw values `points` smooths).
+    pub faint: Vec<(f64, f64)>,
+    /// A marker of this shape at every `n`th point, from the first.
+    pub marks: Option<(usize, Shape)>,
+}
+
+impl Series {
+    /// A plain line: no dots, markers, band or faint line.
+    pub fn line(entry: Entry, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            entry,
+            points,
+            dots: false,
+            best: None,
+            cross: None,
+            band: Vec::new(),
+            faint: Vec::new(),
+            marks: None,
+        }
+    }
+}
+
+/// A marker's shape, so that lines read apart without colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// An open circle.
+    Circle,
+    /// A diagonal cross.
+    Cross,
+    /// An open square.
+    Square,
+    /// A filled diamond.
+    Diamond,
+}
+
+impl Shape {
+    /// Circle, cross, square, diamond, then round again.
+    pub fn nth(index: usize) -> Shape {
+        [Shape::Circle, Shape::Cross, Shape::Square, Shape::Diamond][index % 4]
+    }
+
+    /// Draws the shape centred on `(x, y)`, in figure pixels.
+    pub fn draw<DB: DrawingBackend>(
+        self,
+        canvas: &mut Canvas<DB>,
+        (x, y): (f64, f64),
+        colour: RGBAColor,
+    ) -> Result<(), FigureError> {
+        let r = 4.5;
+        match self {
+            Shape::Circle => canvas.ring((x, y), r, 2.0, colour),
+            Shape::Cross => {
+                canvas.polyline(&[(x - r, y - r), (x + r, y + r)], colour, 2.0)?;
+                canvas.polyline(&[(x - r, y + r), (x + r, y - r)], colour, 2.0)
+            }
+            Shape::Square => canvas.polyline(
+                &[
+                    (x - r, y - r),
+                    (x + r, y - r),
+                    (x + r, y + r),
+                    (x - r, y + r),
+                    (x - r, y - r),
+                ],
+                colour,
+                2.0,
+            ),
+            Shape::Diamond => {
+                let d = r + 1.0;
+                canvas.fill_polygon(&[(x, y - d), (x + d, y), (x, y + d), (x - d, y)], colour)
+            }
+        }
+    }
 }
 
 /// A line chart: one line per series on shared axes, a legend at the right.
@@ -143,6 +218,29 @@ impl Drawing for Chart {
                 1.0,
             )?;
         }
+        // Bands, then faint lines, under every line.
+        for s in &self.series {
+            let colour = s.entry.colour.mix(BAND_OPACITY);
+            for polygon in band_polygons(&s.band, self.x, self.y, &panel.window) {
+                let pixels: Vec<(f64, f64)> =
+                    polygon.iter().map(|&(x, y)| panel.to_pixel(x, y)).collect();
+                canvas.fill_polygon(&pixels, colour)?;
+            }
+        }
+        for s in &self.series {
+            let colour = s.entry.colour.mix(FAINT_OPACITY);
+            let units: Vec<(f64, f64)> = s
+                .faint
+                .iter()
+                .map(|&(x, y)| (self.x.unit(x), self.y.unit(y)))
+                .collect();
+            for stretch in units.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
+                for piece in clip_polyline(stretch, &panel.window) {
+                    let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
+                    canvas.polyline(&pixels, colour, 1.0)?;
+                }
+            }
+        }
         for s in &self.series {
             let colour = s.entry.colour.to_rgba();
             let units: Vec<(f64, f64)> = s
@@ -160,6 +258,13 @@ impl Drawing for Chart {
                 for &(x, y) in &units {
                     if panel.window.contains(x, y) {
                         canvas.disc(panel.to_pixel(x, y), 2.5, colour)?;
+                    }
+                }
+            }
+            if let Some((every, shape)) = s.marks {
+                for &(x, y) in units.iter().step_by(every.max(1)) {
+                    if panel.window.contains(x, y) {
+                        shape.draw(canvas, panel.to_pixel(x, y), colour)?;
                     }
                 }
             }
@@ -229,11 +334,40 @@ impl Drawing for Chart {
     }
 }
 
+/// How opaque a band is over white.
+const BAND_OPACITY: f64 = 0.2;
+/// How opaque a faint line is.
+const FAINT_OPACITY: f64 = 0.18;
+
+/// A band's outlines in scale units, clipped to `window`: for each stretch of finite
+/// values, the high edge left to right, then the low edge back.
+pub(crate) fn band_polygons(
+    band: &[(f64, f64, f64)],
+    x: Axis,
+    y: Axis,
+    window: &Window,
+) -> Vec<Vec<(f64, f64)>> {
+    let units: Vec<(f64, f64, f64)> = band
+        .iter()
+        .map(|&(bx, lo, hi)| (x.unit(bx), y.unit(lo), y.unit(hi)))
+        .collect();
+    units
+        .split(|(x, lo, hi)| !(x.is_finite() && lo.is_finite() && hi.is_finite()))
+        .filter(|stretch| stretch.len() >= 2)
+        .map(|stretch| {
+            let high = stretch.iter().map(|&(x, _, hi)| (x, hi));
+            let low = stretch.iter().rev().map(|&(x, lo, _)| (x, lo));
+            clip_polygon(&high.chain(low).collect::<Vec<_>>(), window)
+        })
+        .filter(|polygon| polygon.len() >= 3)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::figure::axis::Scale;
-    use crate::figure::draw::style::{series_colour, MUTED};
+    use crate::figure::draw::style::{series_colour, series_rgb, MUTED};
     use crate::figure::parts::ENTRY;
 
     #[test]
@@ -249,6 +383,9 @@ mod tests {
             dots: false,
             best: None,
             cross: None,
+            band: Vec::new(),
+            faint: Vec::new(),
+            marks: None,
         };
         let mut chart = Chart {
             title: "t".into(),
@@ -272,5 +409,93 @@ mod tests {
         let plot = tall.panel.plot;
         assert!(px > plot.x as f64 && px < plot.x as f64 + 0.05 * plot.width as f64);
         assert!(py > plot.y as f64 && py < plot.y as f64 + 0.05 * plot.height as f64);
+    }
+
+    #[test]
+    fn a_band_is_shaded_between_its_edges_on_any_scale() {
+        let entry = Entry {
+            name: "seeds".into(),
+            detail: String::new(),
+            colour: series_colour(0),
+            detail_colour: MUTED,
+        };
+        let band: Vec<(f64, f64, f64)> = (0..=10).map(|i| (i as f64, 0.2, 0.8)).collect();
+        let chart = Chart {
+            title: "t".into(),
+            subtitle: String::new(),
+            x_title: "x".into(),
+            y_title: "y".into(),
+            x: Axis {
+                scale: Scale::Linear,
+                lo: 0.0,
+                hi: 10.0,
+            },
+            y: Axis {
+                scale: Scale::Linear,
+                lo: 0.0,
+                hi: 1.0,
+            },
+            series: vec![Series {
+                band,
+                ..Series::line(entry, vec![(0.0, 0.9), (10.0, 0.9)])
+            }],
+        };
+        let png = crate::figure::draw::canvas::encode(&chart, crate::figure::Format::Png).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut rgb).unwrap();
+        let layout = chart.layout();
+        let pixel = |p: (f64, f64)| {
+            let (x, y) = chart.to_pixel(&layout, p);
+            let i = (y as usize * layout.width as usize + x as usize) * 3;
+            [rgb[i], rgb[i + 1], rgb[i + 2]]
+        };
+        // Inside: the series colour at 20% over white; outside: white.
+        let tint = series_rgb(0).map(|c| (0.2 * c as f64 + 0.8 * 255.0).round() as i32);
+        let inside = pixel((5.0, 0.5));
+        for k in 0..3 {
+            assert!(
+                (inside[k] as i32 - tint[k]).abs() <= 2,
+                "{inside:?} vs {tint:?}"
+            );
+        }
+        assert_eq!(pixel((5.0, 0.1)), [255, 255, 255]);
+
+        // On a log axis the edges are mapped too; NaN splits the band; the part outside
+        // the window is clipped away.
+        let log = Axis {
+            scale: Scale::Log,
+            lo: -2.0,
+            hi: 0.0,
+        };
+        let window = Window {
+            x_min: 0.0,
+            x_max: 3.0,
+            y_min: -2.0,
+            y_max: 0.0,
+        };
+        let polygons = band_polygons(
+            &[
+                (0.0, 0.01, 0.1),
+                (1.0, 0.01, 10.0),
+                (2.0, f64::NAN, 1.0),
+                (3.0, 0.1, 1.0),
+            ],
+            chart.x,
+            log,
+            &window,
+        );
+        assert_eq!(
+            polygons.len(),
+            1,
+            "the NaN leaves one stretch of two points"
+        );
+        let p = &polygons[0];
+        assert!(p.contains(&(0.0, -1.0)) && p.contains(&(0.0, -2.0)));
+        assert!(p
+            .iter()
+            .all(|&(x, y)| (0.0..=1.0).contains(&x) && (-2.0..=0.0).contains(&y)));
     }
 }

@@ -83,11 +83,10 @@ fn chart(landscape: &dyn Landscape, runs: &[Run]) -> Chart {
         .zip(curves)
         .enumerate()
         .map(|(i, (run, points))| Series {
-            entry: run_entry(run, i),
             dots: last_step <= DOTTED,
             best: None,
             cross: run.diverged_at.and_then(|_| points.last().copied()),
-            points,
+            ..Series::line(run_entry(run, i), points)
         })
         .collect();
     Chart {

@@ -83,6 +83,9 @@ fn chart(tuning: &Tuning) -> Chart {
                 dots: true,
                 best: best.score.is_finite().then_some((best.lr, best.score)),
                 cross: None,
+                band: Vec::new(),
+                faint: Vec::new(),
+                marks: None,
             }
         })
         .collect();

@@ -81,7 +81,13 @@ pub fn write_outputs(result: &TrainResult, dir: &Path) -> Result<Vec<PathBuf>, T
             path: paths[2].clone(),
             source: std::io::Error::other(e),
         })?,
-        figure.svg().into_bytes(),
+        figure
+            .svg()
+            .map_err(|e| TrainError::Write {
+                path: paths[3].clone(),
+                source: std::io::Error::other(e),
+            })?
+            .into_bytes(),
     ];
     let files: Vec<(&PathBuf, Vec<u8>)> = paths.iter().zip(contents).collect();
     write_set(&files).map_err(|e| TrainError::Write {

@@ -55,6 +55,18 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             .map_err(draw_failed)
     }
 
+    /// Fills the polygon through `points` (closed back to the first).
+    pub(crate) fn fill_polygon(
+        &mut self,
+        points: &[(f64, f64)],
+        colour: RGBAColor,
+    ) -> Result<(), FigureError> {
+        let pts: Vec<(i32, i32)> = points.iter().map(|&(x, y)| self.at(x, y)).collect();
+        self.db
+            .fill_polygon(pts, &style(colour, 1.0, true))
+            .map_err(draw_failed)
+    }
+
     pub(crate) fn polyline(
         &mut self,
         points: &[(f64, f64)],

@@ -125,6 +125,43 @@ pub(crate) fn clip_segment(a: (f64, f64), b: (f64, f64), w: &Window) -> Option<S
     None
 }
 
+/// The part of the polygon through `points` inside `w`: Sutherland–Hodgman clipping
+/// against each edge in turn (a polygon that leaves and re-enters may get edges along
+/// the window's border, which cover nothing).
+pub(crate) fn clip_polygon(points: &[(f64, f64)], w: &Window) -> Vec<(f64, f64)> {
+    type Edge = (
+        fn(f64, f64, &Window) -> bool,
+        fn((f64, f64), (f64, f64), &Window) -> (f64, f64),
+    );
+    fn at_x(a: (f64, f64), b: (f64, f64), x: f64) -> (f64, f64) {
+        (x, a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0))
+    }
+    fn at_y(a: (f64, f64), b: (f64, f64), y: f64) -> (f64, f64) {
+        (a.0 + (b.0 - a.0) * (y - a.1) / (b.1 - a.1), y)
+    }
+    let edges: [Edge; 4] = [
+        (|x, _, w| x >= w.x_min, |a, b, w| at_x(a, b, w.x_min)),
+        (|x, _, w| x <= w.x_max, |a, b, w| at_x(a, b, w.x_max)),
+        (|_, y, w| y >= w.y_min, |a, b, w| at_y(a, b, w.y_min)),
+        (|_, y, w| y <= w.y_max, |a, b, w| at_y(a, b, w.y_max)),
+    ];
+    let mut out: Vec<(f64, f64)> = points.to_vec();
+    for (inside, cross) in edges {
+        let input = std::mem::take(&mut out);
+        for (k, &p) in input.iter().enumerate() {
+            let q = input[(k + 1) % input.len()];
+            let (p_in, q_in) = (inside(p.0, p.1, w), inside(q.0, q.1, w));
+            if p_in {
+                out.push(p);
+            }
+            if p_in != q_in {
+                out.push(cross(p, q, w));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +194,25 @@ mod tests {
             thin(pts.into_iter(), 1.0),
             vec![(0.0, 0.0), (5.0, 0.0), (5.1, 0.0)]
         );
+    }
+
+    #[test]
+    fn polygons_are_clipped_to_the_window() {
+        let w = Window {
+            x_min: 0.0,
+            x_max: 10.0,
+            y_min: 0.0,
+            y_max: 10.0,
+        };
+        // A square poking out of the right edge keeps its inside half.
+        let clipped = clip_polygon(&[(5.0, 2.0), (15.0, 2.0), (15.0, 8.0), (5.0, 8.0)], &w);
+        assert_eq!(
+            clipped,
+            vec![(5.0, 2.0), (10.0, 2.0), (10.0, 8.0), (5.0, 8.0)]
+        );
+        // Wholly inside: unchanged; wholly outside: nothing.
+        let inside = [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0)];
+        assert_eq!(clip_polygon(&inside, &w), inside.to_vec());
+        assert!(clip_polygon(&[(11.0, 1.0), (12.0, 1.0), (12.0, 2.0)], &w).is_empty());
     }
 }
