@@ -7,7 +7,6 @@
 
 pub mod download;
 pub mod figure;
-pub mod formula;
 pub mod landscape;
 pub mod mnist;
 pub mod network;

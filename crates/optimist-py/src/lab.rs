@@ -8,7 +8,7 @@ use optimist::groups::GroupSpec;
 use optimist::schedule::Schedule;
 use optimist::{Convention, NonFinite, Spec};
 use optimist_lab::figure::{Format, View, ViewInput};
-use optimist_lab::formula::Formula;
+use optimist_lab::landscape::formula::Formula;
 use optimist_lab::landscape::{self, Landscape, Window};
 use optimist_lab::race::{self, Run, Wrapping};
 use optimist_lab::train::{self as lab_train, Parallelism, TrainConfig};
@@ -59,9 +59,9 @@ fn resolve(function: &str, window: Option<(f64, f64, f64, f64)>) -> PyResult<Box
             landscape::builtin_names().join(", ")
         ))
     })?;
-    Ok(Box::new(formula.with_window(
-        window.unwrap_or(optimist_lab::formula::DEFAULT_WINDOW),
-    )))
+    Ok(Box::new(formula.with_window(window.unwrap_or(
+        optimist_lab::landscape::formula::DEFAULT_WINDOW,
+    ))))
 }
 
 /// A race's runs on its landscape: the numbers, and every view of them.
