@@ -1,5 +1,5 @@
 //! Typed landscapes: a formula in x and y such as `x^2/20 + y^2`, parsed, differentiated
-//! exactly (symbolically), and evaluated as a [`Landscape`].
+//! exactly (symbolically), and evaluated as a [`Landscape`](super::Landscape).
 //!
 //! The grammar: numbers (`3`, `0.5`, `1e-3`), `x`, `y`, the constants `pi` (`π`) and
 //! `e`, the operators `+ - * / ^` (also `**`, `·`, `×`, `−` and superscripts `x²`),
