@@ -6,7 +6,7 @@ use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use optimist::groups::GroupSpec;
 use optimist::{Convention, NonFinite, Spec};
-use optimist_lab::download;
+use optimist_lab::data::download;
 use optimist_lab::train::{self, Event, TrainConfig, TrainResult, DEFAULT_HIDDEN};
 use std::path::PathBuf;
 
@@ -256,7 +256,7 @@ const UNIT_BYTES: usize = 16;
 fn network_memory(config: &TrainConfig, inputs: usize) -> crate::budget::Estimate {
     let mut sizes = vec![inputs];
     sizes.extend(&config.hidden);
-    sizes.push(optimist_lab::mnist::CLASSES);
+    sizes.push(optimist_lab::data::mnist::CLASSES);
     let parameters: f64 = sizes
         .windows(2)
         .map(|w| (w[0] as f64 + 1.0) * w[1] as f64)

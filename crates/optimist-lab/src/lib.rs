@@ -5,10 +5,9 @@
 
 #![warn(missing_docs)]
 
-pub mod download;
+pub mod data;
 pub mod figure;
 pub mod landscape;
-pub mod mnist;
 pub mod network;
 pub mod output;
 pub mod race;

@@ -4,7 +4,7 @@
 mod mnist_data;
 
 use mnist_data::mnist_dir;
-use optimist_lab::mnist::Dataset;
+use optimist_lab::data::mnist::Dataset;
 use optimist_lab::rng::SplitMix64;
 use optimist_lab::train::{
     self, kaiser, loss_csv, smooth_curve, summary_csv, EvalSet, Event, Parallelism, TrainConfig,

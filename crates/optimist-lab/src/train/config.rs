@@ -1,6 +1,6 @@
 //! What a training run is asked to do, the data it reads, and what can go wrong.
 
-use crate::mnist::{self, Dataset, Mnist, MnistError};
+use crate::data::mnist::{self, Dataset, Mnist, MnistError};
 use crate::network::NetworkError;
 use crate::race::Wrapping;
 use optimist::clip::Clip;

@@ -1,6 +1,6 @@
 //! A network's loss and accuracy on a data set.
 
-use crate::mnist::Dataset;
+use crate::data::mnist::Dataset;
 use crate::network::{Mlp, NetworkError, SoftmaxCrossEntropy};
 
 /// A network's mean loss and accuracy on a set of images.

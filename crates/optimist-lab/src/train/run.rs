@@ -4,7 +4,7 @@
 use super::config::{EvalSet, Parallelism, TrainConfig, TrainData, TrainError, MAX_PARAMETERS};
 use super::evaluate::{evaluate, Evaluation};
 use super::smooth::smooth_curve;
-use crate::mnist::{self, Dataset};
+use crate::data::mnist::{self, Dataset};
 use crate::network::{Mlp, NetworkError};
 use crate::rng::SplitMix64;
 use optimist::{Optimizer, Spec};
