@@ -12,18 +12,17 @@
 
 pub(crate) mod axis;
 pub(crate) mod chart;
-mod contours;
+pub(crate) mod contours;
 pub(crate) mod draw;
-mod error;
+pub(crate) mod error;
 mod format;
 mod gif;
 mod grid;
 mod html;
 mod labels;
-mod layout;
+pub(crate) mod layout;
 mod loss;
 mod overlay;
-mod palette;
 pub(crate) mod parts;
 mod sensitivity;
 mod view;

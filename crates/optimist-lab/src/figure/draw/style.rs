@@ -13,6 +13,11 @@ pub(crate) const DIVERGED: RGBColor = RGBColor(DIVERGED_RGB[0], DIVERGED_RGB[1],
 pub(crate) const TRAJECTORY: RGBColor =
     RGBColor(TRAJECTORY_RGB[0], TRAJECTORY_RGB[1], TRAJECTORY_RGB[2]);
 pub(crate) const WHITE: RGBColor = RGBColor(255, 255, 255);
+/// The same colours as RGB bytes, for the animation's palette and rasterizer.
+pub(crate) const INK_RGB: [u8; 3] = rgb(INK);
+pub(crate) const MUTED_RGB: [u8; 3] = rgb(MUTED);
+pub(crate) const FRAME_RGB: [u8; 3] = rgb(FRAME);
+pub(crate) const WHITE_RGB: [u8; 3] = rgb(WHITE);
 
 /// The colour of every trajectory (lines, step markers, end marker), as RGB. Nothing
 /// else in a panel's plotting area uses it, so its pixels are the trajectory's.

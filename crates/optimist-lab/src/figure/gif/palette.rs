@@ -1,16 +1,13 @@
 //! The animation's palette and its GIF encoder: frames stored as the pixels that changed.
 
-use super::draw::raster::{mix, Image};
-use super::draw::style::{self, rgb, series_rgb, DIVERGED_RGB, SERIES_RGB};
-use super::error::FigureError;
+use crate::figure::draw::raster::{mix, Image};
+use crate::figure::draw::style::{
+    series_rgb, DIVERGED_RGB, FRAME_RGB, INK_RGB, MUTED_RGB, SERIES_RGB, WHITE_RGB,
+};
+use crate::figure::error::FigureError;
 use crate::race::Run;
 use std::borrow::Cow;
 use std::collections::HashMap;
-
-const WHITE: [u8; 3] = rgb(style::WHITE);
-const INK: [u8; 3] = rgb(style::INK);
-const MUTED: [u8; 3] = rgb(style::MUTED);
-const FRAME: [u8; 3] = rgb(style::FRAME);
 
 /// The animation's colours: at most 255 (index 255 is the transparent one of the
 /// difference frames), the fixed ones first, then the background's most common.
@@ -27,7 +24,8 @@ const UNKNOWN: u8 = TRANSPARENT;
 
 impl Palette {
     pub(super) fn new(runs: &[Run], base: &Image) -> Palette {
-        let mut colours: Vec<[u8; 3]> = vec![WHITE, INK, MUTED, FRAME, DIVERGED_RGB];
+        let mut colours: Vec<[u8; 3]> =
+            vec![WHITE_RGB, INK_RGB, MUTED_RGB, FRAME_RGB, DIVERGED_RGB];
         let add = |c: [u8; 3], colours: &mut Vec<[u8; 3]>| {
             if !colours.contains(&c) && colours.len() < TRANSPARENT as usize {
                 colours.push(c);
@@ -38,12 +36,12 @@ impl Palette {
             let c = series_rgb(i);
             add(c, &mut colours);
             for t in [0.25, 0.5, 0.75] {
-                add(round(mix(WHITE.map(f32::from), c, t)), &mut colours);
+                add(round(mix(WHITE_RGB.map(f32::from), c, t)), &mut colours);
             }
         }
         for k in 1..8 {
             add(
-                round(mix(WHITE.map(f32::from), INK, k as f32 / 8.0)),
+                round(mix(WHITE_RGB.map(f32::from), INK_RGB, k as f32 / 8.0)),
                 &mut colours,
             );
         }
