@@ -19,9 +19,9 @@ use plotters::style::text_anchor::HPos;
 use plotters::style::FontStyle;
 
 /// The animation of `runs` on `landscape`, as GIF bytes: one frame per step (at most
-/// [`MAX_FRAMES`], evenly spread), each showing every trail up to that step, the
+/// [`MAX_FRAMES`](super::MAX_FRAMES), evenly spread), each showing every trail up to that step, the
 /// optimizers' current positions and their losses; the last frame holds for
-/// [`LAST_DELAY`], then it loops.
+/// [`LAST_DELAY`](super::LAST_DELAY), then it loops.
 pub fn animation(landscape: &dyn Landscape, runs: &[Run]) -> Result<Vec<u8>, FigureError> {
     let layout = animation_layout(landscape.window(), runs.len())?;
     register_fonts()?;
