@@ -10,8 +10,7 @@ use super::draw::text::{ellipsize, Label, ASCENT, EM_PER_SIZE};
 use super::error::FigureError;
 use super::layout::{Panel, Rect};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, HEADER, LEGEND_WIDTH,
-    OUTER,
+    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, HEADER, OUTER,
 };
 use crate::landscape::Window;
 use plotters::backend::DrawingBackend;
@@ -176,6 +175,29 @@ impl Chart {
         }
     }
 
+    /// Draws the line through data `points` (a NaN breaks it) clipped to the plot;
+    /// returns the points in scale units.
+    fn line<DB: DrawingBackend>(
+        &self,
+        canvas: &mut Canvas<DB>,
+        panel: &Panel,
+        points: &[(f64, f64)],
+        colour: RGBAColor,
+        width: f64,
+    ) -> Result<Vec<(f64, f64)>, FigureError> {
+        let units: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(x, y)| (self.x.unit(x), self.y.unit(y)))
+            .collect();
+        for stretch in units.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
+            for piece in clip_polyline(stretch, &panel.window) {
+                let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
+                canvas.polyline(&pixels, colour, width)?;
+            }
+        }
+        Ok(units)
+    }
+
     /// A data point in figure pixels.
     pub fn to_pixel(&self, layout: &ChartLayout, (x, y): (f64, f64)) -> (f64, f64) {
         layout.panel.to_pixel(self.x.unit(x), self.y.unit(y))
@@ -229,31 +251,11 @@ impl Drawing for Chart {
         }
         for s in &self.series {
             let colour = s.entry.colour.mix(FAINT_OPACITY);
-            let units: Vec<(f64, f64)> = s
-                .faint
-                .iter()
-                .map(|&(x, y)| (self.x.unit(x), self.y.unit(y)))
-                .collect();
-            for stretch in units.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
-                for piece in clip_polyline(stretch, &panel.window) {
-                    let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
-                    canvas.polyline(&pixels, colour, 1.0)?;
-                }
-            }
+            self.line(canvas, &panel, &s.faint, colour, 1.0)?;
         }
         for s in &self.series {
             let colour = s.entry.colour.to_rgba();
-            let units: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .map(|&(x, y)| (self.x.unit(x), self.y.unit(y)))
-                .collect();
-            for stretch in units.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
-                for piece in clip_polyline(stretch, &panel.window) {
-                    let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
-                    canvas.polyline(&pixels, colour, 2.0)?;
-                }
-            }
+            let units = self.line(canvas, &panel, &s.points, colour, 2.0)?;
             if s.dots {
                 for &(x, y) in &units {
                     if panel.window.contains(x, y) {
@@ -317,13 +319,7 @@ impl Drawing for Chart {
             align: HPos::Left,
         })?;
         let entries: Vec<Entry> = self.series.iter().map(|s| s.entry.clone()).collect();
-        draw_legend(
-            canvas,
-            &entries,
-            layout.legend.0,
-            layout.legend.1,
-            LEGEND_WIDTH as f64,
-        )?;
+        draw_legend(canvas, &entries, layout.legend)?;
         draw_title(
             canvas,
             &self.title,

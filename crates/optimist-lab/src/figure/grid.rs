@@ -112,13 +112,7 @@ pub(crate) fn png(scene: &Scene) -> Result<Vec<u8>, FigureError> {
             }
             {
                 let mut backend = BitMapBackend::with_buffer(&mut buffer, (bw as u32, bh as u32));
-                let mut canvas = Canvas {
-                    db: &mut backend,
-                    scale: s as f64,
-                    origin_x: left as f64,
-                    origin_y: top as f64,
-                    vector: false,
-                };
+                let mut canvas = Canvas::bitmap(&mut backend, s as f64, (left as f64, top as f64));
                 match panel {
                     None => draw_header(&mut canvas, scene)?,
                     Some(i) => draw_panel(&mut canvas, scene, i, false)?,
@@ -149,13 +143,7 @@ fn contour_layer(scene: &Scene, plot: Rect) -> Result<Vec<u8>, FigureError> {
     {
         let mut backend =
             BitMapBackend::with_buffer(&mut buffer, (plot.width * s, plot.height * s));
-        let mut canvas = Canvas {
-            db: &mut backend,
-            scale: s as f64,
-            origin_x: 0.0,
-            origin_y: 0.0,
-            vector: false,
-        };
+        let mut canvas = Canvas::bitmap(&mut backend, s as f64, (0.0, 0.0));
         let panel = Panel {
             cell: plot,
             plot: Rect { x: 0, y: 0, ..plot },
@@ -173,13 +161,7 @@ pub(crate) fn svg(scene: &Scene) -> Result<String, FigureError> {
     let mut text = String::new();
     {
         let mut backend = SVGBackend::with_string(&mut text, (layout.width, layout.height));
-        let mut canvas = Canvas {
-            db: &mut backend,
-            scale: 1.0,
-            origin_x: 0.0,
-            origin_y: 0.0,
-            vector: true,
-        };
+        let mut canvas = Canvas::svg(&mut backend);
         canvas.fill_rect(
             (0.0, 0.0, layout.width as f64, layout.height as f64),
             WHITE.to_rgba(),
@@ -352,12 +334,7 @@ fn draw_panel<DB: DrawingBackend>(
     }
 
     // Whatever reached past the plotting area (markers, line ends) is covered.
-    let (l, t, r, b) = (
-        plot.x as f64,
-        plot.y as f64,
-        plot.right() as f64,
-        plot.bottom() as f64,
-    );
+    let (l, t, r, b) = plot.edges();
     cover_outside(canvas, plot, cell)?;
     // The frame and outward ticks.
     let frame = [

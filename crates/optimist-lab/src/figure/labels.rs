@@ -6,11 +6,12 @@ use super::draw::canvas::Canvas;
 use super::draw::geometry::{clip_segment, Segment};
 use super::draw::style::{
     AXIS_SIZE, DIVERGED, INK, MUTED, NOTE_SIZE, PARAMETER_SIZES, START_RADIUS, STATUS_SIZES,
-    TICK_LENGTH, TICK_SIZE, TITLE_SIZE, WHITE,
+    TICK_LENGTH, TITLE_SIZE, WHITE,
 };
 use super::draw::text::{ellipsize, text_width, Bounds, Label, ASCENT, DESCENT, EM_PER_SIZE};
 use super::error::FigureError;
 use super::layout::{nice_ticks, short_number, tick_label, Panel};
+use super::parts::{x_tick_label, y_tick_label};
 use crate::landscape::Window;
 use crate::race::Run;
 use plotters::backend::DrawingBackend;
@@ -106,20 +107,17 @@ pub(crate) fn plan_panel(panel: &Panel, run: &Run) -> Result<PanelPlan, FigureEr
 
     // x ticks: as many as fit with at least 14 px between neighbouring labels.
     let window = panel.window;
-    let tick_em = TICK_SIZE * EM_PER_SIZE;
     let mut x_ticks = Vec::new();
     for max_count in (2..=(plot.width / 85).max(2) as usize).rev() {
         let (ticks, step) = nice_ticks(window.x_min, window.x_max, max_count);
         let candidate: Vec<Label> = ticks
             .iter()
-            .map(|&t| Label {
-                text: tick_label(t, step),
-                x: panel.to_pixel(t, window.y_min).0,
-                baseline: bottom + TICK_LENGTH + 4.0 + ASCENT * tick_em,
-                size: TICK_SIZE,
-                style: FontStyle::Normal,
-                colour: INK,
-                align: HPos::Center,
+            .map(|&t| {
+                x_tick_label(
+                    tick_label(t, step),
+                    panel.to_pixel(t, window.y_min).0,
+                    bottom,
+                )
             })
             .collect();
         let boxes = candidate
@@ -151,16 +149,7 @@ pub(crate) fn plan_panel(panel: &Panel, run: &Run) -> Result<PanelPlan, FigureEr
         .collect();
     let mut label_left = left - TICK_LENGTH - 4.0;
     for (&t, &py) in ticks.iter().zip(&y_ticks) {
-        let label = Label {
-            text: tick_label(t, step),
-            x: left - TICK_LENGTH - 4.0,
-            // Centres the digits (0.73 em tall) on the tick.
-            baseline: py + 0.365 * tick_em,
-            size: TICK_SIZE,
-            style: FontStyle::Normal,
-            colour: INK,
-            align: HPos::Right,
-        };
+        let label = y_tick_label(tick_label(t, step), left, py);
         label_left = label_left.min(label.bounds()?.0);
         labels.push(label);
     }

@@ -35,6 +35,16 @@ pub struct Rect {
 }
 
 impl Rect {
+    /// Left, top, right and bottom edges, as figure coordinates.
+    pub fn edges(&self) -> (f64, f64, f64, f64) {
+        (
+            self.x as f64,
+            self.y as f64,
+            self.right() as f64,
+            self.bottom() as f64,
+        )
+    }
+
     /// One past the last column.
     pub fn right(&self) -> i32 {
         self.x + self.width as i32

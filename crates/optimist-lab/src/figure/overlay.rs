@@ -14,7 +14,7 @@ use super::format::Format;
 use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
 use super::parts::{
     beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, plus,
-    run_entry, Entry, HEADER, LEGEND_WIDTH, OUTER,
+    run_entry, Entry, HEADER, OUTER,
 };
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
@@ -213,13 +213,7 @@ impl Drawing for Overlay<'_> {
             .enumerate()
             .map(|(i, r)| run_entry(r, i))
             .collect();
-        draw_legend(
-            canvas,
-            &entries,
-            layout.legend.0,
-            layout.legend.1,
-            LEGEND_WIDTH as f64,
-        )?;
+        draw_legend(canvas, &entries, layout.legend)?;
         let diverged = self.runs.iter().any(|r| r.diverged_at.is_some());
         let minima = self
             .landscape

@@ -72,14 +72,13 @@ pub(crate) fn run_entry(run: &Run, index: usize) -> Entry {
     }
 }
 
-/// Draws `entries` from (`left`, `top`) down, each within `width`.
+/// Draws `entries` from (`left`, `top`) down, each within [`LEGEND_WIDTH`].
 pub(crate) fn draw_legend<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
     entries: &[Entry],
-    left: f64,
-    top: f64,
-    width: f64,
+    (left, top): (f64, f64),
 ) -> Result<(), FigureError> {
+    let width = LEGEND_WIDTH as f64;
     for (i, e) in entries.iter().enumerate() {
         let y = top + (i as u32 * ENTRY) as f64;
         let mid = y + 9.0;
@@ -109,6 +108,33 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The label of an x tick at pixel column `x`, below a plot whose bottom edge is `bottom`.
+pub(crate) fn x_tick_label(text: String, x: f64, bottom: f64) -> Label {
+    Label {
+        text,
+        x,
+        baseline: bottom + TICK_LENGTH + 4.0 + ASCENT * (TICK_SIZE * EM_PER_SIZE),
+        size: TICK_SIZE,
+        style: FontStyle::Normal,
+        colour: INK,
+        align: HPos::Center,
+    }
+}
+
+/// The label of a y tick at pixel row `y`, left of a plot whose left edge is `left`.
+pub(crate) fn y_tick_label(text: String, left: f64, y: f64) -> Label {
+    Label {
+        text,
+        x: left - TICK_LENGTH - 4.0,
+        // Centres the digits (0.73 em tall) on the tick.
+        baseline: y + 0.365 * (TICK_SIZE * EM_PER_SIZE),
+        size: TICK_SIZE,
+        style: FontStyle::Normal,
+        colour: INK,
+        align: HPos::Right,
+    }
+}
+
 /// The frame of `panel`'s plotting area, outward ticks at the given positions (pixel
 /// columns along x, rows along y) and their labels.
 pub(crate) fn draw_axes<DB: DrawingBackend>(
@@ -117,12 +143,7 @@ pub(crate) fn draw_axes<DB: DrawingBackend>(
     x_ticks: &[(f64, String)],
     y_ticks: &[(f64, String)],
 ) -> Result<(), FigureError> {
-    let (l, t, r, b) = (
-        plot.x as f64,
-        plot.y as f64,
-        plot.right() as f64,
-        plot.bottom() as f64,
-    );
+    let (l, t, r, b) = plot.edges();
     canvas.polyline(
         &[
             (l, t),
@@ -134,32 +155,15 @@ pub(crate) fn draw_axes<DB: DrawingBackend>(
         FRAME.to_rgba(),
         1.0,
     )?;
-    let em = TICK_SIZE * EM_PER_SIZE;
     for (px, text) in x_ticks {
         let x = px.min(r - 0.5);
         canvas.polyline(&[(x, b), (x, b + TICK_LENGTH)], FRAME.to_rgba(), 1.0)?;
-        canvas.text(&Label {
-            text: text.clone(),
-            x: *px,
-            baseline: b + TICK_LENGTH + 4.0 + ASCENT * em,
-            size: TICK_SIZE,
-            style: FontStyle::Normal,
-            colour: INK,
-            align: HPos::Center,
-        })?;
+        canvas.text(&x_tick_label(text.clone(), *px, b))?;
     }
     for (py, text) in y_ticks {
         let y = py.min(b - 0.5);
         canvas.polyline(&[(l - TICK_LENGTH, y), (l, y)], FRAME.to_rgba(), 1.0)?;
-        canvas.text(&Label {
-            text: text.clone(),
-            x: l - TICK_LENGTH - 4.0,
-            baseline: py + 0.365 * em,
-            size: TICK_SIZE,
-            style: FontStyle::Normal,
-            colour: INK,
-            align: HPos::Right,
-        })?;
+        canvas.text(&y_tick_label(text.clone(), l, *py))?;
     }
     Ok(())
 }
@@ -171,18 +175,8 @@ pub(crate) fn cover_outside<DB: DrawingBackend>(
     plot: Rect,
     area: Rect,
 ) -> Result<(), FigureError> {
-    let (l, t, r, b) = (
-        plot.x as f64,
-        plot.y as f64,
-        plot.right() as f64,
-        plot.bottom() as f64,
-    );
-    let (al, at, ar, ab) = (
-        area.x as f64,
-        area.y as f64,
-        area.right() as f64,
-        area.bottom() as f64,
-    );
+    let (l, t, r, b) = plot.edges();
+    let (al, at, ar, ab) = area.edges();
     for rect in [
         (al, at, ar, t),
         (al, b, ar, ab),

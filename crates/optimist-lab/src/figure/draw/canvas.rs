@@ -35,7 +35,30 @@ fn style(colour: RGBAColor, width: f64, filled: bool) -> ShapeStyle {
     }
 }
 
-impl<DB: DrawingBackend> Canvas<'_, DB> {
+impl<'b, DB: DrawingBackend> Canvas<'b, DB> {
+    /// A bitmap `scale` times the figure's size whose top left is figure point
+    /// `origin`.
+    pub(crate) fn bitmap(db: &'b mut DB, scale: f64, (origin_x, origin_y): (f64, f64)) -> Self {
+        Canvas {
+            db,
+            scale,
+            origin_x,
+            origin_y,
+            vector: false,
+        }
+    }
+
+    /// An SVG document at the figure's size.
+    pub(crate) fn svg(db: &'b mut DB) -> Self {
+        Canvas {
+            db,
+            scale: 1.0,
+            origin_x: 0.0,
+            origin_y: 0.0,
+            vector: true,
+        }
+    }
+
     /// The backend pixel holding figure point (x, y).
     pub(crate) fn at(&self, x: f64, y: f64) -> (i32, i32) {
         (
@@ -163,13 +186,7 @@ pub(crate) fn encode(drawing: &impl Drawing, format: Format) -> Result<Vec<u8>, 
             let mut buffer = vec![255u8; (w * s) as usize * (h * s) as usize * 3];
             {
                 let mut backend = BitMapBackend::with_buffer(&mut buffer, (w * s, h * s));
-                let mut canvas = Canvas {
-                    db: &mut backend,
-                    scale: s as f64,
-                    origin_x: 0.0,
-                    origin_y: 0.0,
-                    vector: false,
-                };
+                let mut canvas = Canvas::bitmap(&mut backend, s as f64, (0.0, 0.0));
                 drawing.draw(&mut canvas)?;
                 backend.present().map_err(draw_failed)?;
             }
@@ -181,13 +198,7 @@ pub(crate) fn encode(drawing: &impl Drawing, format: Format) -> Result<Vec<u8>, 
             let mut text = String::new();
             {
                 let mut backend = SVGBackend::with_string(&mut text, (w, h));
-                let mut canvas = Canvas {
-                    db: &mut backend,
-                    scale: 1.0,
-                    origin_x: 0.0,
-                    origin_y: 0.0,
-                    vector: true,
-                };
+                let mut canvas = Canvas::svg(&mut backend);
                 canvas.fill_rect((0.0, 0.0, w as f64, h as f64), WHITE.to_rgba())?;
                 drawing.draw(&mut canvas)?;
                 backend.present().map_err(draw_failed)?;

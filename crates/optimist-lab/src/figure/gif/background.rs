@@ -74,12 +74,7 @@ pub(super) fn background(
 
     // The frame and its outward ticks.
     let mut lines = Coverage::new(whole);
-    let (l, t, r, b) = (
-        plot.x as f64,
-        plot.y as f64,
-        plot.right() as f64,
-        plot.bottom() as f64,
-    );
+    let (l, t, r, b) = plot.edges();
     // On pixel centres, so that each side is one sharp pixel wide.
     let (fl, ft, fr, fb) = (l - 0.5, t - 0.5, r + 0.5, b + 0.5);
     let frame = [(fl, ft), (fr, ft), (fr, fb), (fl, fb), (fl, ft)];
