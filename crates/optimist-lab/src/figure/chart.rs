@@ -368,20 +368,14 @@ mod tests {
 
     #[test]
     fn a_chart_lays_out_its_legend_beside_the_plot() {
-        let series = |n: usize| Series {
-            entry: Entry {
+        let series = |n: usize| {
+            let entry = Entry {
                 name: format!("s{n}"),
                 detail: String::new(),
                 colour: series_colour(n),
                 detail_colour: MUTED,
-            },
-            points: vec![(0.0, 1.0), (1.0, 2.0)],
-            dots: false,
-            best: None,
-            cross: None,
-            band: Vec::new(),
-            faint: Vec::new(),
-            marks: None,
+            };
+            Series::line(entry, vec![(0.0, 1.0), (1.0, 2.0)])
         };
         let mut chart = Chart {
             title: "t".into(),

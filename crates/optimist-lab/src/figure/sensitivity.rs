@@ -59,33 +59,30 @@ fn chart(tuning: &Tuning) -> Chart {
                     MUTED,
                 )
             };
+            let entry = Entry {
+                name: tuned.label(),
+                detail,
+                colour: series_colour(i),
+                detail_colour,
+            };
+            let points = tuned
+                .trials
+                .iter()
+                .map(|t| {
+                    (
+                        t.lr,
+                        if t.score.is_finite() {
+                            t.score
+                        } else {
+                            f64::NAN
+                        },
+                    )
+                })
+                .collect();
             Series {
-                entry: Entry {
-                    name: tuned.label(),
-                    detail,
-                    colour: series_colour(i),
-                    detail_colour,
-                },
-                points: tuned
-                    .trials
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.lr,
-                            if t.score.is_finite() {
-                                t.score
-                            } else {
-                                f64::NAN
-                            },
-                        )
-                    })
-                    .collect(),
                 dots: true,
                 best: best.score.is_finite().then_some((best.lr, best.score)),
-                cross: None,
-                band: Vec::new(),
-                faint: Vec::new(),
-                marks: None,
+                ..Series::line(entry, points)
             }
         })
         .collect();
