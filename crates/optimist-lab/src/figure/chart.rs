@@ -10,7 +10,7 @@ use super::draw::text::{ellipsize, Label, ASCENT, EM_PER_SIZE};
 use super::error::FigureError;
 use super::layout::{Panel, Rect};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, HEADER, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, Shape, HEADER, OUTER,
 };
 use crate::landscape::Window;
 use plotters::backend::DrawingBackend;
@@ -35,8 +35,8 @@ pub(crate) struct Series {
     pub band: Vec<(f64, f64, f64)>,
     /// A thin faint line behind every line (e.g. the raw values `points` smooths).
     pub faint: Vec<(f64, f64)>,
-    /// A marker of this shape at every `n`th point, from the first.
-    pub marks: Option<(usize, Shape)>,
+    /// A marker at every `n`th point, from the first: the entry's, else a circle.
+    pub marks: Option<usize>,
 }
 
 impl Series {
@@ -51,58 +51,6 @@ impl Series {
             band: Vec::new(),
             faint: Vec::new(),
             marks: None,
-        }
-    }
-}
-
-/// A marker's shape, so that lines read apart without colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// An open circle.
-    Circle,
-    /// A diagonal cross.
-    Cross,
-    /// An open square.
-    Square,
-    /// A filled diamond.
-    Diamond,
-}
-
-impl Shape {
-    /// Circle, cross, square, diamond, then round again.
-    pub fn nth(index: usize) -> Shape {
-        [Shape::Circle, Shape::Cross, Shape::Square, Shape::Diamond][index % 4]
-    }
-
-    /// Draws the shape centred on `(x, y)`, in figure pixels.
-    pub fn draw<DB: DrawingBackend>(
-        self,
-        canvas: &mut Canvas<DB>,
-        (x, y): (f64, f64),
-        colour: RGBAColor,
-    ) -> Result<(), FigureError> {
-        let r = 4.5;
-        match self {
-            Shape::Circle => canvas.ring((x, y), r, 2.0, colour),
-            Shape::Cross => {
-                canvas.polyline(&[(x - r, y - r), (x + r, y + r)], colour, 2.0)?;
-                canvas.polyline(&[(x - r, y + r), (x + r, y - r)], colour, 2.0)
-            }
-            Shape::Square => canvas.polyline(
-                &[
-                    (x - r, y - r),
-                    (x + r, y - r),
-                    (x + r, y + r),
-                    (x - r, y + r),
-                    (x - r, y - r),
-                ],
-                colour,
-                2.0,
-            ),
-            Shape::Diamond => {
-                let d = r + 1.0;
-                canvas.fill_polygon(&[(x, y - d), (x + d, y), (x, y + d), (x - d, y)], colour)
-            }
         }
     }
 }
@@ -263,7 +211,8 @@ impl Drawing for Chart {
                     }
                 }
             }
-            if let Some((every, shape)) = s.marks {
+            if let Some(every) = s.marks {
+                let shape = s.entry.marker.unwrap_or(Shape::Circle);
                 for &(x, y) in units.iter().step_by(every.max(1)) {
                     if panel.window.contains(x, y) {
                         shape.draw(canvas, panel.to_pixel(x, y), colour)?;
@@ -374,6 +323,7 @@ mod tests {
                 detail: String::new(),
                 colour: series_colour(n),
                 detail_colour: MUTED,
+                marker: None,
             };
             Series::line(entry, vec![(0.0, 1.0), (1.0, 2.0)])
         };
@@ -408,6 +358,7 @@ mod tests {
             detail: String::new(),
             colour: series_colour(0),
             detail_colour: MUTED,
+            marker: None,
         };
         let band: Vec<(f64, f64, f64)> = (0..=10).map(|i| (i as f64, 0.2, 0.8)).collect();
         let chart = Chart {

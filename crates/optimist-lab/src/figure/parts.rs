@@ -15,7 +15,7 @@ use super::layout::{short_number, Panel, Rect};
 use crate::race::Run;
 use plotters::backend::DrawingBackend;
 use plotters::style::text_anchor::HPos;
-use plotters::style::{Color, FontStyle, RGBColor};
+use plotters::style::{Color, FontStyle, RGBAColor, RGBColor};
 
 /// Space around the figure's edges, in pixels.
 pub(crate) const OUTER: u32 = 10;
@@ -39,6 +39,60 @@ pub(crate) struct Entry {
     pub colour: RGBColor,
     /// The detail line's colour: muted, or the divergence colour.
     pub detail_colour: RGBColor,
+    /// The marker the series' line carries, shown on the swatch too.
+    pub marker: Option<Shape>,
+}
+
+/// A marker's shape, so that lines read apart without colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// An open circle.
+    Circle,
+    /// A diagonal cross.
+    Cross,
+    /// An open square.
+    Square,
+    /// A filled diamond.
+    Diamond,
+}
+
+impl Shape {
+    /// Circle, cross, square, diamond, then round again.
+    pub fn nth(index: usize) -> Shape {
+        [Shape::Circle, Shape::Cross, Shape::Square, Shape::Diamond][index % 4]
+    }
+
+    /// Draws the shape centred on `(x, y)`, in figure pixels.
+    pub fn draw<DB: DrawingBackend>(
+        self,
+        canvas: &mut Canvas<DB>,
+        (x, y): (f64, f64),
+        colour: RGBAColor,
+    ) -> Result<(), FigureError> {
+        let r = 4.5;
+        match self {
+            Shape::Circle => canvas.ring((x, y), r, 2.0, colour),
+            Shape::Cross => {
+                canvas.polyline(&[(x - r, y - r), (x + r, y + r)], colour, 2.0)?;
+                canvas.polyline(&[(x - r, y + r), (x + r, y - r)], colour, 2.0)
+            }
+            Shape::Square => canvas.polyline(
+                &[
+                    (x - r, y - r),
+                    (x + r, y - r),
+                    (x + r, y + r),
+                    (x - r, y + r),
+                    (x - r, y - r),
+                ],
+                colour,
+                2.0,
+            ),
+            Shape::Diamond => {
+                let d = r + 1.0;
+                canvas.fill_polygon(&[(x, y - d), (x + d, y), (x, y + d), (x - d, y)], colour)
+            }
+        }
+    }
 }
 
 /// A run's legend entry: its name, then its learning rate and how it ended.
@@ -69,6 +123,7 @@ pub(crate) fn run_entry(run: &Run, index: usize) -> Entry {
         detail,
         colour: series_colour(index),
         detail_colour,
+        marker: None,
     }
 }
 
@@ -83,7 +138,10 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
         let y = top + (i as u32 * ENTRY) as f64;
         let mid = y + 9.0;
         canvas.polyline(&[(left, mid), (left + 24.0, mid)], e.colour.to_rgba(), 2.5)?;
-        canvas.disc((left + 12.0, mid), 3.5, e.colour.to_rgba())?;
+        match e.marker {
+            Some(shape) => shape.draw(canvas, (left + 12.0, mid), e.colour.to_rgba())?,
+            None => canvas.disc((left + 12.0, mid), 3.5, e.colour.to_rgba())?,
+        }
         let text_left = left + 34.0;
         let room = width - 34.0;
         canvas.text(&Label {

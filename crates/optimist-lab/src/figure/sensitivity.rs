@@ -64,6 +64,7 @@ fn chart(tuning: &Tuning) -> Chart {
                 detail,
                 colour: series_colour(i),
                 detail_colour,
+                marker: None,
             };
             let points = tuned
                 .trials

@@ -4,10 +4,10 @@
 
 use super::run::TrainResult;
 use crate::figure::axis::{Axis, Scale};
-use crate::figure::chart::{Chart, Series, Shape};
+use crate::figure::chart::{Chart, Series};
 use crate::figure::draw::canvas::encode;
 use crate::figure::draw::style::{series_colour, MUTED};
-use crate::figure::parts::Entry;
+use crate::figure::parts::{Entry, Shape};
 use crate::figure::Format;
 
 /// A marker on each smoothed curve every this many iterations, as in the book.
@@ -94,10 +94,11 @@ impl LossFigure {
                         detail: c.detail.clone(),
                         colour: series_colour(k),
                         detail_colour: MUTED,
+                        marker: Some(Shape::nth(k)),
                     };
                     Series {
                         faint: along(&c.raw),
-                        marks: Some((MARK_EVERY, Shape::nth(k))),
+                        marks: Some(MARK_EVERY),
                         ..Series::line(entry, along(&c.smoothed))
                     }
                 })
