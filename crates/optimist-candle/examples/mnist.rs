@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Module, Tensor, Var, D};
 use candle_nn::{Optimizer as _, VarMap};
 use clap::Parser;
 use optimist::Convention;
-use optimist_lab::mnist::{Dataset, CLASSES};
+use optimist_lab::data::mnist::{Dataset, CLASSES};
 use optimist_lab::network::Mlp;
 use optimist_lab::rng::SplitMix64;
 use optimist_lab::train;

@@ -4,7 +4,9 @@
 
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
-use optimist_lab::download::{self, DownloadError, Event, FailureKind, MNIST_FILES, MNIST_MIRROR};
+use optimist_lab::data::download::{
+    self, DownloadError, Event, FailureKind, MNIST_FILES, MNIST_MIRROR,
+};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 

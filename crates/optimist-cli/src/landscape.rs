@@ -2,7 +2,7 @@
 //! `tune`, and their checks.
 
 use crate::Failure;
-use optimist_lab::formula::{Formula, DEFAULT_WINDOW};
+use optimist_lab::landscape::formula::{Formula, DEFAULT_WINDOW};
 use optimist_lab::landscape::{self, Landscape, Window};
 use optimist_lab::text::number;
 
@@ -152,7 +152,10 @@ impl Problem {
     }
 }
 
-fn unknown_function(text: &str, as_formula: &optimist_lab::formula::FormulaError) -> Failure {
+fn unknown_function(
+    text: &str,
+    as_formula: &optimist_lab::landscape::formula::FormulaError,
+) -> Failure {
     let shown = optimist_lab::text::quoted(text);
     let names = landscape::builtin_names();
     let closest = names

@@ -1,11 +1,12 @@
 //! `optimist train`: the book's network experiment, an MLP on MNIST trained with each
 //! optimizer, with its loss curves, accuracies and CSV.
 
+use crate::shared::aligned;
 use crate::Failure;
 use indicatif::{ProgressBar, ProgressStyle};
 use optimist::groups::GroupSpec;
 use optimist::{Convention, NonFinite, Spec};
-use optimist_lab::download;
+use optimist_lab::data::download;
 use optimist_lab::train::{self, Event, TrainConfig, TrainResult, DEFAULT_HIDDEN};
 use std::path::PathBuf;
 
@@ -255,7 +256,7 @@ const UNIT_BYTES: usize = 16;
 fn network_memory(config: &TrainConfig, inputs: usize) -> crate::budget::Estimate {
     let mut sizes = vec![inputs];
     sizes.extend(&config.hidden);
-    sizes.push(optimist_lab::mnist::CLASSES);
+    sizes.push(optimist_lab::data::mnist::CLASSES);
     let parameters: f64 = sizes
         .windows(2)
         .map(|w| (w[0] as f64 + 1.0) * w[1] as f64)
@@ -278,13 +279,14 @@ fn network_memory(config: &TrainConfig, inputs: usize) -> crate::budget::Estimat
 /// The results: per optimizer, hyperparameters, final losses, accuracy and time.
 fn table(result: &TrainResult) -> String {
     let eval = result.eval_set.name();
+    let accuracy = format!("{eval} accuracy");
     let header = [
-        "optimizer".to_string(),
-        "final loss (smoothed)".to_string(),
-        "training-set loss".to_string(),
-        format!("{eval} accuracy"),
-        "time".to_string(),
-        "status".to_string(),
+        "optimizer",
+        "final loss (smoothed)",
+        "training-set loss",
+        &accuracy,
+        "time",
+        "status",
     ];
     let rows: Vec<[String; 6]> = result
         .runs
@@ -304,24 +306,7 @@ fn table(result: &TrainResult) -> String {
             ]
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String; 6]| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| format!("{c:<w$}"))
-            .collect();
-        format!("{}\n", parts.join("  ").trim_end())
-    };
-    let mut out = line(&header);
-    for row in &rows {
-        out.push_str(&line(row));
-    }
+    let mut out = aligned(&header, &rows, 0..0);
     out.push_str(&format!(
         "{} iterations of {} images; network {}; trained on {} images, accuracy on {} {eval} images; {:.1} s training ({}), {:.1} s evaluating\n",
         result.config.iterations,

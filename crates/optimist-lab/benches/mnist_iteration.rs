@@ -11,7 +11,7 @@
 //! found (`OPTIMIST_MNIST_DIR`, else the repository's data/mnist), otherwise synthetic
 //! ones of MNIST's sparsity (81% zeros).
 
-use optimist_lab::mnist;
+use optimist_lab::data::mnist;
 use optimist_lab::network::{Kernel, Mlp};
 use optimist_lab::rng::SplitMix64;
 use std::time::{Duration, Instant};

@@ -5,16 +5,13 @@
 
 #![warn(missing_docs)]
 
-pub mod download;
+pub mod data;
 pub mod figure;
-pub mod formula;
 pub mod landscape;
-pub mod mnist;
 pub mod network;
 pub mod output;
 pub mod race;
 pub mod rng;
 pub mod text;
 pub mod train;
-pub mod train_figure;
 pub mod tune;

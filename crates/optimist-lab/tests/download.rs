@@ -9,7 +9,7 @@ mod mnist_data;
 use md5::{Digest, Md5};
 use mirror::{Mirror, Reply};
 use mnist_data::mnist_dir;
-use optimist_lab::download::{self, Event, FailureKind, RemoteFile, MNIST_FILES};
+use optimist_lab::data::download::{self, Event, FailureKind, RemoteFile, MNIST_FILES};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
@@ -111,7 +111,7 @@ fn downloads_the_real_test_set_checks_it_and_does_not_fetch_it_twice() {
         ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
     );
     // What arrived is the test set the reader knows.
-    let set = optimist_lab::mnist::load(&dir).unwrap();
+    let set = optimist_lab::data::mnist::load(&dir).unwrap();
     assert_eq!(set.test.len(), 10_000);
 
     // Already there and verified: nothing is asked of the mirror.

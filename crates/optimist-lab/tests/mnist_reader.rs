@@ -6,7 +6,7 @@ mod mnist_data;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use mnist_data::mnist_dir;
-use optimist_lab::mnist::{self, read_images, read_labels, read_set};
+use optimist_lab::data::mnist::{self, read_images, read_labels, read_set};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 mod mnist_data;
 
 use mnist_data::mnist_dir;
-use optimist_lab::mnist::Dataset;
+use optimist_lab::data::mnist::Dataset;
 use optimist_lab::rng::SplitMix64;
 use optimist_lab::train::{
     self, kaiser, loss_csv, smooth_curve, summary_csv, EvalSet, Event, Parallelism, TrainConfig,
@@ -282,7 +282,8 @@ fn outputs_are_written_whole() {
     assert_eq!(listed, want, "no temporary files are left");
     let png = std::fs::File::open(&paths[2]).unwrap();
     let reader = png::Decoder::new(png).read_info().unwrap();
-    assert_eq!((reader.info().width, reader.info().height), (1000, 650));
+    // The figures' line chart: a 620 × 420 plot with the legend at its right.
+    assert_eq!((reader.info().width, reader.info().height), (1024, 564));
     let svg = std::fs::read_to_string(&paths[3]).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("adam:lr=0.001") && svg.contains("iterations"));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -8,7 +8,7 @@ use optimist::groups::GroupSpec;
 use optimist::schedule::Schedule;
 use optimist::{Convention, NonFinite, Spec};
 use optimist_lab::figure::{Format, View, ViewInput};
-use optimist_lab::formula::Formula;
+use optimist_lab::landscape::formula::Formula;
 use optimist_lab::landscape::{self, Landscape, Window};
 use optimist_lab::race::{self, Run, Wrapping};
 use optimist_lab::train::{self as lab_train, Parallelism, TrainConfig};
@@ -59,9 +59,9 @@ fn resolve(function: &str, window: Option<(f64, f64, f64, f64)>) -> PyResult<Box
             landscape::builtin_names().join(", ")
         ))
     })?;
-    Ok(Box::new(formula.with_window(
-        window.unwrap_or(optimist_lab::formula::DEFAULT_WINDOW),
-    )))
+    Ok(Box::new(formula.with_window(window.unwrap_or(
+        optimist_lab::landscape::formula::DEFAULT_WINDOW,
+    ))))
 }
 
 /// A race's runs on its landscape: the numbers, and every view of them.
@@ -291,8 +291,8 @@ pub fn train<'py>(
         runs.append(d)?;
     }
     out.set_item("runs", runs)?;
-    let figure = optimist_lab::train_figure::LossFigure::new(&result);
+    let figure = optimist_lab::train::LossFigure::new(&result);
     out.set_item("png", PyBytes::new(py, &figure.png().map_err(value_error)?))?;
-    out.set_item("svg", figure.svg())?;
+    out.set_item("svg", figure.svg().map_err(value_error)?)?;
     Ok(out)
 }

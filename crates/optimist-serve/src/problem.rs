@@ -5,7 +5,7 @@ use crate::ApiError;
 use optimist::hyper::{Range, Value as HyperValue};
 use optimist::{registry, Convention, Spec};
 use optimist_lab::figure::{contour_rings, CONTOUR_QUANTUM};
-use optimist_lab::formula::{Formula, DEFAULT_WINDOW};
+use optimist_lab::landscape::formula::{Formula, DEFAULT_WINDOW};
 use optimist_lab::landscape::{self, builtins, Landscape, Window};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::text::{number, quoted};

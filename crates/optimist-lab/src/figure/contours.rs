@@ -1,6 +1,6 @@
 //! Contour lines of a landscape over its window, at levels that suit its shape.
 
-use super::FigureError;
+use super::error::FigureError;
 use crate::landscape::{Landscape, Window};
 use contour::ContourBuilder;
 

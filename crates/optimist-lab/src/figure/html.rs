@@ -14,10 +14,11 @@
 //! `data-ready="true"` once drawn.
 
 use super::contours::contour_lines;
+use super::draw::geometry::clip_polyline;
+use super::draw::style::{contour_colour, series_rgb};
+use super::error::FigureError;
 use super::gif::spread_steps;
 use super::layout::{grid_layout, nice_ticks, short_number, tick_label};
-use super::render::{clip_polyline, contour_colour};
-use super::{series_rgb, FigureError};
 use crate::landscape::Landscape;
 use crate::race::Run;
 use serde_json::{json, Value};

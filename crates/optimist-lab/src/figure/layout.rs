@@ -1,7 +1,7 @@
 //! Where everything goes: the figure's size, each panel's cell and plotting area, and
 //! the mapping from a landscape's window to pixels.
 
-use super::FigureError;
+use super::error::FigureError;
 use crate::landscape::Window;
 
 /// Space around the figure's edges, in pixels.
@@ -35,6 +35,16 @@ pub struct Rect {
 }
 
 impl Rect {
+    /// Left, top, right and bottom edges, as figure coordinates.
+    pub fn edges(&self) -> (f64, f64, f64, f64) {
+        (
+            self.x as f64,
+            self.y as f64,
+            self.right() as f64,
+            self.bottom() as f64,
+        )
+    }
+
     /// One past the last column.
     pub fn right(&self) -> i32 {
         self.x + self.width as i32

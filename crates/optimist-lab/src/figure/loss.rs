@@ -1,9 +1,13 @@
 //! The loss view: f against step, one line per optimizer, on a log scale where f can be
 //! shown on one (its gap to the known minimum, or f itself when it stays positive).
 
+use super::axis::{Axis, Scale};
+use super::chart::{Chart, Series};
+use super::draw::canvas::encode;
+use super::error::FigureError;
+use super::format::Format;
 use super::layout::short_number;
-use super::plot::{encode, run_entry, Axis, Chart, Scale, Series};
-use super::{FigureError, Format};
+use super::parts::run_entry;
 use crate::landscape::Landscape;
 use crate::race::Run;
 
@@ -79,11 +83,10 @@ fn chart(landscape: &dyn Landscape, runs: &[Run]) -> Chart {
         .zip(curves)
         .enumerate()
         .map(|(i, (run, points))| Series {
-            entry: run_entry(run, i),
             dots: last_step <= DOTTED,
             best: None,
             cross: run.diverged_at.and_then(|_| points.last().copied()),
-            points,
+            ..Series::line(run_entry(run, i), points)
         })
         .collect();
     Chart {

@@ -1,17 +1,21 @@
 //! The overlay view: every trajectory on one contour plot, each in its own colour, with
 //! a legend naming the optimizers, their learning rates and how they ended.
 
+use super::axis::{Axis, Scale};
 use super::contours::{contour_lines, ContourLine};
-use super::layout::{Panel, Rect, BOTTOM, LEFT};
-use super::plot::{
-    beside_legend, cover_outside, draw_axes, draw_legend, encode, run_entry, series_colour, Axis,
-    Drawing, Entry, Scale, HEADER, LEGEND_WIDTH, OUTER,
+use super::draw::canvas::{encode, Canvas, Drawing};
+use super::draw::geometry::{clip_polyline, thin};
+use super::draw::style::{
+    series_colour, DOT_RADIUS, END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, WHITE,
 };
-use super::render::{
-    clip_polyline, draw_contours, draw_title, plus, text_width, thin, Canvas, Label, DOT_RADIUS,
-    END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, WHITE,
+use super::draw::text::{text_width, Label};
+use super::error::FigureError;
+use super::format::Format;
+use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
+use super::parts::{
+    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, plus,
+    run_entry, Entry, HEADER, OUTER,
 };
-use super::{FigureError, Format};
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
 use plotters::backend::DrawingBackend;
@@ -209,13 +213,7 @@ impl Drawing for Overlay<'_> {
             .enumerate()
             .map(|(i, r)| run_entry(r, i))
             .collect();
-        draw_legend(
-            canvas,
-            &entries,
-            layout.legend.0,
-            layout.legend.1,
-            LEGEND_WIDTH as f64,
-        )?;
+        draw_legend(canvas, &entries, layout.legend)?;
         let diverged = self.runs.iter().any(|r| r.diverged_at.is_some());
         let minima = self
             .landscape
@@ -224,11 +222,7 @@ impl Drawing for Overlay<'_> {
             .any(|&(x, y)| window.contains(x, y));
         let key_left = draw_key(canvas, (layout.width - OUTER) as f64, diverged, minima)?;
         let subtitle = match starts.as_slice() {
-            [(x, y)] => format!(
-                "from ({}, {})",
-                super::layout::short_number(*x),
-                super::layout::short_number(*y)
-            ),
+            [(x, y)] => format!("from ({}, {})", short_number(*x), short_number(*y)),
             _ => String::new(),
         };
         draw_title(
@@ -306,7 +300,7 @@ fn draw_key<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figure::plot::ENTRY;
+    use crate::figure::parts::ENTRY;
 
     #[test]
     fn the_legend_sits_right_of_the_plot_and_grows_with_the_runs() {

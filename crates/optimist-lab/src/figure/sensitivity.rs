@@ -1,10 +1,14 @@
 //! The learning-rate sensitivity figure: each optimizer's tuning score against the
 //! learning rate, one line per optimizer, its best rate marked.
 
+use super::axis::{Axis, Scale};
+use super::chart::{Chart, Series};
+use super::draw::canvas::encode;
+use super::draw::style::{series_colour, DIVERGED, MUTED};
+use super::error::FigureError;
+use super::format::Format;
 use super::layout::short_number;
-use super::plot::{encode, series_colour, Axis, Chart, Entry, Scale, Series};
-use super::render::{DIVERGED, MUTED};
-use super::{FigureError, Format};
+use super::parts::Entry;
 use crate::tune::{Score, Tuning};
 
 /// Every optimizer's score against its learning rate, encoded as `format`. A rate at
@@ -55,30 +59,31 @@ fn chart(tuning: &Tuning) -> Chart {
                     MUTED,
                 )
             };
+            let entry = Entry {
+                name: tuned.label(),
+                detail,
+                colour: series_colour(i),
+                detail_colour,
+                marker: None,
+            };
+            let points = tuned
+                .trials
+                .iter()
+                .map(|t| {
+                    (
+                        t.lr,
+                        if t.score.is_finite() {
+                            t.score
+                        } else {
+                            f64::NAN
+                        },
+                    )
+                })
+                .collect();
             Series {
-                entry: Entry {
-                    name: tuned.label(),
-                    detail,
-                    colour: series_colour(i),
-                    detail_colour,
-                },
-                points: tuned
-                    .trials
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.lr,
-                            if t.score.is_finite() {
-                                t.score
-                            } else {
-                                f64::NAN
-                            },
-                        )
-                    })
-                    .collect(),
                 dots: true,
                 best: best.score.is_finite().then_some((best.lr, best.score)),
-                cross: None,
+                ..Series::line(entry, points)
             }
         })
         .collect();

@@ -3,7 +3,13 @@
 //! A view is one line of the `views!` table below: its variant, its name, what it
 //! shows, and the function (or closure) that makes its files.
 
-use super::{FigureError, Format};
+use super::error::FigureError;
+use super::format::Format;
+use super::gif::animation;
+use super::grid::grid;
+use super::html::page;
+use super::loss::loss;
+use super::overlay::overlay;
 use crate::landscape::Landscape;
 use crate::race::Run;
 
@@ -85,20 +91,20 @@ macro_rules! views {
 views! {
     /// The article's figure: one panel per optimizer, two columns.
     Grid = "grid", "one panel per optimizer, as in the article (compare.png)" =>
-        |input: &ViewInput| stills(input, "compare", |f| super::grid(input.landscape, input.runs, f));
+        |input: &ViewInput| stills(input, "compare", |f| grid(input.landscape, input.runs, f));
     /// Every trajectory on one contour plot, with a legend.
     Overlay = "overlay", "every trajectory on one contour plot, with a legend (overlay.png)" =>
-        |input: &ViewInput| stills(input, "overlay", |f| super::overlay(input.landscape, input.runs, f));
+        |input: &ViewInput| stills(input, "overlay", |f| overlay(input.landscape, input.runs, f));
     /// Loss against step, one line per optimizer.
     Loss = "loss", "loss against step on a log scale, one line per optimizer (loss.png)" =>
-        |input: &ViewInput| stills(input, "loss", |f| super::loss(input.landscape, input.runs, f));
+        |input: &ViewInput| stills(input, "loss", |f| loss(input.landscape, input.runs, f));
     /// The race animated: every optimizer moving at once over the contour plot.
     Gif = "gif", "the race animated, every optimizer moving at once (compare.gif)" =>
-        |input: &ViewInput| super::animation(input.landscape, input.runs)
+        |input: &ViewInput| animation(input.landscape, input.runs)
             .map(|bytes| vec![ViewFile { name: "compare.gif".into(), bytes }]);
     /// One self-contained interactive page.
     Html = "html", "an interactive page: step slider, play, a toggle per optimizer, values under the pointer (compare.html)" =>
-        |input: &ViewInput| super::page(input.landscape, input.runs)
+        |input: &ViewInput| page(input.landscape, input.runs)
             .map(|page| vec![ViewFile { name: "compare.html".into(), bytes: page.into_bytes() }]);
 }
 
@@ -131,7 +137,10 @@ impl std::str::FromStr for View {
             .iter()
             .copied()
             .find(|v| v.name() == wanted)
-            .ok_or_else(|| FigureError::UnknownView(text.to_string()))
+            .ok_or_else(|| FigureError::UnknownView {
+                name: text.to_string(),
+                known: view_names(),
+            })
     }
 }
 

@@ -1,15 +1,8 @@
-//! Tuning: each optimizer's best learning rate on a landscape, for a fair comparison.
-//!
-//! For every optimizer, a log-spaced sweep over a range of learning rates, then a finer
-//! sweep around the best of it. Each trial runs the optimizer from the start for the
-//! given steps and is scored by its final loss or, where the landscape's minima are
-//! known, its final distance to the nearest one. A trial fails, and scores +∞, if it
-//! diverges or ends outside the plotting window (unless the start is outside too): on a
-//! landscape unbounded below, such as a saddle, the lowest loss is otherwise the one
-//! thrown farthest away.
-//! Trials run in parallel on rayon's threads; every trial is its own optimizer, so the
-//! result does not depend on the number of threads.
+//! The trials: each optimizer run from the start at every rate of the sweep, in
+//! parallel, scored, and the best kept.
 
+use super::error::TuneError;
+use super::search::{Score, Search};
 use crate::landscape::Landscape;
 use crate::output::shortest;
 use crate::race::{drive, Point, Wrapping};
@@ -17,174 +10,6 @@ use optimist::engine::LEARNING_RATE_KEYS;
 use optimist::hyper::Value;
 use optimist::{registry, Convention, Spec};
 use rayon::prelude::*;
-use std::fmt::Write as _;
-
-/// What a trial is scored by (lower is better).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Score {
-    /// f at the last position.
-    Loss,
-    /// The distance from the last position to the nearest known minimum.
-    Distance,
-}
-
-impl Score {
-    /// Every score, in the order listed in messages.
-    pub const ALL: [Score; 2] = [Score::Loss, Score::Distance];
-
-    /// The name used on the command line: `loss` or `distance`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Score::Loss => "loss",
-            Score::Distance => "distance",
-        }
-    }
-
-    /// In words, for tables and figures.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Score::Loss => "final loss",
-            Score::Distance => "final distance to the nearest minimum",
-        }
-    }
-
-    /// Distance where the landscape's minima are known, else loss.
-    pub fn default_for(landscape: &dyn Landscape) -> Score {
-        if landscape.minima().is_empty() {
-            Score::Loss
-        } else {
-            Score::Distance
-        }
-    }
-}
-
-impl std::fmt::Display for Score {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Score {
-    type Err = String;
-
-    /// `loss` or `distance`.
-    fn from_str(text: &str) -> Result<Score, String> {
-        Score::ALL
-            .into_iter()
-            .find(|s| s.name() == text.trim())
-            .ok_or_else(|| format!("unknown score '{text}'; expected loss or distance"))
-    }
-}
-
-/// Which learning rates are tried.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Search {
-    /// The smallest rate of the first sweep.
-    pub lr_min: f64,
-    /// The largest rate of the first sweep.
-    pub lr_max: f64,
-    /// Rates of the first sweep, log-spaced from `lr_min` to `lr_max` (at least 2).
-    pub coarse: usize,
-    /// Rates of the second sweep, log-spaced between the neighbours of the first
-    /// sweep's best (0 for none).
-    pub refine: usize,
-}
-
-impl Default for Search {
-    /// 30 rates from 1e-6 to 10, then 20 around the best: 50 trials per optimizer.
-    fn default() -> Search {
-        Search {
-            lr_min: 1e-6,
-            lr_max: 10.0,
-            coarse: 30,
-            refine: 20,
-        }
-    }
-}
-
-/// The smallest ratio MAX / MIN of a searched range of learning rates.
-pub const MIN_RANGE_RATIO: f64 = 1.01;
-
-/// The most trials per optimizer: bounds the work and the memory of one tuning.
-pub const MAX_TRIALS: usize = 10_000;
-
-impl Search {
-    /// Trials per optimizer.
-    pub fn trials(&self) -> usize {
-        self.coarse + self.refine
-    }
-
-    /// Checks that the range is a finite, positive interval and the counts make sense.
-    pub fn check(&self) -> Result<(), TuneError> {
-        let ok = self.lr_min.is_finite()
-            && self.lr_max.is_finite()
-            && self.lr_min > 0.0
-            && self.lr_min < self.lr_max;
-        if !ok {
-            return Err(TuneError::BadRange {
-                min: self.lr_min,
-                max: self.lr_max,
-            });
-        }
-        // The rates are kept to four significant digits and plotted on a log axis: a
-        // narrower range has no distinct rates to try.
-        if self.lr_max < self.lr_min * MIN_RANGE_RATIO {
-            return Err(TuneError::NarrowRange {
-                min: self.lr_min,
-                max: self.lr_max,
-            });
-        }
-        if self.coarse < 2 || self.trials() > MAX_TRIALS {
-            return Err(TuneError::BadCount {
-                coarse: self.coarse,
-                refine: self.refine,
-            });
-        }
-        Ok(())
-    }
-
-    /// The first sweep's rates, from `lr_min` to `lr_max`, each a constant ratio
-    /// ([`Search::ratio`]) above the last, to four significant digits.
-    pub fn coarse_rates(&self) -> Vec<f64> {
-        let ratio = self.ratio();
-        (0..self.coarse)
-            .map(|k| {
-                if k == 0 {
-                    self.lr_min
-                } else if k + 1 == self.coarse {
-                    self.lr_max
-                } else {
-                    round_rate(self.lr_min * ratio.powi(k as i32))
-                }
-            })
-            .collect()
-    }
-
-    /// The ratio between neighbouring rates of the first sweep.
-    pub fn ratio(&self) -> f64 {
-        (self.lr_max / self.lr_min).powf(1.0 / (self.coarse - 1) as f64)
-    }
-
-    /// The second sweep's rates: log-spaced strictly between `best / ratio` and
-    /// `best · ratio` (the first sweep's neighbours of its best), half below `best` and
-    /// half above, to four significant digits.
-    pub fn refine_rates(&self, best: f64) -> Vec<f64> {
-        let ln = self.ratio().ln();
-        let below = self.refine / 2;
-        let above = self.refine - below;
-        let down = (1..=below).rev().map(|k| -(k as f64) / (below + 1) as f64);
-        let up = (1..=above).map(|k| k as f64 / (above + 1) as f64);
-        down.chain(up)
-            .map(|t| round_rate(best * (t * ln).exp()))
-            .collect()
-    }
-}
-
-/// `lr` to four significant digits: rates that read well in tables and titles, and
-/// that the race runs exactly as tuned.
-fn round_rate(lr: f64) -> f64 {
-    format!("{lr:.3e}").parse().unwrap_or(lr)
-}
 
 /// How to tune: from where, for how long, scored how, over which rates.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,59 +121,6 @@ pub struct Tuning {
     pub config: Tune,
     /// One per optimizer, in the order given.
     pub results: Vec<Tuned>,
-}
-
-/// Why tuning could not run.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TuneError {
-    /// Distance asked for on a landscape whose minima are not known.
-    #[error("the landscape {0} has no known minimum to measure a distance to; score by the final loss instead (--score loss)")]
-    NoMinima(String),
-    /// A range of learning rates that is not a finite interval of positive numbers.
-    #[error(
-        "the learning rates {min} to {max} are not a range: expected 0 < MIN < MAX, both finite"
-    )]
-    BadRange {
-        /// The smallest rate given.
-        min: f64,
-        /// The largest rate given.
-        max: f64,
-    },
-    /// A range with too few distinct rates in it.
-    #[error(
-        "the learning rates {} to {} are too close to search between: MAX must be at least {MIN_RANGE_RATIO} × MIN", crate::text::number(*min), crate::text::number(*max)
-    )]
-    NarrowRange {
-        /// The smallest rate given.
-        min: f64,
-        /// The largest rate given.
-        max: f64,
-    },
-    /// Too few or too many trials.
-    #[error("{coarse} + {refine} trials per optimizer: expected at least 2 in the first sweep and at most {MAX_TRIALS} in all")]
-    BadCount {
-        /// Rates of the first sweep.
-        coarse: usize,
-        /// Rates of the second sweep.
-        refine: usize,
-    },
-    /// Nothing to tune.
-    #[error("no optimizer to tune")]
-    NoOptimizers,
-    /// An optimizer without a learning rate.
-    #[error("{0} has no learning rate (lr or learning_rate) to tune")]
-    NoLearningRate(String),
-    /// A start where f or its gradient is not finite.
-    #[error("f or its gradient is not finite at the start ({x}, {y})")]
-    BadStart {
-        /// x of the start.
-        x: f64,
-        /// y of the start.
-        y: f64,
-    },
-    /// An optimizer that could not be built or refused a step.
-    #[error(transparent)]
-    Optimizer(#[from] optimist::Error),
 }
 
 /// `spec` with `key` set to `lr`, written so that it reads back to the same number.
@@ -509,40 +281,6 @@ pub fn tune(
     })
 }
 
-/// Every trial as CSV: `optimizer,lr,score,final_x,final_y,final_loss,final_distance,
-/// diverged_at,outside,best`, the optimizer as [`Tuned::label`], an empty field where
-/// there is no value.
-pub fn tuning_csv(tuning: &Tuning) -> String {
-    let mut out = String::from(
-        "optimizer,lr,score,final_x,final_y,final_loss,final_distance,diverged_at,outside,best\n",
-    );
-    for tuned in &tuning.results {
-        // The label may hold commas (rmsprop:lr=...,decay_rate=...): quoted.
-        let label = tuned.label();
-        let label = if label.contains(',') {
-            format!("\"{label}\"")
-        } else {
-            label
-        };
-        for (i, t) in tuned.trials.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{label},{},{},{},{},{},{},{},{},{}",
-                shortest(t.lr),
-                shortest(t.score),
-                shortest(t.last.x),
-                shortest(t.last.y),
-                shortest(t.last.loss),
-                t.distance.map(shortest).unwrap_or_default(),
-                t.diverged_at.map(|k| k.to_string()).unwrap_or_default(),
-                t.outside,
-                i == tuned.best
-            );
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,70 +289,6 @@ mod tests {
 
     fn specs(names: &[&str]) -> Vec<Spec> {
         names.iter().map(|s| s.parse().unwrap()).collect()
-    }
-
-    #[test]
-    fn ranges_too_narrow_to_search_are_refused() {
-        for (lo, hi) in [
-            (1.0, 1.0000000000000002),
-            (1e-4, 1.0001e-4),
-            (1e10, 1.001e10),
-        ] {
-            let search = Search {
-                lr_min: lo,
-                lr_max: hi,
-                ..Search::default()
-            };
-            let e = search.check().unwrap_err().to_string();
-            assert!(e.contains("too close to search between"), "{e}");
-        }
-        let ok = Search {
-            lr_min: 1.0,
-            lr_max: 1.01,
-            ..Search::default()
-        };
-        assert!(ok.check().is_ok());
-    }
-
-    #[test]
-    fn rates_are_log_spaced_and_refined_around_the_best() {
-        let s = Search::default();
-        let rates = s.coarse_rates();
-        assert_eq!(rates.len(), 30);
-        assert_eq!((rates[0], rates[29]), (1e-6, 10.0));
-        for pair in rates.windows(2) {
-            assert!((pair[1] / pair[0] / s.ratio() - 1.0).abs() < 1e-3);
-        }
-        assert_eq!(rates[1], 1.743e-6, "four significant digits");
-        let fine = s.refine_rates(rates[10]);
-        assert_eq!(fine.len(), 20);
-        assert!(fine.windows(2).all(|p| p[0] < p[1]));
-        assert!(fine[0] > rates[9] && fine[19] < rates[11]);
-        assert!(!fine.contains(&rates[10]));
-        let odd = Search { refine: 3, ..s }.refine_rates(1.0);
-        assert_eq!(odd.len(), 3);
-        assert!(odd[0] < 1.0 && odd[1] > 1.0 && odd[2] > odd[1]);
-        assert!(Search { coarse: 1, ..s }.check().is_err());
-        assert!(Search { lr_min: 0.0, ..s }.check().is_err());
-        assert!(Search {
-            lr_min: 1.0,
-            lr_max: 1.0,
-            ..s
-        }
-        .check()
-        .is_err());
-        assert!(Search {
-            lr_max: f64::INFINITY,
-            ..s
-        }
-        .check()
-        .is_err());
-        assert!(Search {
-            refine: MAX_TRIALS,
-            ..s
-        }
-        .check()
-        .is_err());
     }
 
     /// SGD on x²/20 + y² from (−7, 2): a step scales y by (1 − 2·lr), so rates of 1 or
@@ -798,38 +472,5 @@ mod tests {
             .parse::<Score>()
             .unwrap_err()
             .contains("loss or distance"));
-    }
-
-    #[test]
-    fn the_csv_has_a_row_per_trial() {
-        let f = article();
-        let config = Tune {
-            search: Search {
-                coarse: 4,
-                refine: 2,
-                ..Search::default()
-            },
-            ..Tune::new(&f, 5)
-        };
-        let tuning = tune(
-            &f,
-            &specs(&["sgd", "adam:beta1=0.8,beta2=0.99"]),
-            &config,
-            &|| {},
-        )
-        .unwrap();
-        let csv = tuning_csv(&tuning);
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines.len(), 1 + 12);
-        assert!(lines[1].starts_with("sgd,1e-6,"), "{}", lines[1]);
-        assert!(lines[7].starts_with("\"adam:beta1=0.8,beta2=0.99\",1e-6,"));
-        assert!(lines[2].starts_with("sgd,"), "sgd:lr=... is labelled sgd");
-        assert_eq!(lines.iter().filter(|l| l.ends_with(",true")).count(), 2);
-        // lr = 10 multiplies y by −19 each step: finite after 5 steps, but far outside
-        // the window, so it fails (score +∞) with its distance still written.
-        let last = lines[6].split(',').collect::<Vec<_>>();
-        assert_eq!(last[1], "10.0");
-        assert_eq!((last[2], last[7], last[8]), ("inf", "", "true"));
-        assert!(last[6].parse::<f64>().unwrap() > 1e5);
     }
 }

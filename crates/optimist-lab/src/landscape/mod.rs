@@ -1,5 +1,7 @@
 //! Landscapes: two-dimensional functions with their exact gradients, a plotting window
-//! and their known minima.
+//! and their known minima; built in, or typed as a [`formula`].
+
+pub mod formula;
 
 /// The narrowest window, relative to the magnitude of its bounds: below it the floats
 /// across it are too few to draw (ticks, contours, pixels).
