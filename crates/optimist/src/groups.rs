@@ -28,7 +28,7 @@
 //! # Ok::<(), optimist::Error>(())
 //! ```
 
-use crate::engine::{next_count, Guard, NamedState, State, TensorState, LEARNING_RATE_KEYS};
+use crate::engine::{Guard, NamedState, State, TensorState, LEARNING_RATE_KEYS};
 use crate::hyper::{Spec, Value};
 use crate::saved::{self, Reader, Writer};
 use crate::{registry, Convention, Error, Float, NonFinite, Optimizer, Param};
@@ -368,18 +368,16 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
         if params.is_empty() {
             return Ok(());
         }
-        let t = next_count(self.seen.t, "step count")?;
         let which: Vec<Option<usize>> = params.iter().map(|p| self.group_of(p.name)).collect();
         if self.seen.tensors.is_empty() && !self.names_checked {
             let names: Vec<&str> = params.iter().map(|p| p.name).collect();
             self.unmatched_group(&names)?;
         }
         // Names and shapes checked for every group at once, before any steps.
-        let known = self.seen.tensors.len();
-        self.seen.bind_sized(params, |_| Ok(Vec::new()))?;
-        if !self.seen.admit(&mut self.guard, params, known)? {
+        let no_buffers = |_: &Param<'_, F>| Ok(Vec::new());
+        let Some(begun) = self.seen.begin(&mut self.guard, params, no_buffers)? else {
             return Ok(());
-        }
+        };
         let mut parts: Vec<Vec<Param<'_, F>>> =
             (0..=self.groups.len()).map(|_| Vec::new()).collect();
         for (p, w) in params.iter_mut().zip(&which) {
@@ -393,7 +391,7 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
         for (g, mut part) in self.all_mut().zip(parts) {
             g.optimizer.step(&mut part)?;
         }
-        self.seen.t = t;
+        self.seen.t = begun.t;
         Ok(())
     }
 

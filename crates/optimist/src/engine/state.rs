@@ -1,8 +1,32 @@
 //! Per-tensor state: created for each tensor the first time a step gives it, checked
-//! on later steps, read and loaded by name.
+//! on later steps, read and loaded by name. A leaf: the engine, the optimizers and the
+//! file format ([`crate::saved`]) build on these types.
 
-use super::{CarryState, Guard};
 use crate::{Error, Float, Param};
+use std::fmt;
+
+/// Scalar state carried between steps ([`crate::Rule::Carry`],
+/// [`crate::TensorRule::Carry`]), kept per tensor and saved as a list of numbers.
+pub trait CarryState: Copy + Default + PartialEq + fmt::Debug + Send + Sync {
+    /// The numbers' names, in the order of [`Self::to_numbers`] (torch's or optax's
+    /// names, e.g. `mu_product`).
+    const NAMES: &'static [&'static str];
+    /// The state as numbers, in a fixed order.
+    fn to_numbers(&self) -> Vec<f64>;
+    /// The state from the numbers [`Self::to_numbers`] gave; `None` if there are not
+    /// as many as it holds, or if they are not values the state can take (e.g. NaN).
+    fn from_numbers(numbers: &[f64]) -> Option<Self>;
+}
+
+impl CarryState for () {
+    const NAMES: &'static [&'static str] = &[];
+    fn to_numbers(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        numbers.is_empty().then_some(())
+    }
+}
 
 /// One tensor's optimizer state by name, in the layout of torch's `optimizer.state[p]`
 /// (optax's names for optax's rules): what [`Optimizer::state_of`](crate::Optimizer::state_of) gives and
@@ -136,7 +160,7 @@ impl<F: Float, K: CarryState> State<F, K> {
                     values.len()
                 )));
             }
-            crate::saved::check_buffer(tensor, name, &values).map_err(|e| bad(e.to_string()))?;
+            check_buffer(tensor, name, &values).map_err(|e| bad(e.to_string()))?;
             slots.push(values);
         }
         let numbers: Option<Vec<f64>> = K::NAMES
@@ -222,6 +246,42 @@ pub(crate) fn next_count(count: u64, what: &str) -> Result<u64, Error> {
     }
 }
 
+/// The names of state buffers whose values the math keeps >= 0 (second moments,
+/// accumulated squares, step sizes), across conventions.
+pub(crate) const NON_NEGATIVE: [&str; 11] = [
+    "exp_avg_sq",
+    "max_exp_avg_sq",
+    "square_avg",
+    "acc_delta",
+    "sum",
+    "exp_inf",
+    "step_size",
+    "nu",
+    "row_var",
+    "col_var",
+    "variance",
+];
+
+/// Checks that a state buffer named `slot` holds values the optimizer can reach:
+/// finite, and >= 0 where the math says so.
+pub(crate) fn check_buffer<F: Float>(tensor: &str, slot: &str, xs: &[F]) -> Result<(), Error> {
+    let nonneg = NON_NEGATIVE.contains(&slot);
+    let bad_at = xs
+        .iter()
+        .position(|x| !x.is_finite() || (nonneg && x.to_f64() < 0.0));
+    match bad_at {
+        None => Ok(()),
+        Some(i) => Err(Error::StateFile {
+            file: None,
+            why: format!(
+                "its tensor '{tensor}' holds {} in {slot}[{i}]; allowed: finite numbers{}",
+                xs[i],
+                if nonneg { " >= 0" } else { "" }
+            ),
+        }),
+    }
+}
+
 /// The number of elements of `shape`, or an error if the product overflows.
 pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, Error> {
     shape
@@ -233,21 +293,11 @@ pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, Error> {
 }
 
 impl<F: Float, K: CarryState> State<F, K> {
-    /// For each view, the index of its tensor state; creates fresh state (`slots`
-    /// buffers, each as long as its tensor) for the names seen for the first time, and
-    /// checks the shapes of the others.
-    pub(crate) fn bind(
-        &mut self,
-        params: &[Param<'_, F>],
-        slots: usize,
-    ) -> Result<Vec<usize>, Error> {
-        self.bind_sized(params, |p| Ok(vec![p.value.len(); slots]))
-    }
-
-    /// [`State::bind`] with buffers of the lengths `sizes` gives for each new tensor.
-    /// Every check comes first: on an error (a tensor given twice, a known name with
+    /// For each view, the index of its tensor state; creates fresh state (buffers of
+    /// the lengths `sizes` gives) for the names seen for the first time, and checks the
+    /// shapes of the others. Every check comes first: on an error (a tensor given twice, a known name with
     /// another shape, a new tensor the rule cannot update) nothing changes.
-    pub(crate) fn bind_sized(
+    pub(crate) fn bind(
         &mut self,
         params: &[Param<'_, F>],
         sizes: impl Fn(&Param<'_, F>) -> Result<Vec<usize>, Error>,
@@ -308,22 +358,6 @@ impl<F: Float, K: CarryState> State<F, K> {
             });
         }
         Ok(index)
-    }
-
-    /// Whether a step whose state was just bound goes ahead under `guard`; a refused or
-    /// skipped step also drops the state `bind` created (the tensors past the first
-    /// `known`), so that nothing changed.
-    pub(crate) fn admit(
-        &mut self,
-        guard: &mut Guard,
-        params: &[Param<'_, F>],
-        known: usize,
-    ) -> Result<bool, Error> {
-        let admitted = guard.admit(params);
-        if !matches!(admitted, Ok(true)) {
-            self.tensors.truncate(known);
-        }
-        admitted
     }
 }
 

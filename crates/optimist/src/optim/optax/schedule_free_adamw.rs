@@ -1,7 +1,7 @@
 //! optax.contrib.schedule_free_adamw.
 
 use crate::hyper::Range;
-use crate::{Float, Lane, Rule};
+use crate::{CarryState, Float, Lane, Rule};
 
 crate::config! {
     /// optax.contrib.schedule_free_adamw: AdamW without momentum takes the steps of a
@@ -58,6 +58,26 @@ pub struct ScheduleFreeCarry {
     pub max_lr: f64,
     /// The sum of the weights of every z averaged so far.
     pub weight_sum: f64,
+}
+
+impl CarryState for ScheduleFreeCarry {
+    const NAMES: &'static [&'static str] = &["max_lr", "weight_sum"];
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.max_lr, self.weight_sum]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            [max_lr, weight_sum]
+                if max_lr.is_finite()
+                    && max_lr >= 0.0
+                    && weight_sum.is_finite()
+                    && weight_sum >= 0.0 =>
+            {
+                Some(ScheduleFreeCarry { max_lr, weight_sum })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Schedule-free AdamW's per-step scalars.

@@ -1,7 +1,7 @@
 //! torch.optim.NAdam.
 
 use crate::hyper::Range;
-use crate::{Float, Lane, Rule};
+use crate::{CarryState, Float, Lane, Rule};
 
 crate::config! {
     /// torch.optim.NAdam: Adam with Nesterov momentum, whose momentum coefficient μ_t
@@ -44,6 +44,20 @@ pub struct NAdamCarry {
 impl Default for NAdamCarry {
     fn default() -> Self {
         NAdamCarry { mu_product: 1.0 }
+    }
+}
+
+impl CarryState for NAdamCarry {
+    const NAMES: &'static [&'static str] = &["mu_product"];
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.mu_product]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            // A product of coefficients in [0, 1).
+            [mu_product] if (0.0..=1.0).contains(&mu_product) => Some(NAdamCarry { mu_product }),
+            _ => None,
+        }
     }
 }
 
