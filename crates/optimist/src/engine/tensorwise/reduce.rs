@@ -17,8 +17,8 @@ pub(super) const LANES: usize = 16;
 
 /// The fewest bytes of an update that [`TensorStep::set_update`] streams to memory
 /// ([`kernel::stream`]): a shorter one stays in the caches for the pass that reads it
-/// (LAMB over n float32 values, ns per value, plain / streamed: 110 K 0.70 / 0.75,
-/// 4 M 0.74 / 0.76, 8 M 0.82 / 0.81, 16 M 1.08 / 0.93, 64 M 1.15 / 1.0).
+/// (measured on LAMB: streaming is slower while the update fits in the caches, and
+/// faster once it is several times larger than them).
 pub(super) const STREAM_MIN: usize = 32 << 20;
 
 /// Passes over fewer elements than this run on one thread.
@@ -445,8 +445,8 @@ pub(super) fn row_col_stats<F: Float>(
     let blocks = RowBlocks::new((batch, nr, nc));
     // Each block of rows writes its rows' sums, and its part of its matrix's column
     // sums (and weighted sums) in its own part of the engine's scratch space (kept
-    // from step to step: allocating it for each step cost a page fault per 4 KiB,
-    // +20% on the pass).
+    // from step to step: allocating it for each step cost a page fault per page,
+    // which slowed the pass noticeably).
     let parts = if weight.is_some() { 2 } else { 1 };
     let mut rows = vec![0.0f64; batch * nr];
     scratch.resize(blocks.len() * parts * nc, 0.0);
