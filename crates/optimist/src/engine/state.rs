@@ -3,6 +3,7 @@
 //! file format ([`crate::saved`]) build on these types.
 
 use crate::{Error, Float, Param};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Scalar state carried between steps ([`crate::Rule::Carry`],
@@ -306,12 +307,28 @@ impl<F: Float, K: CarryState> State<F, K> {
         let known = self.tensors.len();
         let mut index = Vec::with_capacity(params.len());
         let mut fresh: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut fresh_names: HashSet<&str> = HashSet::new();
+        // Every known name's index, built on the first name not where expected.
+        let mut by_name: Option<HashMap<&str, usize>> = None;
+        let mut next = 0;
         for (i, p) in params.iter().enumerate() {
-            let found = match self.tensors.get(i) {
-                // The same order as before is the common case.
-                Some(s) if s.name == p.name => Some(i),
-                _ => self.tensors.iter().position(|s| s.name == p.name),
+            let is = |j: usize| self.tensors.get(j).is_some_and(|s| s.name == p.name);
+            // The same order as before is the common case, or (a group's tensors, a
+            // step that leaves some out) the same order with gaps.
+            let found = if is(i) {
+                Some(i)
+            } else if is(next) {
+                Some(next)
+            } else {
+                let by_name = by_name.get_or_insert_with(|| {
+                    let names = self.tensors.iter().enumerate();
+                    names.map(|(j, s)| (s.name.as_str(), j)).collect()
+                });
+                by_name.get(p.name).copied()
             };
+            if let Some(j) = found {
+                next = j + 1;
+            }
             let j = match found {
                 Some(j) => {
                     let s = &self.tensors[j];
@@ -324,7 +341,7 @@ impl<F: Float, K: CarryState> State<F, K> {
                     j
                 }
                 None => {
-                    if fresh.iter().any(|&(k, _)| params[k].name == p.name) {
+                    if !fresh_names.insert(p.name) {
                         return Err(Error::GradMismatch(format!(
                             "parameter '{}' is given twice",
                             p.name
@@ -416,4 +433,67 @@ pub(crate) fn step_scalars<F, K: CarryState, S: Copy>(
         out.push(k);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Binds tensor `t{id}` (of shape `[id % 7 + 1]`) for each of `ids`, in order.
+    fn bind_ids(state: &mut State<f64>, ids: &[usize]) -> Result<Vec<usize>, Error> {
+        let names: Vec<String> = ids.iter().map(|id| format!("t{id}")).collect();
+        let shapes: Vec<[usize; 1]> = ids.iter().map(|id| [id % 7 + 1]).collect();
+        let mut values: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s[0]]).collect();
+        let grads = values.clone();
+        let params: Vec<Param<'_, f64>> = values
+            .iter_mut()
+            .zip(&grads)
+            .zip(names.iter().zip(&shapes))
+            .map(|((value, grad), (name, shape))| Param {
+                name,
+                shape,
+                value,
+                grad,
+            })
+            .collect();
+        state.bind(&params, |p| Ok(vec![p.value.len()]))
+    }
+
+    #[test]
+    fn tensors_are_found_by_name_in_any_order() {
+        let mut state = State::<f64>::default();
+        let all: Vec<usize> = (0..1000).collect();
+        assert_eq!(bind_ids(&mut state, &all).unwrap(), all);
+        let reversed: Vec<usize> = all.iter().rev().copied().collect();
+        let every_other: Vec<usize> = all.iter().step_by(2).copied().collect();
+        let shuffled: Vec<usize> = all.iter().map(|i| (i * 379) % 1000).collect();
+        // Known tensors in another order, and new ones among them.
+        let mixed: Vec<usize> = [&shuffled[..500], &[1000, 1001], &shuffled[990..]].concat();
+        for order in [all.clone(), reversed, every_other, shuffled, mixed] {
+            let mut here = state.clone();
+            let index = bind_ids(&mut here, &order).unwrap();
+            assert_eq!(index.len(), order.len());
+            for (id, j) in order.iter().zip(index) {
+                assert_eq!(here.tensors[j].name, format!("t{id}"));
+                assert_eq!(here.tensors[j].shape, [id % 7 + 1]);
+            }
+            let new = order.iter().filter(|&&id| id >= 1000).count();
+            assert_eq!(here.tensors.len(), 1000 + new);
+        }
+    }
+
+    #[test]
+    fn a_name_given_twice_is_an_error_that_changes_nothing() {
+        let mut state = State::<f64>::default();
+        bind_ids(&mut state, &[0, 1]).unwrap();
+        let before = state.clone();
+        for twice in [[2, 3, 2], [0, 1, 0], [1, 5, 1]] {
+            let e = bind_ids(&mut state, &twice).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("'t{}' is given twice", twice[0])),
+                "{e}"
+            );
+            assert_eq!(state, before);
+        }
+    }
 }
