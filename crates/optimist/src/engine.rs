@@ -24,6 +24,13 @@
 //! The engine also checks every step's gradients for NaN and infinities before it
 //! changes anything ([`NonFinite`]), and saves and loads its state
 //! ([`Optimizer::save_state`], format in [`crate::saved`]).
+//!
+//! Files: `rule.rs` the elementwise rule API; `state.rs` the per-tensor state (a leaf
+//! the file format builds on); `driver.rs` the one [`Optimizer`] implementation,
+//! [`Driver`], which runs either kind of rule through its [`Runner`]
+//! (`elementwise.rs`, `tensorwise.rs` with `tensorwise/step.rs` and
+//! `tensorwise/reduce.rs`); `finite.rs` the check of gradients; `kernel.rs`,
+//! `share.rs` and `linalg.rs` the loops, threads and matrix products.
 
 use crate::hyper::Value;
 use crate::{Error, Float, Param, Params};

@@ -10,8 +10,8 @@ use crate::hyper::{Configurable, Value};
 use crate::saved;
 use crate::{Error, Float, Param};
 
-/// What differs between the kinds of rule the engine runs ([`crate::PerElement`],
-/// [`crate::PerTensor`]): the state a tensor keeps and how a step updates the tensors.
+/// What differs between the kinds of rule the engine runs ([`PerElement`](super::PerElement),
+/// [`PerTensor`](super::PerTensor)): the state a tensor keeps and how a step updates the tensors.
 pub trait Runner<F: Float>: Send + Sync + 'static {
     /// The rule's configuration: name, hyperparameters and their checks.
     type Config: Configurable;

@@ -6,7 +6,7 @@ use super::super::share::Shared;
 use super::reduce::*;
 use crate::Float;
 
-/// One tensor during a [`TensorRule`]'s step: its parameter `p`, gradient `g`, state
+/// One tensor during a [`TensorRule`](crate::TensorRule)'s step: its parameter `p`, gradient `g`, state
 /// buffers and an update buffer `u` (as long as the tensor, scratch space owned by the
 /// engine), with the passes and reductions a rule runs over them.
 ///
@@ -117,7 +117,7 @@ impl<F: Float> TensorStep<'_, F> {
         &mut self.update[..n]
     }
 
-    /// The state buffers, in the order [`TensorRule::state_sizes`] gave them.
+    /// The state buffers, in the order [`TensorRule::state_sizes`](crate::TensorRule::state_sizes) gave them.
     pub fn state_mut(&mut self) -> &mut [Vec<F>] {
         self.state
     }
