@@ -5,7 +5,8 @@
 //! Prints the median time per iteration with `matrixmultiply` on one thread (also
 //! without leaving out the input columns blank throughout a batch) and on all of
 //! rayon's threads, and with the naive baseline measured in the same run (textbook
-//! triple-loop products over every column), and the ratios. PyTorch takes about 1.3 ms for this iteration on a CPU; the aim is 0.65 ms.
+//! triple-loop products over every column), and the ratios. The aim is half of
+//! PyTorch's time for the same iteration on the same CPU.
 //!
 //! `cargo bench -p optimist-lab --bench mnist_iteration`. Real images are used where
 //! found (`OPTIMIST_MNIST_DIR`, else the repository's data/mnist), otherwise synthetic

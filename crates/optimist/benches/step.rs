@@ -146,8 +146,9 @@ fn best_time(budget: Duration, mut f: impl FnMut()) -> Duration {
 /// The rows' probes run over arrays twice as long as the step's tensors: `a` and `b`
 /// then hold as many bytes as Adam's parameter, gradient and two moments, so that the
 /// probe finds no more of its data in the last-level cache than the step does (with
-/// arrays as long as the tensors, 16 M parameters' `update` read 75 GB/s from a
-/// 260 MB cache, which Adam's 256 MB of tensors could not).
+/// arrays only as long as the tensors, a large cache held much of the probe's data,
+/// which Adam's four tensors of that length could not, and the bound came out too
+/// high).
 fn bandwidth(n: usize, budget: Duration) -> Bandwidth {
     use rayon::prelude::*;
     let chunk = (n / (4 * rayon::current_num_threads())).max(1 << 14);

@@ -71,14 +71,13 @@ pub mod schedule;
 mod tensor;
 
 pub use engine::{
-    Elementwise, NamedState, NonFinite, Optimizer, Rule, Slots, State, TensorRule, TensorState,
-    TensorStep, Tensorwise,
+    CarryState, Elementwise, NamedState, NonFinite, Optimizer, Rule, Slots, State, TensorRule,
+    TensorState, TensorStep, Tensorwise,
 };
 pub use error::Error;
 pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
 pub use registry::{Build, Convention};
-pub use saved::CarryState;
 pub use tensor::{Param, Params, Tensor};
 
 /// The README's code, compiled and run as a doctest.

@@ -14,7 +14,8 @@
 //! range, where x86 arithmetic is many times slower (measured: Adam's step on the
 //! book's network went from 0.057 to 0.23 ms); values that small cannot change a result.
 
-use crate::engine::{share, Rule, Slots};
+use crate::engine::rule::{Rule, Slots};
+use crate::engine::share;
 use crate::Float;
 use std::sync::atomic::{AtomicU8, Ordering};
 

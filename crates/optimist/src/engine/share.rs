@@ -3,16 +3,16 @@
 //! from the back.
 //!
 //! Two things make this faster than a parallel iterator for steps that fit in cache
-//! (the book's network: 110 K parameters, a 13 µs SGD step on one core):
+//! (such as the book's network, whose whole SGD step takes microseconds):
 //! - The calling thread works instead of waiting. A parallel iterator called from
 //!   outside rayon's pool hands the whole job to the pool and sleeps until it is done;
-//!   waking it again costs several µs.
+//!   waking it again costs as much as a small step.
 //! - Each thread keeps to its end of the step, so from one step to the next a thread
 //!   mostly finds its pieces still in its own core's cache; work stealing scatters
 //!   them between cores.
 //!
-//! Measured on two AVX-512 cores, SGD over 110 K float32 parameters: 0.118 ns per
-//! parameter with rayon's `par_iter`, 0.07 shared this way, 0.114 on one thread.
+//! On the book's network, rayon's `par_iter` was no faster than one thread, and
+//! sharing this way was (`cargo bench -p optimist --bench step -- 110k`).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

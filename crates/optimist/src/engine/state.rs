@@ -1,8 +1,33 @@
 //! Per-tensor state: created for each tensor the first time a step gives it, checked
-//! on later steps, read and loaded by name.
+//! on later steps, read and loaded by name. A leaf: the engine, the optimizers and the
+//! file format ([`crate::saved`]) build on these types.
 
-use super::{CarryState, Guard};
 use crate::{Error, Float, Param};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// Scalar state carried between steps ([`crate::Rule::Carry`],
+/// [`crate::TensorRule::Carry`]), kept per tensor and saved as a list of numbers.
+pub trait CarryState: Copy + Default + PartialEq + fmt::Debug + Send + Sync {
+    /// The numbers' names, in the order of [`Self::to_numbers`] (torch's or optax's
+    /// names, e.g. `mu_product`).
+    const NAMES: &'static [&'static str];
+    /// The state as numbers, in a fixed order.
+    fn to_numbers(&self) -> Vec<f64>;
+    /// The state from the numbers [`Self::to_numbers`] gave; `None` if there are not
+    /// as many as it holds, or if they are not values the state can take (e.g. NaN).
+    fn from_numbers(numbers: &[f64]) -> Option<Self>;
+}
+
+impl CarryState for () {
+    const NAMES: &'static [&'static str] = &[];
+    fn to_numbers(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        numbers.is_empty().then_some(())
+    }
+}
 
 /// One tensor's optimizer state by name, in the layout of torch's `optimizer.state[p]`
 /// (optax's names for optax's rules): what [`Optimizer::state_of`](crate::Optimizer::state_of) gives and
@@ -136,7 +161,7 @@ impl<F: Float, K: CarryState> State<F, K> {
                     values.len()
                 )));
             }
-            crate::saved::check_buffer(tensor, name, &values).map_err(|e| bad(e.to_string()))?;
+            check_buffer(tensor, name, &values).map_err(|e| bad(e.to_string()))?;
             slots.push(values);
         }
         let numbers: Option<Vec<f64>> = K::NAMES
@@ -222,6 +247,42 @@ pub(crate) fn next_count(count: u64, what: &str) -> Result<u64, Error> {
     }
 }
 
+/// The names of state buffers whose values the math keeps >= 0 (second moments,
+/// accumulated squares, step sizes), across conventions.
+pub(crate) const NON_NEGATIVE: [&str; 11] = [
+    "exp_avg_sq",
+    "max_exp_avg_sq",
+    "square_avg",
+    "acc_delta",
+    "sum",
+    "exp_inf",
+    "step_size",
+    "nu",
+    "row_var",
+    "col_var",
+    "variance",
+];
+
+/// Checks that a state buffer named `slot` holds values the optimizer can reach:
+/// finite, and >= 0 where the math says so.
+pub(crate) fn check_buffer<F: Float>(tensor: &str, slot: &str, xs: &[F]) -> Result<(), Error> {
+    let nonneg = NON_NEGATIVE.contains(&slot);
+    let bad_at = xs
+        .iter()
+        .position(|x| !x.is_finite() || (nonneg && x.to_f64() < 0.0));
+    match bad_at {
+        None => Ok(()),
+        Some(i) => Err(Error::StateFile {
+            file: None,
+            why: format!(
+                "its tensor '{tensor}' holds {} in {slot}[{i}]; allowed: finite numbers{}",
+                xs[i],
+                if nonneg { " >= 0" } else { "" }
+            ),
+        }),
+    }
+}
+
 /// The number of elements of `shape`, or an error if the product overflows.
 pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, Error> {
     shape
@@ -233,21 +294,11 @@ pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, Error> {
 }
 
 impl<F: Float, K: CarryState> State<F, K> {
-    /// For each view, the index of its tensor state; creates fresh state (`slots`
-    /// buffers, each as long as its tensor) for the names seen for the first time, and
-    /// checks the shapes of the others.
-    pub(crate) fn bind(
-        &mut self,
-        params: &[Param<'_, F>],
-        slots: usize,
-    ) -> Result<Vec<usize>, Error> {
-        self.bind_sized(params, |p| Ok(vec![p.value.len(); slots]))
-    }
-
-    /// [`State::bind`] with buffers of the lengths `sizes` gives for each new tensor.
-    /// Every check comes first: on an error (a tensor given twice, a known name with
+    /// For each view, the index of its tensor state; creates fresh state (buffers of
+    /// the lengths `sizes` gives) for the names seen for the first time, and checks the
+    /// shapes of the others. Every check comes first: on an error (a tensor given twice, a known name with
     /// another shape, a new tensor the rule cannot update) nothing changes.
-    pub(crate) fn bind_sized(
+    pub(crate) fn bind(
         &mut self,
         params: &[Param<'_, F>],
         sizes: impl Fn(&Param<'_, F>) -> Result<Vec<usize>, Error>,
@@ -256,12 +307,28 @@ impl<F: Float, K: CarryState> State<F, K> {
         let known = self.tensors.len();
         let mut index = Vec::with_capacity(params.len());
         let mut fresh: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut fresh_names: HashSet<&str> = HashSet::new();
+        // Every known name's index, built on the first name not where expected.
+        let mut by_name: Option<HashMap<&str, usize>> = None;
+        let mut next = 0;
         for (i, p) in params.iter().enumerate() {
-            let found = match self.tensors.get(i) {
-                // The same order as before is the common case.
-                Some(s) if s.name == p.name => Some(i),
-                _ => self.tensors.iter().position(|s| s.name == p.name),
+            let is = |j: usize| self.tensors.get(j).is_some_and(|s| s.name == p.name);
+            // The same order as before is the common case, or (a group's tensors, a
+            // step that leaves some out) the same order with gaps.
+            let found = if is(i) {
+                Some(i)
+            } else if is(next) {
+                Some(next)
+            } else {
+                let by_name = by_name.get_or_insert_with(|| {
+                    let names = self.tensors.iter().enumerate();
+                    names.map(|(j, s)| (s.name.as_str(), j)).collect()
+                });
+                by_name.get(p.name).copied()
             };
+            if let Some(j) = found {
+                next = j + 1;
+            }
             let j = match found {
                 Some(j) => {
                     let s = &self.tensors[j];
@@ -274,7 +341,7 @@ impl<F: Float, K: CarryState> State<F, K> {
                     j
                 }
                 None => {
-                    if fresh.iter().any(|&(k, _)| params[k].name == p.name) {
+                    if !fresh_names.insert(p.name) {
                         return Err(Error::GradMismatch(format!(
                             "parameter '{}' is given twice",
                             p.name
@@ -308,22 +375,6 @@ impl<F: Float, K: CarryState> State<F, K> {
             });
         }
         Ok(index)
-    }
-
-    /// Whether a step whose state was just bound goes ahead under `guard`; a refused or
-    /// skipped step also drops the state `bind` created (the tensors past the first
-    /// `known`), so that nothing changed.
-    pub(crate) fn admit(
-        &mut self,
-        guard: &mut Guard,
-        params: &[Param<'_, F>],
-        known: usize,
-    ) -> Result<bool, Error> {
-        let admitted = guard.admit(params);
-        if !matches!(admitted, Ok(true)) {
-            self.tensors.truncate(known);
-        }
-        admitted
     }
 }
 
@@ -382,4 +433,67 @@ pub(crate) fn step_scalars<F, K: CarryState, S: Copy>(
         out.push(k);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Binds tensor `t{id}` (of shape `[id % 7 + 1]`) for each of `ids`, in order.
+    fn bind_ids(state: &mut State<f64>, ids: &[usize]) -> Result<Vec<usize>, Error> {
+        let names: Vec<String> = ids.iter().map(|id| format!("t{id}")).collect();
+        let shapes: Vec<[usize; 1]> = ids.iter().map(|id| [id % 7 + 1]).collect();
+        let mut values: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s[0]]).collect();
+        let grads = values.clone();
+        let params: Vec<Param<'_, f64>> = values
+            .iter_mut()
+            .zip(&grads)
+            .zip(names.iter().zip(&shapes))
+            .map(|((value, grad), (name, shape))| Param {
+                name,
+                shape,
+                value,
+                grad,
+            })
+            .collect();
+        state.bind(&params, |p| Ok(vec![p.value.len()]))
+    }
+
+    #[test]
+    fn tensors_are_found_by_name_in_any_order() {
+        let mut state = State::<f64>::default();
+        let all: Vec<usize> = (0..1000).collect();
+        assert_eq!(bind_ids(&mut state, &all).unwrap(), all);
+        let reversed: Vec<usize> = all.iter().rev().copied().collect();
+        let every_other: Vec<usize> = all.iter().step_by(2).copied().collect();
+        let shuffled: Vec<usize> = all.iter().map(|i| (i * 379) % 1000).collect();
+        // Known tensors in another order, and new ones among them.
+        let mixed: Vec<usize> = [&shuffled[..500], &[1000, 1001], &shuffled[990..]].concat();
+        for order in [all.clone(), reversed, every_other, shuffled, mixed] {
+            let mut here = state.clone();
+            let index = bind_ids(&mut here, &order).unwrap();
+            assert_eq!(index.len(), order.len());
+            for (id, j) in order.iter().zip(index) {
+                assert_eq!(here.tensors[j].name, format!("t{id}"));
+                assert_eq!(here.tensors[j].shape, [id % 7 + 1]);
+            }
+            let new = order.iter().filter(|&&id| id >= 1000).count();
+            assert_eq!(here.tensors.len(), 1000 + new);
+        }
+    }
+
+    #[test]
+    fn a_name_given_twice_is_an_error_that_changes_nothing() {
+        let mut state = State::<f64>::default();
+        bind_ids(&mut state, &[0, 1]).unwrap();
+        let before = state.clone();
+        for twice in [[2, 3, 2], [0, 1, 0], [1, 5, 1]] {
+            let e = bind_ids(&mut state, &twice).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("'t{}' is given twice", twice[0])),
+                "{e}"
+            );
+            assert_eq!(state, before);
+        }
+    }
 }

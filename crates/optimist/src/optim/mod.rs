@@ -6,5 +6,6 @@
 pub mod article;
 pub mod optax;
 pub mod pytorch;
+mod weight_decay;
 
 pub use article::*;

@@ -2,6 +2,7 @@
 
 use crate::engine::{TensorRule, TensorStep};
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Error, Float};
 
 crate::config! {
@@ -43,7 +44,7 @@ pub struct LambStep<F> {
     bias2: F,
     eps: F,
     eps_root: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> TensorRule<F> for Lamb {
@@ -70,7 +71,7 @@ impl<F: Float> TensorRule<F> for Lamb {
             bias2: F::from_f64(1.0 - self.b2.powf(t)),
             eps: F::from_f64(self.eps),
             eps_root: F::from_f64(self.eps_root),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
         }
     }
 
@@ -78,7 +79,10 @@ impl<F: Float> TensorRule<F> for Lamb {
         x.set_update(move |p, g, [m, v]| {
             *m = g * (F::ONE - k.b1) + *m * k.b1;
             *v = g * g * (F::ONE - k.b2) + *v * k.b2;
-            (*m / k.bias1) / ((*v / k.bias2 + k.eps_root).sqrt() + k.eps) + p * k.weight_decay
+            k.decay.penalized(
+                p,
+                (*m / k.bias1) / ((*v / k.bias2 + k.eps_root).sqrt() + k.eps),
+            )
         });
         let (p_norm, u_norm) = (x.value_norm(), x.update_norm());
         let ratio = if p_norm == 0.0 || u_norm == 0.0 {

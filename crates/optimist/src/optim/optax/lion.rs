@@ -1,6 +1,7 @@
 //! optax.lion.
 
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Float, Lane, Rule};
 
 crate::config! {
@@ -38,7 +39,7 @@ pub struct LionStep<F> {
     one_minus_b1: F,
     b2: F,
     one_minus_b2: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for Lion {
@@ -54,7 +55,7 @@ impl<F: Float> Rule<F> for Lion {
             one_minus_b1: F::from_f64(1.0 - self.b1),
             b2: F::from_f64(self.b2),
             one_minus_b2: F::from_f64(1.0 - self.b2),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
         }
     }
 
@@ -62,7 +63,7 @@ impl<F: Float> Rule<F> for Lion {
     fn apply<T: Lane<F>>(k: LionStep<F>, p: &mut T, g: T, [m]: &mut [T; 1]) {
         let u = (g * k.one_minus_b1 + *m * k.b1).sign();
         *m = g * k.one_minus_b2 + *m * k.b2;
-        *p = *p - (u + *p * k.weight_decay) * k.learning_rate;
+        *p = *p - k.decay.penalized(*p, u) * k.learning_rate;
     }
 }
 

@@ -1,7 +1,8 @@
 //! optax.contrib.schedule_free_adamw.
 
 use crate::hyper::Range;
-use crate::{Float, Lane, Rule};
+use crate::optim::weight_decay::WeightDecay;
+use crate::{CarryState, Float, Lane, Rule};
 
 crate::config! {
     /// optax.contrib.schedule_free_adamw: AdamW without momentum takes the steps of a
@@ -60,6 +61,26 @@ pub struct ScheduleFreeCarry {
     pub weight_sum: f64,
 }
 
+impl CarryState for ScheduleFreeCarry {
+    const NAMES: &'static [&'static str] = &["max_lr", "weight_sum"];
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.max_lr, self.weight_sum]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            [max_lr, weight_sum]
+                if max_lr.is_finite()
+                    && max_lr >= 0.0
+                    && weight_sum.is_finite()
+                    && weight_sum >= 0.0 =>
+            {
+                Some(ScheduleFreeCarry { max_lr, weight_sum })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Schedule-free AdamW's per-step scalars.
 #[derive(Debug, Clone, Copy)]
 pub struct ScheduleFreeAdamWStep<F> {
@@ -73,7 +94,7 @@ pub struct ScheduleFreeAdamWStep<F> {
     one_minus_b2: F,
     bias2: F,
     eps: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for ScheduleFreeAdamW {
@@ -103,7 +124,7 @@ impl<F: Float> Rule<F> for ScheduleFreeAdamW {
             one_minus_b2: F::from_f64(1.0 - self.b2),
             bias2: F::from_f64(1.0 - self.b2.powf(t as f64)),
             eps: F::from_f64(self.eps),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
         }
     }
 
@@ -113,7 +134,7 @@ impl<F: Float> Rule<F> for ScheduleFreeAdamW {
             *z = *y;
         }
         *v = g * g * k.one_minus_b2 + *v * k.b2;
-        let u = g / ((*v / k.bias2).sqrt() + k.eps) + *y * k.weight_decay;
+        let u = k.decay.penalized(*y, g / ((*v / k.bias2).sqrt() + k.eps));
         let z_next = *z - u * k.lr;
         let x = (*y - *z * k.one_minus_b1) / k.b1;
         let x = x * k.one_minus_c + z_next * k.c;

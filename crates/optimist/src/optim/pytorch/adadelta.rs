@@ -1,6 +1,7 @@
 //! torch.optim.Adadelta.
 
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Float, Lane, Rule};
 
 crate::config! {
@@ -34,7 +35,7 @@ pub struct AdadeltaStep<F> {
     rho: F,
     one_minus_rho: F,
     eps: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for Adadelta {
@@ -49,13 +50,13 @@ impl<F: Float> Rule<F> for Adadelta {
             rho: F::from_f64(self.rho),
             one_minus_rho: F::from_f64(1.0 - self.rho),
             eps: F::from_f64(self.eps),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
         }
     }
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: AdadeltaStep<F>, p: &mut T, g: T, [v, u]: &mut [T; 2]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *v = *v * k.rho + g * g * k.one_minus_rho;
         let delta = (*u + k.eps).sqrt() / (*v + k.eps).sqrt() * g;
         *u = *u * k.rho + delta * delta * k.one_minus_rho;

@@ -2,6 +2,7 @@
 
 use crate::engine::{checked_len, TensorRule, TensorStep};
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Error, Float};
 
 crate::config! {
@@ -45,7 +46,7 @@ pub struct AdafactorStep<F> {
     rho: f64,
     eps1: F,
     eps2: f64,
-    decay: F,
+    decay: WeightDecay<F>,
     d: f64,
 }
 
@@ -92,7 +93,7 @@ impl<F: Float> TensorRule<F> for Adafactor {
             rho: self.lr.min(1.0 / t.sqrt()),
             eps1,
             eps2: self.eps.1,
-            decay: F::from_f64(1.0 - self.lr * self.weight_decay),
+            decay: WeightDecay::decoupled(self.lr, self.weight_decay),
             d: self.d,
         }
     }
@@ -108,7 +109,7 @@ impl<F: Float> TensorRule<F> for Adafactor {
         // in (torch applies it first; nothing between reads p).
         let apply = move |rms_u: f64| {
             let step = F::from_f64(alpha / (rms_u / k.d).max(1.0));
-            move |p: F, u: F| p * k.decay - u * step
+            move |p: F, u: F| k.decay.shrunk(p) - u * step
         };
         match x.matrix_dims() {
             Some((_, rows, cols)) => factored(k, x, (rows, cols), apply),

@@ -1,6 +1,7 @@
 //! torch.optim.Adagrad.
 
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Float, Lane, Rule};
 
 crate::config! {
@@ -33,7 +34,7 @@ crate::config! {
 #[derive(Debug, Clone, Copy)]
 pub struct AdagradStep<F> {
     clr: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
     /// initial_accumulator_value at step 1 (the engine's state starts at zero), else 0.
     init: F,
     eps: F,
@@ -48,7 +49,7 @@ impl<F: Float> Rule<F> for Adagrad {
     fn step(&self, t: u64, _: &mut ()) -> AdagradStep<F> {
         AdagradStep {
             clr: F::from_f64(self.lr / (1.0 + (t - 1) as f64 * self.lr_decay)),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
             init: F::from_f64(if t == 1 {
                 self.initial_accumulator_value
             } else {
@@ -60,7 +61,7 @@ impl<F: Float> Rule<F> for Adagrad {
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: AdagradStep<F>, p: &mut T, g: T, [h]: &mut [T; 1]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *h = *h + k.init + g * g;
         *p = *p - g / (h.sqrt() + k.eps) * k.clr;
     }

@@ -1,6 +1,7 @@
 //! torch.optim.Adam, with or without AMSGrad, L2 or decoupled weight decay.
 
 use crate::hyper::{variant, Range};
+use crate::optim::weight_decay::WeightDecay;
 use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
@@ -68,10 +69,8 @@ pub struct AdamStep<F> {
     beta2: F,
     one_minus_beta2: F,
     eps: F,
-    /// weight_decay when coupled (L2), else 0.
-    l2: F,
-    /// 1 − lr·weight_decay when decoupled, else 1.
-    shrink: F,
+    /// L2 or decoupled weight decay.
+    decay: WeightDecay<F>,
 }
 
 impl Adam {
@@ -79,11 +78,6 @@ impl Adam {
     pub(super) fn scalars<F: Float>(&self, t: u64) -> AdamStep<F> {
         let (beta1, beta2) = self.betas;
         let t = t as f64;
-        let (l2, shrink) = if self.decoupled_weight_decay {
-            (0.0, 1.0 - self.lr * self.weight_decay)
-        } else {
-            (self.weight_decay, 1.0)
-        };
         AdamStep {
             step_size: F::from_f64(self.lr / (1.0 - beta1.powf(t))),
             bias_correction2_sqrt: F::from_f64((1.0 - beta2.powf(t)).sqrt()),
@@ -91,8 +85,7 @@ impl Adam {
             beta2: F::from_f64(beta2),
             one_minus_beta2: F::from_f64(1.0 - beta2),
             eps: F::from_f64(self.eps),
-            l2: F::from_f64(l2),
-            shrink: F::from_f64(shrink),
+            decay: WeightDecay::either(self.lr, self.weight_decay, self.decoupled_weight_decay),
         }
     }
 }
@@ -100,8 +93,7 @@ impl Adam {
 /// Weight decay, then the moment updates; returns nothing, leaves `p` shrunk.
 #[inline(always)]
 fn moments<F: Float, T: Lane<F>>(k: AdamStep<F>, p: &mut T, g: T, m: &mut T, v: &mut T) {
-    let g = g + *p * k.l2;
-    *p = *p * k.shrink;
+    let g = k.decay.apply(p, g);
     *m = *m + (g - *m) * k.one_minus_beta1;
     *v = *v * k.beta2 + g * g * k.one_minus_beta2;
 }

@@ -1,6 +1,7 @@
 //! torch.optim.Adamax.
 
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Float, Lane, Rule};
 
 crate::config! {
@@ -34,7 +35,7 @@ pub struct AdamaxStep<F> {
     one_minus_beta1: F,
     beta2: F,
     eps: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for Adamax {
@@ -50,13 +51,13 @@ impl<F: Float> Rule<F> for Adamax {
             one_minus_beta1: F::from_f64(1.0 - beta1),
             beta2: F::from_f64(beta2),
             eps: F::from_f64(self.eps),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
         }
     }
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: AdamaxStep<F>, p: &mut T, g: T, [m, u]: &mut [T; 2]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *m = *m + (g - *m) * k.one_minus_beta1;
         *u = (*u * k.beta2).max(g.abs() + k.eps);
         *p = *p - *m / *u * k.clr;

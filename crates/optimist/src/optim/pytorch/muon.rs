@@ -3,6 +3,7 @@
 use crate::engine::linalg::Matrix;
 use crate::engine::{TensorRule, TensorStep};
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Error, Float};
 
 /// The quintic Newton–Schulz coefficients (a, b, c) of torch and of K. Jordan's Muon.
@@ -49,7 +50,7 @@ crate::config! {
 #[derive(Debug, Clone, Copy)]
 pub struct MuonStep<F> {
     lr: f64,
-    decay: F,
+    decay: WeightDecay<F>,
     momentum: F,
     nesterov: bool,
     eps: f64,
@@ -81,7 +82,7 @@ impl<F: Float> TensorRule<F> for Muon {
     fn step(&self, _t: u64, _: &mut ()) -> MuonStep<F> {
         MuonStep {
             lr: self.lr,
-            decay: F::from_f64(1.0 - self.lr * self.weight_decay),
+            decay: WeightDecay::decoupled(self.lr, self.weight_decay),
             momentum: F::from_f64(self.momentum),
             nesterov: self.nesterov,
             eps: self.eps,
@@ -110,7 +111,7 @@ impl<F: Float> TensorRule<F> for Muon {
         } else {
             k.lr * (r / c).max(1.0).sqrt()
         });
-        x.apply(move |p, o| p * k.decay - o * lr);
+        x.apply(move |p, o| k.decay.shrunk(p) - o * lr);
     }
 }
 

@@ -1,7 +1,8 @@
 //! torch.optim.NAdam.
 
 use crate::hyper::Range;
-use crate::{Float, Lane, Rule};
+use crate::optim::weight_decay::WeightDecay;
+use crate::{CarryState, Float, Lane, Rule};
 
 crate::config! {
     /// torch.optim.NAdam: Adam with Nesterov momentum, whose momentum coefficient μ_t
@@ -47,6 +48,20 @@ impl Default for NAdamCarry {
     }
 }
 
+impl CarryState for NAdamCarry {
+    const NAMES: &'static [&'static str] = &["mu_product"];
+    fn to_numbers(&self) -> Vec<f64> {
+        vec![self.mu_product]
+    }
+    fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        match *numbers {
+            // A product of coefficients in [0, 1).
+            [mu_product] if (0.0..=1.0).contains(&mu_product) => Some(NAdamCarry { mu_product }),
+            _ => None,
+        }
+    }
+}
+
 /// NAdam's per-step scalars.
 #[derive(Debug, Clone, Copy)]
 pub struct NAdamStep<F> {
@@ -60,10 +75,8 @@ pub struct NAdamStep<F> {
     beta2: F,
     one_minus_beta2: F,
     eps: F,
-    /// weight_decay when coupled (L2), else 0.
-    l2: F,
-    /// 1 − lr·weight_decay when decoupled, else 1.
-    shrink: F,
+    /// L2 or decoupled weight decay.
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for NAdam {
@@ -79,11 +92,6 @@ impl<F: Float> Rule<F> for NAdam {
         let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         carry.mu_product *= mu;
         let mu_product_next = carry.mu_product * mu_next;
-        let (l2, shrink) = if self.decoupled_weight_decay {
-            (0.0, 1.0 - self.lr * self.weight_decay)
-        } else {
-            (self.weight_decay, 1.0)
-        };
         NAdamStep {
             grad_step: F::from_f64(self.lr * (1.0 - mu) / (1.0 - carry.mu_product)),
             moment_step: F::from_f64(self.lr * mu_next / (1.0 - mu_product_next)),
@@ -92,15 +100,13 @@ impl<F: Float> Rule<F> for NAdam {
             beta2: F::from_f64(beta2),
             one_minus_beta2: F::from_f64(1.0 - beta2),
             eps: F::from_f64(self.eps),
-            l2: F::from_f64(l2),
-            shrink: F::from_f64(shrink),
+            decay: WeightDecay::either(self.lr, self.weight_decay, self.decoupled_weight_decay),
         }
     }
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: NAdamStep<F>, p: &mut T, g: T, [m, v]: &mut [T; 2]) {
-        let g = g + *p * k.l2;
-        *p = *p * k.shrink;
+        let g = k.decay.apply(p, g);
         *m = *m + (g - *m) * k.one_minus_beta1;
         *v = *v * k.beta2 + g * g * k.one_minus_beta2;
         let d = (*v / k.bias_correction2).sqrt() + k.eps;

@@ -1,6 +1,7 @@
 //! torch.optim.RAdam.
 
 use crate::hyper::Range;
+use crate::optim::weight_decay::WeightDecay;
 use crate::{Float, Lane, Rule};
 
 crate::config! {
@@ -48,10 +49,8 @@ pub struct RAdamStep<F> {
     beta2: F,
     one_minus_beta2: F,
     eps: F,
-    /// weight_decay when coupled (L2), else 0.
-    l2: F,
-    /// 1 − lr·weight_decay when decoupled, else 1.
-    shrink: F,
+    /// L2 or decoupled weight decay.
+    decay: WeightDecay<F>,
 }
 
 impl<F: Float> Rule<F> for RAdam {
@@ -74,11 +73,6 @@ impl<F: Float> Rule<F> for RAdam {
         } else {
             0.0
         };
-        let (l2, shrink) = if self.decoupled_weight_decay {
-            (0.0, 1.0 - self.lr * self.weight_decay)
-        } else {
-            (self.weight_decay, 1.0)
-        };
         RAdamStep {
             rectified,
             step_size: F::from_f64(self.lr / (1.0 - beta1.powf(t))),
@@ -87,15 +81,13 @@ impl<F: Float> Rule<F> for RAdam {
             beta2: F::from_f64(beta2),
             one_minus_beta2: F::from_f64(1.0 - beta2),
             eps: F::from_f64(self.eps),
-            l2: F::from_f64(l2),
-            shrink: F::from_f64(shrink),
+            decay: WeightDecay::either(self.lr, self.weight_decay, self.decoupled_weight_decay),
         }
     }
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: RAdamStep<F>, p: &mut T, g: T, [m, v]: &mut [T; 2]) {
-        let g = g + *p * k.l2;
-        *p = *p * k.shrink;
+        let g = k.decay.apply(p, g);
         *m = *m + (g - *m) * k.one_minus_beta1;
         *v = *v * k.beta2 + g * g * k.one_minus_beta2;
         if k.rectified {

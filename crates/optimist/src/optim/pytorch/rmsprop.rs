@@ -1,6 +1,7 @@
 //! torch.optim.RMSprop: plain or centered, with or without momentum.
 
 use crate::hyper::{variant, Range};
+use crate::optim::weight_decay::WeightDecay;
 use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
@@ -73,7 +74,7 @@ pub struct RmsPropStep<F> {
     alpha: F,
     one_minus_alpha: F,
     eps: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
     momentum: F,
 }
 
@@ -84,7 +85,7 @@ impl RmsProp {
             alpha: F::from_f64(self.alpha),
             one_minus_alpha: F::from_f64(1.0 - self.alpha),
             eps: F::from_f64(self.eps),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
             momentum: F::from_f64(self.momentum),
         }
     }
@@ -93,7 +94,7 @@ impl RmsProp {
 /// The gradient with its L2 penalty, after updating the squared-gradient average `v`.
 #[inline(always)]
 fn square_avg<F: Float, T: Lane<F>>(k: RmsPropStep<F>, p: T, g: T, v: &mut T) -> T {
-    let g = g + p * k.weight_decay;
+    let g = k.decay.penalized(p, g);
     *v = *v * k.alpha + g * g * k.one_minus_alpha;
     g
 }

@@ -1,6 +1,7 @@
 //! torch.optim.SGD: plain, heavy-ball or Nesterov momentum, with L2 weight decay.
 
 use crate::hyper::{out_of_range, variant, Range};
+use crate::optim::weight_decay::WeightDecay;
 use crate::registry::{boxed, Build};
 use crate::{Error, Float, Lane, Optimizer, Rule};
 
@@ -83,7 +84,7 @@ variant! {
 #[derive(Debug, Clone, Copy)]
 pub struct SgdStep<F> {
     lr: F,
-    weight_decay: F,
+    decay: WeightDecay<F>,
     momentum: F,
     /// 1 − dampening, or 1 at step 1, where the (zero) buffer becomes the gradient.
     gain: F,
@@ -93,7 +94,7 @@ impl Sgd {
     fn scalars<F: Float>(&self, t: u64) -> SgdStep<F> {
         SgdStep {
             lr: F::from_f64(self.lr),
-            weight_decay: F::from_f64(self.weight_decay),
+            decay: WeightDecay::l2(self.weight_decay),
             momentum: F::from_f64(self.momentum),
             gain: F::from_f64(if t == 1 { 1.0 } else { 1.0 - self.dampening }),
         }
@@ -112,7 +113,7 @@ impl<F: Float> Rule<F> for SgdPlain {
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: SgdStep<F>, p: &mut T, g: T, _: &mut [T; 0]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *p = *p - g * k.lr;
     }
 }
@@ -129,7 +130,7 @@ impl<F: Float> Rule<F> for SgdMomentum {
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: SgdStep<F>, p: &mut T, g: T, [b]: &mut [T; 1]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *b = *b * k.momentum + g * k.gain;
         *p = *p - *b * k.lr;
     }
@@ -147,7 +148,7 @@ impl<F: Float> Rule<F> for SgdNesterov {
 
     #[inline(always)]
     fn apply<T: Lane<F>>(k: SgdStep<F>, p: &mut T, g: T, [b]: &mut [T; 1]) {
-        let g = g + *p * k.weight_decay;
+        let g = k.decay.penalized(*p, g);
         *b = *b * k.momentum + g * k.gain;
         *p = *p - (g + *b * k.momentum) * k.lr;
     }
