@@ -8,7 +8,7 @@
 
 use crate::mnist::{self, Dataset, Mnist, MnistError};
 use crate::network::{Mlp, NetworkError, SoftmaxCrossEntropy};
-use crate::output::{shortest, write_set};
+use crate::output::{csv_field, shortest, write_set};
 use crate::race::Wrapping;
 use crate::rng::SplitMix64;
 use optimist::clip::Clip;
@@ -850,15 +850,6 @@ fn number(x: f64) -> String {
         "NaN".into()
     } else {
         shortest(x)
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 
