@@ -362,9 +362,9 @@ mod tests {
         .map(|s| s.parse().unwrap())
         .collect();
         let runs = race.run::<f64>(&article()).unwrap();
-        let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+        let shown: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(
-            labels,
+            shown,
             [
                 "sgd lr=0.1",
                 "sgd lr=0.5",
