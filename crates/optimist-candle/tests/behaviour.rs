@@ -322,7 +322,15 @@ fn conventions_change_the_meaning_of_names() {
     assert!(label(article).starts_with("adam(lr=0.1, beta1=0.9, beta2=0.999"));
     let e = Config::parse("adamm").unwrap_err().to_string();
     assert!(
-        e.starts_with("unknown optimizer 'adamm'; known optimizers: sgd"),
+        e.starts_with("unknown optimizer 'adamm' (did you mean 'adam'?); known optimizers: sgd"),
+        "{e}"
+    );
+    // Specs mean torch's optimizers here: the article's key gets a hint.
+    let e = Config::parse("rmsprop:decay_rate=0.9")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("'decay_rate' is a hyperparameter of rmsprop in the article convention"),
         "{e}"
     );
     let e = Config::parse("sgd:momentum=2").unwrap_err().to_string();

@@ -153,6 +153,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     files.extend(tuning_files);
     let csv = args.out.join("trajectories.csv");
+    let mut paths: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    paths.insert(files.len() - tuning_count, &csv);
+    let (run_json, stale) = crate::shared::manifest(&args.out, &paths);
     // The CSV is streamed into its file: a long race's rows are never held whole.
     let mut contents: Vec<(&Path, Content<'_>)> = files
         .iter()
@@ -166,7 +169,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         ),
     );
     create_dir(&args.out)?;
+    contents.push((&run_json.0, Content::Bytes(&run_json.1)));
     write_contents(&contents).map_err(|e| Failure::runtime(e.to_string()).because(e))?;
+    crate::shared::remove_stale(&stale)?;
     let written: Vec<PathBuf> = contents.iter().map(|(p, _)| p.to_path_buf()).collect();
     if let Some(text) = tuning_table {
         crate::stdio::print(&format!("{text}\n"))?;
@@ -185,7 +190,7 @@ fn table(runs: &[Run]) -> String {
         .map(|r| {
             let last = r.last();
             [
-                r.name.clone(),
+                r.label.clone(),
                 r.hyperparameter_text(),
                 coordinate(last.x),
                 coordinate(last.y),

@@ -5,7 +5,7 @@ use crate::landscape::Problem;
 use crate::Failure;
 use optimist::Spec;
 use optimist_lab::figure::{self, Format, View};
-use optimist_lab::output::write_set;
+use optimist_lab::output::{self, write_set};
 use std::path::{Path, PathBuf};
 
 /// The most steps a race may take (memory grows with every recorded point).
@@ -50,6 +50,34 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
 pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
     create_dir(dir)?;
     write_set(files).map_err(|e| Failure::runtime(e.to_string()).because(e))
+}
+
+/// This run's manifest for `dir` (`run.json`: the command line, the version, the
+/// files), to write with `files`, and the previous run's files there that this run
+/// does not rewrite, to remove once it is written ([`remove_stale`]).
+pub fn manifest(dir: &Path, files: &[&Path]) -> ((PathBuf, Vec<u8>), Vec<PathBuf>) {
+    let command: Vec<String> = std::env::args().collect();
+    let text = output::manifest(&command, env!("CARGO_PKG_VERSION"), files);
+    let stale = output::stale_files(dir, files);
+    ((dir.join(output::MANIFEST), text.into_bytes()), stale)
+}
+
+/// Removes the previous run's files this run did not rewrite, saying so.
+pub fn remove_stale(stale: &[PathBuf]) -> Result<(), Failure> {
+    for path in stale {
+        std::fs::remove_file(path).map_err(|e| {
+            Failure::runtime(format!(
+                "cannot remove {}, left by the previous run in this folder: {e}",
+                path.display()
+            ))
+            .because(e)
+        })?;
+        say!(
+            "removed {} (left by the previous run in this folder)",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `items` in order, each once.

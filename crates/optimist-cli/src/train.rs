@@ -293,8 +293,14 @@ fn table(result: &TrainResult) -> String {
         .iter()
         .map(|r| {
             let smoothed = r.smoothed().last().copied().unwrap_or(f64::NAN);
+            // Short: the spec as given, then its groups, clipping and schedule (the
+            // CSV keeps the full label, every hyperparameter written).
+            let configured = match r.label.split_once(" with ") {
+                Some((_, rest)) => format!("{} with {rest}", r.spec),
+                None => r.spec.to_string(),
+            };
             [
-                r.label.clone(),
+                configured,
                 format!("{smoothed:.4}"),
                 format!("{:.4}", r.train_loss),
                 format!("{:.2}%", 100.0 * r.accuracy),

@@ -23,7 +23,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "distance|loss", value_parser = parse_score)]
     score: Option<Score>,
 
-    /// The learning rates searched first, log-spaced: MIN,MAX [default: 1e-4,10]
+    /// The learning rates searched first, log-spaced: MIN,MAX [default: 1e-6,10]
     #[arg(long = "lr-range", value_name = "MIN,MAX", value_parser = parse_range)]
     lr_range: Option<(f64, f64)>,
 
@@ -194,10 +194,12 @@ pub fn table(tuning: &Tuning) -> String {
         number(c.start.1),
         c.score.describe()
     );
+    let disagreements = tuning.disagreements();
     let rows: Vec<[String; 8]> = tuning
         .results
         .iter()
-        .map(|t| {
+        .zip(disagreements)
+        .map(|(t, disagreement)| {
             let best = t.best();
             let failed = t.trials.iter().filter(|t| t.failed()).count();
             let rate = format!("{}={}", t.key, best.lr);
@@ -216,11 +218,11 @@ pub fn table(tuning: &Tuning) -> String {
                     note,
                 ];
             }
-            let note = if t.at_edge {
-                "best at the edge of the range; widen --lr-range".to_string()
-            } else {
-                String::new()
-            };
+            let note = [t.edge_note(s), disagreement]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ");
             [
                 t.label(),
                 rate,
@@ -269,11 +271,58 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .config(landscape, problem.start, steps, args.convention)?;
     config.wrapping = args.wrapping.wrapping();
     let tuning = tune_with_progress(landscape, &specs, &config)?;
-    let files = files(&tuning, &formats, &args.out)?;
+    let mut files = files(&tuning, &formats, &args.out)?;
+    let paths: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    let (run_json, stale) = shared::manifest(&args.out, &paths);
+    files.push(run_json);
     shared::write_files(&args.out, &files)?;
+    shared::remove_stale(&stale)?;
     crate::stdio::print(&table(&tuning))?;
     for (path, _) in &files {
         say!("wrote {}", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use optimist_lab::tune::Search;
+
+    /// The `[default: ...]` an option's help states, in `command`'s long help.
+    fn stated_default(command: &str, option: &str) -> String {
+        let mut cli = crate::Cli::command();
+        let sub = cli.find_subcommand_mut(command).expect("a subcommand");
+        let help = sub.render_long_help().to_string();
+        let at = help
+            .find(&format!("--{option}"))
+            .expect("the option in the help");
+        let rest = &help[at..];
+        let start = rest.find("[default: ").expect("a stated default") + "[default: ".len();
+        let end = start + rest[start..].find(']').expect("a closing bracket");
+        rest[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `compare --help` and `tune --help` once said 1e-4,10 while runs searched 1e-6..10.
+    #[test]
+    fn help_states_the_search_defaults_runs_use() {
+        let search = Search::default();
+        for command in ["tune", "compare"] {
+            let range = stated_default(command, "lr-range");
+            let (lo, hi) = super::parse_range(&range).expect("a range");
+            assert_eq!((lo, hi), (search.lr_min, search.lr_max), "{command}");
+            let trials: usize = stated_default(command, "trials").parse().unwrap();
+            assert_eq!(trials, search.trials(), "{command}");
+        }
+        let listed = stated_default("tune", "optimizer");
+        let article: Vec<String> = optimist_lab::race::Race::article()
+            .optimizers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        assert_eq!(listed, article.join(", "));
+    }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{optimist, read_csv, scratch};
+use common::{listing, ok, optimist, read_csv, scratch};
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -140,6 +140,73 @@ fn default_run_writes_the_figure_the_csv_and_the_table() {
         lines[4].contains(&format!("{:.6}", adam_last.2)),
         "{}",
         lines[4]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A second run into the same folder: `run.json` says which run the files are from, and
+/// the first run's files the second does not rewrite are removed; files optimist did
+/// not write stay.
+#[test]
+fn a_reused_folder_holds_one_run_and_its_manifest() {
+    let dir = scratch("reuse");
+    let out = dir.to_str().unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    ok(&optimist(&[
+        "compare", "--view", "overlay", "--view", "gif", "--out", out,
+    ]));
+    assert_eq!(
+        listing(&dir),
+        [
+            "compare.gif",
+            "notes.txt",
+            "overlay.png",
+            "run.json",
+            "trajectories.csv"
+        ]
+    );
+    let again = [
+        "compare",
+        "-o",
+        "sgd:lr=0.5",
+        "--view",
+        "loss",
+        "--out",
+        out,
+    ];
+    let second = optimist(&again);
+    ok(&second);
+    assert_eq!(
+        listing(&dir),
+        ["loss.png", "notes.txt", "run.json", "trajectories.csv"]
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("removed ")
+            && stderr.contains("overlay.png (left by the previous run in this folder)"),
+        "{stderr}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["files"],
+        serde_json::json!(["loss.png", "trajectories.csv"])
+    );
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
+    let command: Vec<&str> = manifest["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(command[1..], again);
+    // tune shares the folder's manifest.
+    ok(&optimist(&[
+        "tune", "-o", "sgd", "--trials", "4", "--out", out,
+    ]));
+    assert_eq!(
+        listing(&dir),
+        ["notes.txt", "run.json", "sensitivity.png", "tuning.csv"]
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

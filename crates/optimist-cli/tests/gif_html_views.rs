@@ -24,7 +24,12 @@ fn gif_and_html_views_write_the_article_race() {
     ]);
     assert_eq!(
         listing(&dir),
-        ["compare.gif", "compare.html", "trajectories.csv"]
+        [
+            "compare.gif",
+            "compare.html",
+            "run.json",
+            "trajectories.csv"
+        ]
     );
 
     let article = builtin("article").unwrap();

@@ -128,7 +128,10 @@ fn an_output_that_cannot_be_written_is_exit_1_and_replaces_nothing() {
         "{stderr}"
     );
     assert_eq!(std::fs::read(out.join("compare.png")).unwrap(), first);
-    assert_eq!(listing(&out), ["compare.png", "trajectories.csv"]);
+    assert_eq!(
+        listing(&out),
+        ["compare.png", "run.json", "trajectories.csv"]
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 

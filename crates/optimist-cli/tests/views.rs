@@ -22,6 +22,7 @@ fn views_write_their_own_files() {
             "loss.svg",
             "overlay.png",
             "overlay.svg",
+            "run.json",
             "trajectories.csv"
         ]
     );
@@ -132,6 +133,24 @@ fn other_landscapes_say_what_the_default_rates_are() {
         stderr.contains("note: showing x ∈ [-5, 5], y ∈ [-5, 5]"),
         "{stderr}"
     );
+    // The article's function typed as a formula is the article's race: no note, its 30
+    // steps from (−7, 2), the same positions to the bit.
+    let typed = optimist(&[
+        "compare",
+        "--function",
+        "x^2/20 + y^2",
+        "--window=-10,10,-10,10",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    ok(&typed);
+    let stderr = String::from_utf8_lossy(&typed.stderr);
+    assert!(!stderr.contains("note:"), "{stderr}");
+    let typed_csv = std::fs::read_to_string(dir.join("trajectories.csv")).unwrap();
+    ok(&optimist(&["compare", "--out", dir.to_str().unwrap()]));
+    let article_csv = std::fs::read_to_string(dir.join("trajectories.csv")).unwrap();
+    assert_eq!(typed_csv, article_csv);
+    assert!(typed_csv.contains("\nadam,30,"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -93,7 +93,9 @@ fn median_iteration(
         let mut net = Mlp::<f32>::he(&SIZES, &mut rng).expect("valid sizes");
         net.set_kernel(kernel);
         net.set_skip_blank_columns(skip_blank_columns);
-        let mut adam = optimist::registry::parse::<f32>("adam:lr=0.001").expect("valid spec");
+        let mut adam =
+            optimist::registry::parse::<f32>("adam:lr=0.001", optimist::Convention::Article)
+                .expect("valid spec");
         let (mut whole, mut gradient, mut update) = (Vec::new(), Vec::new(), Vec::new());
         let mut x = Vec::new();
         for (batch, t) in batches.iter().cycle().take(iterations) {

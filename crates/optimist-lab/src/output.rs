@@ -177,6 +177,54 @@ impl Drop for Staged {
     }
 }
 
+/// The manifest a command writes into its output folder beside its files.
+pub const MANIFEST: &str = "run.json";
+
+/// A run's manifest, as JSON: the command line, optimist's version and the names of
+/// the files written (within the output folder), so that a folder says which run its
+/// files came from.
+pub fn manifest(command: &[String], version: &str, files: &[&Path]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| n != MANIFEST)
+        .collect();
+    let value = serde_json::json!({
+        "command": command,
+        "version": version,
+        "files": names,
+    });
+    let mut text = serde_json::to_string_pretty(&value).expect("JSON of strings");
+    text.push('\n');
+    text
+}
+
+/// The files the previous run's manifest in `dir` lists that `files` (this run's)
+/// does not: left in place they would sit beside this run's as if they were its.
+/// Only plain names within `dir` that still exist as files count; a missing or
+/// unreadable manifest lists nothing.
+pub fn stale_files(dir: &Path, files: &[&Path]) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let listed = value["files"].as_array().cloned().unwrap_or_default();
+    listed
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| {
+            let mut parts = Path::new(n).components();
+            matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none()
+        })
+        .map(|n| dir.join(n))
+        .filter(|p| !files.iter().any(|f| f.file_name() == p.file_name()))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .collect()
+}
+
 /// A number in its shortest form that reads back to the same `f64`.
 pub fn shortest(x: f64) -> String {
     // Debug formatting of f64 is the shortest round-trip form (with an exponent for very
@@ -184,7 +232,17 @@ pub fn shortest(x: f64) -> String {
     format!("{x:?}")
 }
 
-/// The runs as CSV: `optimizer,step,x,y,loss`, one row per recorded point.
+/// `text` as a CSV field: quoted (quotes doubled) when it holds a comma or a quote.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// The runs as CSV: `optimizer,step,x,y,loss`, one row per recorded point, each run
+/// named by its [`Run::label`](crate::race::Run::label).
 pub fn trajectories_csv(runs: &[Run]) -> String {
     let mut out = Vec::new();
     write_trajectories_csv(runs, &mut out).expect("writing to memory");
@@ -201,7 +259,7 @@ pub fn write_trajectories_csv(runs: &[Run], out: &mut dyn std::io::Write) -> std
             let _ = writeln!(
                 row,
                 "{},{},{},{},{}",
-                run.spec.name,
+                csv_field(&run.label),
                 p.step,
                 shortest(p.x),
                 shortest(p.y),

@@ -2,8 +2,9 @@
 
 use crate::landscape::Landscape;
 use optimist::clip::{Clip, Clipped};
+use optimist::hyper::OptimizerInfo;
 use optimist::schedule::{Schedule, Scheduled};
-use optimist::{registry, Convention, Error, Float, Optimizer, Param, Spec};
+use optimist::{registry, Configurable, Convention, Error, Float, Optimizer, Param, Spec};
 
 /// One recorded position of a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,6 +26,10 @@ pub struct Run {
     pub spec: Spec,
     /// The optimizer's name, e.g. `adam`.
     pub name: String,
+    /// What tables, legends and CSV rows call the run, unique within its race: the
+    /// spec's `label=`, else the name, else (for two runs of one optimizer) the name
+    /// with the hyperparameters that tell them apart, e.g. `sgd lr=0.1`.
+    pub label: String,
     /// Every hyperparameter with its value, defaults included, as text.
     pub hyperparameters: Vec<(String, String)>,
     /// The start and the position after every update, while finite.
@@ -77,16 +82,46 @@ impl Wrapping {
         Ok(opt)
     }
 
-    /// The wrapping as settings beside an optimizer's hyperparameters, for titles:
-    /// `("clip", "clip_grad_norm:max_norm=1")`, `("schedule", "...")`.
+    /// The wrapping as settings beside an optimizer's hyperparameters, for tables,
+    /// titles and legends, in a short form that leaves out keys at their defaults:
+    /// `("clip", "clip_grad_norm:max_norm=1")`, `("schedule",
+    /// "cosineannealinglr:T_max=30")`.
     pub fn settings(&self) -> Vec<(String, String)> {
-        let clip = self.clip.map(|c| ("clip".to_string(), c.to_string()));
-        let schedule = self
-            .schedule
-            .as_ref()
-            .map(|s| ("schedule".to_string(), s.to_string()));
+        let clip = self.clip.map(|c| {
+            let infos = [
+                <optimist::clip::ClipGradNorm as Configurable>::info(),
+                <optimist::clip::ClipGradValue as Configurable>::info(),
+            ];
+            ("clip".to_string(), short_spec(&c.to_string(), &infos))
+        });
+        let schedule = self.schedule.as_ref().map(|s| {
+            (
+                "schedule".to_string(),
+                short_spec(&s.to_string(), &optimist::schedule::catalog()),
+            )
+        });
         clip.into_iter().chain(schedule).collect()
     }
+}
+
+/// `text`, a spec every key of which is written, without the keys at the default that
+/// `infos` gives for its name (or for a key of any of them, such as the warm-up's):
+/// `cosineannealinglr:T_max=30,eta_min=0` is `cosineannealinglr:T_max=30`.
+pub fn short_spec(text: &str, infos: &[OptimizerInfo]) -> String {
+    let Ok(mut spec) = text.parse::<Spec>() else {
+        return text.to_string();
+    };
+    let own = infos.iter().find(|i| i.name == spec.name);
+    let default = |key: &str| {
+        own.into_iter()
+            .chain(infos)
+            .flat_map(|i| &i.keys)
+            .find(|k| k.name == key)
+            .map(|k| k.default.to_string())
+    };
+    spec.values
+        .retain(|(k, v)| default(k).as_deref() != Some(v.as_str()));
+    spec.to_string()
 }
 
 /// What to race: where, from where, for how long, with which optimizers.
@@ -128,8 +163,9 @@ impl Race {
     /// Builds every optimizer first (so a bad spec fails before any work), then runs
     /// each in `F` on `landscape`.
     pub fn run<F: Float>(&self, landscape: &dyn Landscape) -> Result<Vec<Run>, Error> {
-        let optimizers: Vec<(Box<dyn Optimizer<F>>, Settings)> = self
-            .optimizers
+        let (specs, given): (Vec<Spec>, Vec<Option<String>>) =
+            self.optimizers.iter().map(split_label).unzip();
+        let optimizers: Vec<(Box<dyn Optimizer<F>>, Settings)> = specs
             .iter()
             .map(|s| {
                 let opt = registry::build_in::<F>(s, self.convention)?;
@@ -139,20 +175,87 @@ impl Race {
                 Ok((self.wrapping.wrap(opt)?, settings))
             })
             .collect::<Result<_, Error>>()?;
-        optimizers
+        let mut runs = optimizers
             .into_iter()
-            .zip(&self.optimizers)
+            .zip(&specs)
             .map(|((opt, settings), spec)| {
                 let mut run = run_one(opt, spec, landscape, self.start, self.steps)?;
                 run.hyperparameters = settings;
                 Ok(run)
             })
-            .collect()
+            .collect::<Result<Vec<Run>, Error>>()?;
+        let labels = labels(&runs_keys(&runs), &given);
+        for (run, label) in runs.iter_mut().zip(labels) {
+            run.label = label;
+        }
+        Ok(runs)
     }
 }
 
+/// The spec key that names a run (`sgd:lr=0.1,label=fast`) rather than setting a
+/// hyperparameter.
+pub const LABEL_KEY: &str = "label";
+
+/// `spec` without its `label=`, and that label.
+pub fn split_label(spec: &Spec) -> (Spec, Option<String>) {
+    let mut spec = spec.clone();
+    let label = spec
+        .values
+        .iter()
+        .position(|(k, _)| k == LABEL_KEY)
+        .map(|i| spec.values.remove(i).1);
+    (spec, label)
+}
+
+/// Each run's name and settings, for [`labels`].
+fn runs_keys(runs: &[Run]) -> Vec<(String, Settings)> {
+    runs.iter()
+        .map(|r| (r.name.clone(), r.hyperparameters.clone()))
+        .collect()
+}
+
+/// Unique, readable labels for runs given as (name, settings), with the labels given
+/// in their specs: a given label, else the name where it is the only run of that
+/// name, else the name and the settings in which runs of that name differ
+/// (`sgd lr=0.1`); a label still repeated gets its position (`sgd #2`).
+pub fn labels(runs: &[(String, Settings)], given: &[Option<String>]) -> Vec<String> {
+    let mut out: Vec<String> = runs
+        .iter()
+        .zip(given)
+        .map(|((name, settings), given)| {
+            if let Some(label) = given {
+                return label.clone();
+            }
+            let same: Vec<&Settings> = runs
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, s)| s)
+                .collect();
+            let differing: Vec<String> = settings
+                .iter()
+                .filter(|(k, v)| {
+                    same.iter()
+                        .any(|s| s.iter().any(|(k2, v2)| k2 == k && v2 != v))
+                })
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            std::iter::once(name.clone())
+                .chain(differing)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let copy = out.clone();
+    for (i, label) in out.iter_mut().enumerate() {
+        if copy.iter().filter(|l| *l == label).count() > 1 {
+            label.push_str(&format!(" #{}", i + 1));
+        }
+    }
+    out
+}
+
 /// Settings as (key, value) text: hyperparameters, then the wrapping's.
-type Settings = Vec<(String, String)>;
+pub type Settings = Vec<(String, String)>;
 
 /// Every hyperparameter of `opt` with its value, as text.
 fn hyperparameters<F: Float>(opt: &dyn Optimizer<F>) -> Settings {
@@ -175,6 +278,7 @@ pub fn run_one<F: Float>(
     let mut run = Run {
         spec: spec.clone(),
         name: opt.name().to_string(),
+        label: opt.name().to_string(),
         hyperparameters: hyperparameters(opt.as_ref()),
         points: Vec::with_capacity(steps + 1),
         diverged_at: None,
@@ -244,6 +348,63 @@ mod tests {
     use crate::landscape::{article, builtin};
 
     #[test]
+    fn two_runs_of_one_optimizer_get_labels_that_tell_them_apart() {
+        let mut race = Race::article();
+        race.optimizers = [
+            "sgd:lr=0.1",
+            "sgd:lr=0.5",
+            "adam:lr=0.3",
+            "momentum:lr=0.1,label=slow ball",
+            "adagrad",
+            "adagrad",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let runs = race.run::<f64>(&article()).unwrap();
+        let shown: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(
+            shown,
+            [
+                "sgd lr=0.1",
+                "sgd lr=0.5",
+                "adam",
+                "slow ball",
+                "adagrad #5",
+                "adagrad #6"
+            ]
+        );
+        // The label is not a hyperparameter: the run is momentum at lr 0.1.
+        assert_eq!(runs[3].name, "momentum");
+        assert_eq!(runs[3].spec.to_string(), "momentum:lr=0.1");
+        let csv = crate::output::trajectories_csv(&runs);
+        assert!(
+            csv.contains("\nsgd lr=0.5,0,-7,2,") && csv.contains("\nslow ball,30,"),
+            "{csv}"
+        );
+        // Several differing settings are all named; a given label that repeats is numbered.
+        let settings = |lr: &str, b: &str| {
+            vec![
+                ("lr".to_string(), lr.to_string()),
+                ("beta1".to_string(), b.to_string()),
+            ]
+        };
+        let runs = [
+            ("adam".to_string(), settings("0.1", "0.9")),
+            ("adam".to_string(), settings("0.2", "0.8")),
+            ("adam".to_string(), settings("0.1", "0.9")),
+        ];
+        assert_eq!(
+            labels(&runs, &[None, None, Some("adam lr=0.2 beta1=0.8".into())]),
+            [
+                "adam lr=0.1 beta1=0.9",
+                "adam lr=0.2 beta1=0.8 #2",
+                "adam lr=0.2 beta1=0.8 #3"
+            ]
+        );
+    }
+
+    #[test]
     fn a_wrapping_reaches_every_step_and_shows_in_the_settings() {
         let plain = Race::article().run::<f64>(&article()).unwrap();
         // A clip that never binds changes no position.
@@ -262,11 +423,23 @@ mod tests {
             assert_eq!(a.hyperparameters[0], b.hyperparameters[0]);
             let (key, value) = b.hyperparameters.last().unwrap();
             assert_eq!(key, "schedule");
-            assert!(
-                value.starts_with("steplr:step_size=10,gamma=0.5"),
-                "{value}"
-            );
+            assert_eq!(value, "steplr:step_size=10,gamma=0.5");
         }
+        // Keys at their defaults are left out, the warm-up's too.
+        let wrapping = Wrapping {
+            schedule: Some("cosineannealinglr:T_max=30,warmup_steps=5".parse().unwrap()),
+            clip: Some("clip_grad_norm:max_norm=2".parse().unwrap()),
+        };
+        assert_eq!(
+            wrapping.settings(),
+            [
+                ("clip".to_string(), "clip_grad_norm:max_norm=2".to_string()),
+                (
+                    "schedule".to_string(),
+                    "cosineannealinglr:T_max=30,warmup_steps=5".to_string()
+                )
+            ]
+        );
     }
 
     #[test]

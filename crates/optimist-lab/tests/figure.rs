@@ -270,6 +270,7 @@ fn markers_on_the_window_edge_are_cut_at_the_frame() {
     let run = Run {
         spec: "sgd:lr=0.1".parse().unwrap(),
         name: "edge".into(),
+        label: "edge".into(),
         hyperparameters: vec![("lr".into(), "0.1".into())],
         points,
         diverged_at: None,

@@ -250,7 +250,34 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
         )
     };
 
-    // The whole race at first: not blank, every trail in its colour, each head at its end.
+    // The page opens at the start, every optimizer's hyperparameters beside its row.
+    assert_eq!(shown_step(&tab)?, 0);
+    check_rows(&tab, &runs, 0)?;
+    for (i, run) in runs.iter().enumerate() {
+        assert_eq!(
+            text(&tab, &format!("#hyper-{i}"))?,
+            run.hyperparameter_text()
+        );
+    }
+    let slider_width = bounds(&tab, "#step")?[2];
+
+    // The loss chart goes to the step under a click: its right end, the last step.
+    let chart = bounds(&tab, "#loss")?;
+    let (chart_left, chart_width) = (chart[0] + 58.0, 270.0);
+    let chart_top = chart[1] + 8.0;
+    tab.click_point(Point {
+        x: chart_left + chart_width - 0.5,
+        y: chart_top + 60.0,
+    })?;
+    assert_eq!(shown_step(&tab)?, 30);
+    // Its cursor marks the step shown.
+    let cursor = |tab: &Tab| -> Result<f64> {
+        let v = evaluate(tab, "document.getElementById('loss').dataset.cursor")?;
+        Ok(v.as_str().ok_or("no cursor")?.parse()?)
+    };
+    assert_eq!(cursor(&tab)?, (58.0f64 + chart_width).round() + 0.5);
+
+    // The whole race: not blank, every trail in its colour, each head at its end.
     let full = Shot::take(&tab)?;
     let inked = (area.1..area.1 + area.3)
         .flat_map(|y| (area.0..area.0 + area.2).map(move |x| (x, y)))
@@ -279,6 +306,30 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     let middle = shown_step(&tab)?;
     assert!((10..=20).contains(&middle), "step {middle}");
     check_rows(&tab, &runs, middle)?;
+    assert_eq!(
+        bounds(&tab, "#step")?[2],
+        slider_width,
+        "the slider's width changed"
+    );
+    let at_middle = cursor(&tab)?;
+    assert!(
+        (at_middle - (58.0 + chart_width * middle as f64 / 30.0)).abs() <= 1.0,
+        "cursor at {at_middle} for step {middle}"
+    );
+    // The chart's cursor line is drawn there.
+    let shot = Shot::take(&tab)?;
+    let column = (chart[0] + at_middle).floor() as i32;
+    let dark = (0..100)
+        .filter(|&dy| {
+            (column - 1..=column + 1).any(|x| {
+                close(
+                    shot.pixel(x, (chart_top + 10.0) as i32 + dy),
+                    [0x22, 0x22, 0x22],
+                )
+            })
+        })
+        .count();
+    assert!(dark > 50, "{dark} dark pixels on the cursor line");
     let shot = Shot::take(&tab)?;
     for (i, run) in runs.iter().enumerate() {
         let fewer = shot.count(area, series_rgb(i));
@@ -293,10 +344,22 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     let head = shot.pixel(hx as i32, hy as i32);
     assert!(close(head, series_rgb(0)), "{head:?} at the head");
 
-    // The keyboard steps back one.
+    // The keyboard steps back one; the slider keeps its width whatever the numbers.
     tab.press_key("ArrowLeft")?;
     assert_eq!(shown_step(&tab)?, middle - 1);
     check_rows(&tab, &runs, middle - 1)?;
+    assert!(cursor(&tab)? < at_middle);
+    for _ in 0..6 {
+        tab.press_key("ArrowLeft")?;
+        assert_eq!(
+            bounds(&tab, "#step")?[2],
+            slider_width,
+            "the slider's width changed"
+        );
+    }
+    for _ in 0..6 {
+        tab.press_key("ArrowRight")?;
+    }
 
     // Toggling momentum off removes its trail and nothing else.
     let before = Shot::take(&tab)?;
@@ -346,6 +409,31 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     let nearest = text(&tab, "#nearest")?;
     println!("pointer on adam's step 5: {nearest}");
     assert!(nearest.starts_with("adam:lr=0.3, step 5: "), "{nearest:?}");
+    // The point the readout names is ringed on the plot.
+    assert_eq!(
+        evaluate(&tab, "document.getElementById('plot').dataset.highlight")?,
+        "3:5"
+    );
+    let ringed = Shot::take(&tab)?;
+    let ring = |shot: &Shot| {
+        (0..24)
+            .filter(|&a| {
+                let angle = a as f64 * std::f64::consts::TAU / 24.0;
+                let (x, y) = (px + 10.0 * angle.cos(), py + 10.0 * angle.sin());
+                close(
+                    shot.pixel(x.round() as i32, y.round() as i32),
+                    [0x22, 0x22, 0x22],
+                )
+            })
+            .count()
+    };
+    assert!(ring(&ringed) >= 16, "{} of 24 ring pixels", ring(&ringed));
+    tab.move_mouse_to_point(Point { x: 2.0, y: 2.0 })?;
+    assert_eq!(
+        evaluate(&tab, "document.getElementById('plot').dataset.highlight")?,
+        ""
+    );
+    assert!(ring(&Shot::take(&tab)?) < 8, "the ring stays");
 
     // From the start, play runs the race on and pause stops it.
     tab.click_point(Point {
@@ -373,5 +461,46 @@ fn drive(binary: &Path, dir: &Path, profile: &Path) -> Result<()> {
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(shown_step(&tab)?, paused, "moved while paused");
     check_rows(&tab, &runs, paused)?;
+    leaving(&tab, dir)
+}
+
+/// A trail that leaves the window: an arrowhead at the edge where it left, pointing
+/// out, and its row says when.
+fn leaving(tab: &Tab, dir: &Path) -> Result<()> {
+    let article = builtin("article").ok_or("no article landscape")?;
+    let mut race = Race::article();
+    // y ← −3y: 2, −6, 18 leaves the window's top edge (y = 10) on step 2.
+    race.optimizers = vec!["sgd:lr=2".parse()?, "adam:lr=0.3".parse()?];
+    let runs = race.run::<f64>(&article)?;
+    let file = dir.join("leaving.html");
+    write_atomic(&file, page(&article, &runs)?.as_bytes())?;
+    tab.navigate_to(&format!("file://{}", file.display()))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("body[data-ready='true']")?;
+    assert_eq!(text(tab, "#status-0")?, "");
+    let chart = bounds(tab, "#loss")?;
+    tab.click_point(Point {
+        x: chart[0] + 58.0 + 269.5,
+        y: chart[1] + 60.0,
+    })?;
+    assert_eq!(text(tab, "#status-0")?, "left the window at step 2");
+    assert_eq!(text(tab, "#status-1")?, "");
+    let rect = bounds(tab, "#plot")?;
+    let plot = grid_layout(runs.len(), article.window())?.panels[0].plot;
+    let window = article.window();
+    let (a, b) = (runs[0].points[1], runs[0].points[2]);
+    let t = (window.y_max - a.y) / (b.y - a.y);
+    let x = a.x + t * (b.x - a.x);
+    let u = rect[0] + 62.0 + (x - window.x_min) / (window.x_max - window.x_min) * plot.width as f64;
+    let v = rect[1] + 12.0;
+    let shot = Shot::take(tab)?;
+    // The arrowhead's body, either side of the trail's line, below its tip on the edge.
+    for side in [-2.5, 2.5] {
+        let p = shot.pixel((u + side).round() as i32, (v + 8.0).round() as i32);
+        assert!(
+            close(p, series_rgb(0)),
+            "{p:?} beside the trail at the exit"
+        );
+    }
     Ok(())
 }

@@ -146,7 +146,8 @@ fn one_step_moves_every_tensor_as_the_optimizer_says() {
     let before = net.params().to_vec();
     let grads = net.grads().to_vec();
     assert!(grads.iter().all(|g| g.is_finite()) && grads.iter().any(|&g| g != 0.0));
-    let mut sgd = optimist::registry::parse::<f32>("sgd:lr=0.5").unwrap();
+    let mut sgd =
+        optimist::registry::parse::<f32>("sgd:lr=0.5", optimist::Convention::Article).unwrap();
     net.step(sgd.as_mut()).unwrap();
     for ((&p, &g), &q) in before.iter().zip(&grads).zip(net.params()) {
         assert_eq!(q, p - g * 0.5);

@@ -73,7 +73,7 @@ pub struct Race {
 
 #[pymethods]
 impl Race {
-    /// One dict per run: `spec`, `name`, `hyperparameters` (key, text) pairs,
+    /// One dict per run: `spec`, `name`, `label` (unique in the race, e.g. `sgd lr=0.1`), `hyperparameters` (key, text) pairs,
     /// `trajectory` (a float64 array of rows x, y, loss: the start, then each step
     /// while finite) and `diverged_at` (the step that was not finite, or None).
     fn runs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -82,6 +82,7 @@ impl Race {
             let d = PyDict::new(py);
             d.set_item("spec", run.spec.to_string())?;
             d.set_item("name", &run.name)?;
+            d.set_item("label", &run.label)?;
             d.set_item("hyperparameters", run.hyperparameters.clone())?;
             let flat: Vec<f64> = run.points.iter().flat_map(|p| [p.x, p.y, p.loss]).collect();
             let rows = PyArray1::from_vec(py, flat).reshape([run.points.len(), 3])?;

@@ -25,6 +25,12 @@ def grads_like(params):
         (lambda: optimist.SGD(lr=float("nan")), "sgd: lr = 'nan' is not a finite number"),
         (lambda: optimist.create("adamm"), "unknown optimizer 'adamm'"),
         (lambda: optimist.create("sgd:momentum=0.9"), "sgd has no hyperparameter 'momentum'"),
+        (lambda: optimist.create("rmsporp"), "unknown optimizer 'rmsporp' (did you mean 'rmsprop'?)"),
+        (lambda: optimist.create("adam:lrr=0.1"), "no hyperparameter 'lrr' (did you mean 'lr'?)"),
+        (
+            lambda: optimist.create("sgd:momentum=0.9"),
+            "'momentum' is a hyperparameter of sgd in the pytorch convention (choose convention pytorch",
+        ),
         (lambda: optimist.create("adam:lr"), "bad optimizer spec 'adam:lr'"),
         (lambda: optimist.create("adam", convention="keras"), "unknown convention 'keras'"),
         (lambda: optimist.create("adam", schedule="steplr"), "step_size is required"),

@@ -83,7 +83,8 @@ fn main() {
                 continue;
             }
             let mut time = |policy: NonFinite| {
-                let mut opt: Box<dyn Optimizer<f32>> = registry::parse(spec).expect("builds");
+                let mut opt: Box<dyn Optimizer<f32>> =
+                    registry::parse(spec, optimist::Convention::Article).expect("builds");
                 opt.set_nonfinite(policy)
                     .expect("engine optimizers take a policy");
                 ns(best_time(budget, || {

@@ -8,7 +8,7 @@
 //! ```
 //! use optimist::{clip::{Clip, Clipped}, registry, Optimizer, Params, Tensor};
 //!
-//! let sgd = registry::parse::<f64>("sgd:lr=1")?;
+//! let sgd = registry::parse::<f64>("sgd:lr=1", optimist::Convention::Article)?;
 //! let mut opt = Clipped::new(sgd, "clip_grad_norm:max_norm=1".parse::<Clip>()?);
 //! let mut params: Params<f64> = [("w", Tensor::vector(vec![0.0, 0.0]))].into_iter().collect();
 //! let grads: Params<f64> = [("w", Tensor::vector(vec![3.0, 4.0]))].into_iter().collect();
@@ -374,7 +374,7 @@ mod tests {
         .into_iter()
         .collect();
         let c = clip("clip_grad_norm:max_norm=1");
-        let adam = || registry::parse::<f64>("adam:lr=0.1").unwrap();
+        let adam = || registry::parse::<f64>("adam:lr=0.1", crate::Convention::Article).unwrap();
 
         let mut wrapped = Clipped::new(adam(), c);
         let mut p1 = start.clone();

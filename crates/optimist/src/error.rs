@@ -1,5 +1,6 @@
 //! The one error type of the library.
 
+use crate::suggest::did_you_mean;
 use thiserror::Error;
 
 /// What went wrong, worded for the person who has to fix it.
@@ -31,7 +32,7 @@ pub enum Error {
         expected: String,
     },
     /// An optimizer name the registry does not know.
-    #[error("unknown optimizer '{name}'; known optimizers: {}", known.join(", "))]
+    #[error("unknown optimizer '{name}'{}; known optimizers: {}", did_you_mean(name, known), known.join(", "))]
     UnknownOptimizer {
         /// The name given.
         name: String,
@@ -39,7 +40,7 @@ pub enum Error {
         known: Vec<String>,
     },
     /// A hyperparameter name the optimizer does not have.
-    #[error("{optimizer} has no hyperparameter '{key}'; its hyperparameters: {}", known.join(", "))]
+    #[error("{optimizer} has no hyperparameter '{key}'{}; its hyperparameters: {}{}", did_you_mean(key, known), known.join(", "), in_convention(optimizer, key, elsewhere))]
     UnknownKey {
         /// The optimizer's name.
         optimizer: String,
@@ -47,6 +48,9 @@ pub enum Error {
         key: String,
         /// The optimizer's keys.
         known: Vec<String>,
+        /// Another convention whose optimizer of the same name has the key, e.g.
+        /// `pytorch` for `sgd:momentum=0.9` in the article's convention.
+        elsewhere: Option<String>,
     },
     /// An optimizer spec that does not have the form `NAME[:KEY=VALUE[,KEY=VALUE...]]`.
     #[error("bad optimizer spec '{spec}': {why}; expected NAME[:KEY=VALUE[,KEY=VALUE...]], e.g. adam:lr=0.3,beta1=0.9")]
@@ -75,7 +79,7 @@ pub enum Error {
     #[error("parameters and gradients do not match: {0}")]
     GradMismatch(String),
     /// A learning-rate schedule name that `optimist::schedule` does not know.
-    #[error("unknown schedule '{name}'; known schedules: {}", known.join(", "))]
+    #[error("unknown schedule '{name}'{}; known schedules: {}", did_you_mean(name, known), known.join(", "))]
     UnknownSchedule {
         /// The name given.
         name: String,
@@ -147,6 +151,14 @@ pub enum Error {
     },
 }
 
+/// The hint that the `elsewhere` convention's `optimizer` has `key`, or nothing.
+fn in_convention(optimizer: &str, key: &str, elsewhere: &Option<String>) -> String {
+    elsewhere
+        .as_ref()
+        .map(|c| format!("; '{key}' is a hyperparameter of {optimizer} in the {c} convention (choose convention {c}, e.g. --convention {c})"))
+        .unwrap_or_default()
+}
+
 /// The number of elements of `shape`, in words (it may not fit in a `usize`).
 fn needs(shape: &[usize]) -> String {
     match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
@@ -207,10 +219,12 @@ impl Clone for Error {
                 optimizer,
                 key,
                 known,
+                elsewhere,
             } => UnknownKey {
                 optimizer: optimizer.clone(),
                 key: key.clone(),
                 known: known.clone(),
+                elsewhere: elsewhere.clone(),
             },
             BadSpec { spec, why } => BadSpec {
                 spec: spec.clone(),

@@ -489,9 +489,18 @@ impl<F: Float> Optimizer<F> for Grouped<F> {
                     .filter(|kv| !theirs.contains(kv))
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
+                // A group that changes nothing here (its keys are another
+                // optimizer's) is not claimed.
+                if differ.is_empty() {
+                    return String::new();
+                }
                 format!("{}: {}", g.pattern, differ.join(", "))
             })
+            .filter(|g| !g.is_empty())
             .collect();
+        if groups.is_empty() {
+            return base;
+        }
         format!("{base} with groups {}", groups.join("; "))
     }
 }

@@ -352,6 +352,7 @@ pub fn unknown_key(optimizer: &str, key: &str, known: &[&str]) -> Error {
         optimizer: optimizer.to_string(),
         key: key.to_string(),
         known: known.iter().map(|k| k.to_string()).collect(),
+        elsewhere: None,
     }
 }
 
@@ -664,7 +665,7 @@ mod tests {
     #[test]
     fn learning_rates_are_set_as_numbers() {
         use crate::registry;
-        let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+        let mut opt = registry::parse::<f64>("adam:lr=0.1", crate::Convention::Article).unwrap();
         for lr in [0.1 + 0.2, 1.0 / 3.0, 5e-324, 0.0] {
             opt.set_learning_rate(lr).unwrap();
             assert_eq!(opt.learning_rate().map(f64::to_bits), Some(lr.to_bits()));

@@ -29,11 +29,12 @@
 //! # Ok::<(), optimist::Error>(())
 //! ```
 //!
-//! Optimizers can also be built by name, as the command line does:
-//! `optimist::registry::parse::<f32>("rmsprop:lr=0.05,decay_rate=0.9")`.
-//! Names mean the article's optimizers; [`registry::build_in`] with
-//! [`Convention::PyTorch`] gives torch.optim's `sgd`, `adagrad`, `rmsprop` and `adam`
-//! (torch's formulas, defaults and keys, e.g. `adam:lr=0.01,betas=0.9/0.99`), and the
+//! Optimizers can also be built by name, as the command line does, in a convention
+//! that is always named:
+//! `optimist::registry::parse::<f32>("rmsprop:lr=0.05,decay_rate=0.9", Convention::Article)`
+//! gives the article's RMSprop, and [`Convention::PyTorch`] gives torch.optim's `sgd`,
+//! `adagrad`, `rmsprop` and `adam` (torch's formulas, defaults and keys, e.g.
+//! `adam:lr=0.01,betas=0.9/0.99`); the
 //! optimizers only torch or optax has (`adamw`, `nadam`, `lion`, ...) work under any
 //! convention.
 //!
@@ -68,6 +69,7 @@ pub mod optim;
 pub mod registry;
 pub mod saved;
 pub mod schedule;
+pub mod suggest;
 mod tensor;
 
 pub use engine::{
@@ -79,6 +81,22 @@ pub use float::{Float, Lane};
 pub use hyper::{Configurable, Spec};
 pub use registry::{Build, Convention};
 pub use tensor::{Param, Params, Tensor};
+
+/// The library example of the README, kept identical to `examples/fit_line.rs` (which
+/// `cargo test` compiles and clippy checks) so that the README's code builds without
+/// warnings and does what it says.
+#[cfg(test)]
+mod readme_example {
+    #[test]
+    fn the_readme_library_example_is_examples_fit_line() {
+        let readme = include_str!("../../../README.md");
+        let example = include_str!("../examples/fit_line.rs");
+        assert!(
+            readme.contains(&format!("```rust\n{example}```\n")),
+            "README's library example differs from crates/optimist/examples/fit_line.rs"
+        );
+    }
+}
 
 /// The README's code, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -166,21 +166,19 @@ pub fn catalog() -> Vec<OptimizerInfo> {
     entries::<f64>().iter().map(|e| (e.info)()).collect()
 }
 
-/// Builds the optimizer a spec names in the article's convention (a name the article
-/// lacks, such as `adamw`, falls back to the convention that has it).
+/// Builds the optimizer a spec names in `convention`; a name that convention lacks
+/// falls back to the first of article, pytorch, optax that has it. The convention is
+/// always given: `adam` is the article's Adam in [`Convention::Article`] and torch's in
+/// [`Convention::PyTorch`].
 ///
 /// ```
+/// use optimist::{registry, Convention};
+///
 /// let spec: optimist::Spec = "momentum:lr=0.1".parse()?;
-/// let opt = optimist::registry::build::<f64>(&spec)?;
+/// let opt = registry::build_in::<f64>(&spec, Convention::Article)?;
 /// assert_eq!(opt.label(), "momentum(lr=0.1, momentum=0.9)");
 /// # Ok::<(), optimist::Error>(())
 /// ```
-pub fn build<F: Float>(spec: &Spec) -> Result<Box<dyn Optimizer<F>>, Error> {
-    build_in(spec, Convention::Article)
-}
-
-/// Builds the optimizer a spec names in `convention`; a name that convention lacks
-/// falls back to the first of article, pytorch, optax that has it.
 pub fn build_in<F: Float>(
     spec: &Spec,
     convention: Convention,
@@ -192,13 +190,35 @@ pub fn build_in<F: Float>(
             let info = (e.info)();
             info.name == spec.name && info.convention == c.name()
         }) {
-            return (e.build)(spec);
+            return (e.build)(spec).map_err(|err| with_elsewhere(err, c));
         }
     }
     Err(Error::UnknownOptimizer {
         name: spec.name.clone(),
         known: names(),
     })
+}
+
+/// `err`, naming another convention whose optimizer of the same name has the unknown
+/// key (`sgd:momentum=0.9` in the article's convention: torch's `sgd` has it).
+fn with_elsewhere(mut err: Error, used: Convention) -> Error {
+    if let Error::UnknownKey {
+        optimizer,
+        key,
+        elsewhere: elsewhere @ None,
+        ..
+    } = &mut err
+    {
+        *elsewhere = catalog()
+            .into_iter()
+            .find(|info| {
+                info.name == optimizer.as_str()
+                    && info.convention != used.name()
+                    && info.keys.iter().any(|k| k.name == key.as_str())
+            })
+            .map(|info| info.convention.to_string());
+    }
+    err
 }
 
 /// Every optimizer name, each once, in catalog order.
@@ -212,10 +232,20 @@ pub fn names() -> Vec<String> {
     names
 }
 
-/// Builds the optimizer named by a spec's text in the article's convention, e.g.
-/// `"adam:lr=0.3"`.
-pub fn parse<F: Float>(text: &str) -> Result<Box<dyn Optimizer<F>>, Error> {
-    build(&text.parse()?)
+/// Builds the optimizer named by a spec's text, e.g. `"adam:lr=0.3"`, in `convention`
+/// (as [`build_in`]).
+///
+/// ```
+/// use optimist::{registry, Convention};
+///
+/// let torch = registry::parse::<f32>("adam:lr=0.01,betas=0.9/0.99", Convention::PyTorch)?;
+/// assert_eq!(torch.hyperparameters()[1].0, "betas");
+/// let article = registry::parse::<f32>("adam:lr=0.3", Convention::Article)?;
+/// assert_eq!(article.hyperparameters()[1].0, "beta1");
+/// # Ok::<(), optimist::Error>(())
+/// ```
+pub fn parse<F: Float>(text: &str, convention: Convention) -> Result<Box<dyn Optimizer<F>>, Error> {
+    build_in(&text.parse()?, convention)
 }
 
 #[cfg(test)]
@@ -254,7 +284,10 @@ mod tests {
             );
         }
         // Names a convention lacks fall back to the one that has them.
-        assert_eq!(parse::<f64>("adamw").unwrap().name(), "adamw");
+        assert_eq!(
+            parse::<f64>("adamw", Convention::Article).unwrap().name(),
+            "adamw"
+        );
         let lion = build_in::<f32>(&"lion".parse().unwrap(), Convention::PyTorch).unwrap();
         assert_eq!(
             lion.label(),
@@ -263,32 +296,81 @@ mod tests {
     }
 
     #[test]
+    fn misspellings_get_did_you_mean_and_other_conventions_keys_a_hint() {
+        let err = |text: &str, c: Convention| parse::<f64>(text, c).err().unwrap().to_string();
+        for (text, closest) in [
+            ("adm", "adam"),
+            ("rmsporp", "rmsprop"),
+            ("nesterow", "nesterov"),
+        ] {
+            let e = err(text, Convention::Article);
+            assert!(
+                e.starts_with(&format!("unknown optimizer '{text}' (did you mean '{closest}'?); known optimizers: sgd,")),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            err("adam:lrr=0.1", Convention::Article),
+            "adam has no hyperparameter 'lrr' (did you mean 'lr'?); its hyperparameters: lr, beta1, beta2, eps"
+        );
+        assert_eq!(
+            err("sgd:momentum=0.9", Convention::Article),
+            "sgd has no hyperparameter 'momentum'; its hyperparameters: lr; 'momentum' is a hyperparameter of sgd in the pytorch convention (choose convention pytorch, e.g. --convention pytorch)"
+        );
+        let e = err("adam:betas=0.9/0.99", Convention::Article);
+        assert!(e.contains("(did you mean 'beta1'?)") && e.ends_with("of adam in the pytorch convention (choose convention pytorch, e.g. --convention pytorch)"), "{e}");
+        // And the other way: the article's key in torch's convention.
+        let e = err("rmsprop:decay_rate=0.9", Convention::PyTorch);
+        assert!(e.ends_with("'decay_rate' is a hyperparameter of rmsprop in the article convention (choose convention article, e.g. --convention article)"), "{e}");
+        // A key no convention's optimizer of that name has gets no hint.
+        assert!(!err("sgd:zzz=1", Convention::Article).contains("convention"));
+    }
+
+    #[test]
     fn errors_name_the_problem() {
-        let e = parse::<f64>("adamm").err().unwrap().to_string();
+        let e = parse::<f64>("adamm", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             e.contains("unknown optimizer 'adamm'") && e.contains("sgd, momentum"),
             "{e}"
         );
-        let e = parse::<f64>("sgd:momentum=0.9").err().unwrap().to_string();
+        let e = parse::<f64>("sgd:momentum=0.9", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             e.contains("sgd has no hyperparameter 'momentum'") && e.contains("lr"),
             "{e}"
         );
-        let e = parse::<f64>("adam:beta1=1").err().unwrap().to_string();
+        let e = parse::<f64>("adam:beta1=1", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert_eq!(
             e,
             "adam: beta1 = 1 is out of range; allowed: 0 <= beta1 < 1"
         );
-        let e = parse::<f64>("sgd:lr=-0.1").err().unwrap().to_string();
+        let e = parse::<f64>("sgd:lr=-0.1", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert_eq!(
             e,
             "sgd: lr = -0.1 is out of range; allowed: lr > 0 and finite"
         );
-        let e = parse::<f64>("sgd:lr=abc").err().unwrap().to_string();
+        let e = parse::<f64>("sgd:lr=abc", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert_eq!(e, "sgd: lr = 'abc' is not a finite number");
-        let e = parse::<f64>("sgd:lr=NaN").err().unwrap().to_string();
+        let e = parse::<f64>("sgd:lr=NaN", Convention::Article)
+            .err()
+            .unwrap()
+            .to_string();
         assert_eq!(e, "sgd: lr = 'NaN' is not a finite number");
-        let e = parse::<f64>("rmsprop:decay_rate=1.5")
+        let e = parse::<f64>("rmsprop:decay_rate=1.5", Convention::Article)
             .err()
             .unwrap()
             .to_string();

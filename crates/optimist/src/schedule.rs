@@ -18,7 +18,7 @@
 //! ```
 //! use optimist::{registry, schedule::{Schedule, Scheduled}, Optimizer};
 //!
-//! let adam = registry::parse::<f64>("adam:lr=0.1")?;
+//! let adam = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article)?;
 //! let schedule: Schedule = "steplr:step_size=2,gamma=0.5".parse()?;
 //! let opt = Scheduled::new(adam, schedule)?;
 //! assert_eq!(opt.learning_rate(), Some(0.1));
@@ -270,6 +270,7 @@ fn configure<C: Configurable>(spec: &Spec, required: &[&str], extra: &[&str]) ->
             optimizer,
             key,
             mut known,
+            elsewhere,
         } => {
             known.extend(extra.iter().map(|k| k.to_string()));
             known.extend(Warmup::info().keys.iter().map(|k| k.name.to_string()));
@@ -277,6 +278,7 @@ fn configure<C: Configurable>(spec: &Spec, required: &[&str], extra: &[&str]) ->
                 optimizer,
                 key,
                 known,
+                elsewhere,
             }
         }
         other => other,

@@ -18,7 +18,8 @@ fn run(spec: &str) -> Vec<u64> {
         })
         .collect();
     let names = ["a", "b", "c", "d"];
-    let mut opt: Box<dyn Optimizer<f64>> = registry::parse(spec).unwrap();
+    let mut opt: Box<dyn Optimizer<f64>> =
+        registry::parse(spec, optimist::Convention::Article).unwrap();
     for step in 0..3 {
         let grads: Vec<Vec<f64>> = values
             .iter()

@@ -85,6 +85,27 @@ fn no_weight_decay_on_biases_equals_two_separate_optimizers() {
     );
 }
 
+/// `--group 'b*:weight_decay=0'` for an optimizer without weight decay (the article's
+/// sgd) changes nothing: its label does not claim the group.
+#[test]
+fn a_group_that_changes_nothing_is_not_in_the_label() {
+    let groups: Vec<GroupSpec> = vec!["b*:weight_decay=0".parse().unwrap()];
+    let sgd = Grouped::<f64>::build(&"sgd:lr=0.1".parse().unwrap(), &groups, Convention::Article)
+        .unwrap();
+    assert_eq!(sgd.label(), "sgd(lr=0.1)");
+    let adamw = Grouped::<f64>::build(
+        &"adamw:lr=0.1".parse().unwrap(),
+        &groups,
+        Convention::Article,
+    )
+    .unwrap();
+    assert!(
+        adamw.label().ends_with(" with groups b*: weight_decay=0"),
+        "{}",
+        adamw.label()
+    );
+}
+
 #[test]
 fn the_first_matching_group_wins_and_schedules_keep_the_ratio_of_learning_rates() {
     let groups: Vec<GroupSpec> = vec![

@@ -50,7 +50,7 @@ fn optimizers() -> Vec<Box<dyn Optimizer<f64>>> {
         |s: &str| registry::build_in::<f64>(&s.parse().unwrap(), Convention::PyTorch).unwrap();
     let groups: Vec<GroupSpec> = vec!["b:weight_decay=0".parse().unwrap()];
     vec![
-        registry::parse("adam:lr=0.1").unwrap(),
+        registry::parse("adam:lr=0.1", optimist::Convention::Article).unwrap(),
         torch("sgd:lr=0.1,momentum=0.9"),
         torch("adafactor:lr=0.1"),
         registry::build_in(&"lamb".parse().unwrap(), Convention::Optax).unwrap(),
@@ -184,7 +184,7 @@ fn trusted_gradients_let_nan_through() {
 
 #[test]
 fn errors_name_the_first_bad_element_over_all_tensors() {
-    let mut opt = registry::parse::<f32>("sgd:lr=0.1").unwrap();
+    let mut opt = registry::parse::<f32>("sgd:lr=0.1", optimist::Convention::Article).unwrap();
     let n = 100_000;
     let mut p: Params<f32> = [("a", Tensor::zeros([n])), ("b", Tensor::zeros([4, n / 4]))]
         .into_iter()

@@ -118,7 +118,7 @@ fn every_kind_of_optimizer_resumes_bit_identically() {
             resumes_bit_identically(&spec(text, convention), k, 7);
         }
     }
-    let adam32 = || registry::parse::<f32>("adam:lr=0.1").unwrap();
+    let adam32 = || registry::parse::<f32>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     resumes_bit_identically::<f32>(&adam32, 3, 6);
 }
 
@@ -144,7 +144,7 @@ fn wrapped_optimizers_resume_bit_identically() {
     }
 
     let clipped = || -> Box<dyn Optimizer<f64>> {
-        let opt = registry::parse("adam:lr=0.1").unwrap();
+        let opt = registry::parse("adam:lr=0.1", optimist::Convention::Article).unwrap();
         Box::new(Clipped::new(
             opt,
             "clip_grad_norm:max_norm=0.5".parse::<Clip>().unwrap(),
@@ -175,7 +175,7 @@ fn saved_files_load_back_and_are_replaced_whole() {
     let dir = std::env::temp_dir().join(format!("optimist-saved-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("adam.state");
-    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut opt = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     let mut params = start::<f64>();
     run(opt.as_mut(), &mut params, 0..2);
     opt.save(&path).unwrap();
@@ -189,7 +189,7 @@ fn saved_files_load_back_and_are_replaced_whole() {
     assert_eq!(names, ["adam.state"]);
     assert_eq!(std::fs::read(&path).unwrap(), opt.save_state().unwrap());
 
-    let mut loaded = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut loaded = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     loaded.load(&path).unwrap();
     assert_eq!(loaded.steps(), 3);
 
@@ -240,14 +240,16 @@ fn concurrent_saves_to_one_path_all_succeed_and_follow_no_link() {
     std::fs::write(&victim, b"keep me").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&victim, dir.join("state.tmp")).unwrap();
-    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut opt = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     run(opt.as_mut(), &mut start::<f64>(), 0..2);
     let bytes = opt.save_state().unwrap();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 s.spawn(|| {
-                    let mut own = registry::parse::<f64>("adam:lr=0.1").unwrap();
+                    let mut own =
+                        registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article)
+                            .unwrap();
                     own.load_state(&bytes).unwrap();
                     (0..20).map(|_| own.save(&path)).collect::<Vec<_>>()
                 })
@@ -283,7 +285,7 @@ fn loading_from_what_is_not_a_regular_file_is_an_error_not_a_hang() {
         .status()
         .unwrap();
     assert!(made.success());
-    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut opt = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     for path in [fifo.as_path(), Path::new("/dev/zero"), dir.as_path()] {
         let e = opt.load(path).unwrap_err().to_string();
         assert!(
@@ -309,11 +311,11 @@ fn refused(opt: &mut dyn Optimizer<f64>, bytes: &[u8]) -> String {
 
 #[test]
 fn damaged_or_foreign_states_are_refused_and_named() {
-    let mut adam = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut adam = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     let mut params = start::<f64>();
     run(adam.as_mut(), &mut params, 0..3);
     let bytes = adam.save_state().unwrap();
-    let mut fresh = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut fresh = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
 
     let mut flipped = bytes.clone();
     flipped[bytes.len() / 2] ^= 0x01;
@@ -325,7 +327,7 @@ fn damaged_or_foreign_states_are_refused_and_named() {
     assert!(refused(fresh.as_mut(), b"").contains("it is truncated: 0 bytes"));
     assert!(refused(fresh.as_mut(), b"{\"state\": 1}").contains("not an optimist state file"));
 
-    let mut sgd = registry::parse::<f64>("sgd:lr=0.1").unwrap();
+    let mut sgd = registry::parse::<f64>("sgd:lr=0.1", optimist::Convention::Article).unwrap();
     assert_eq!(
         refused(sgd.as_mut(), &bytes),
         "cannot load the optimizer state: it holds the state of adam (article), and this optimizer is sgd (article)"
@@ -334,12 +336,14 @@ fn damaged_or_foreign_states_are_refused_and_named() {
         registry::build_in::<f64>(&"adam".parse().unwrap(), Convention::PyTorch).unwrap();
     assert!(refused(torch_adam.as_mut(), &bytes)
         .contains("it holds the state of adam (article), and this optimizer is adam (pytorch)"));
-    let mut other_lr = registry::parse::<f64>("adam:lr=0.2").unwrap();
+    let mut other_lr =
+        registry::parse::<f64>("adam:lr=0.2", optimist::Convention::Article).unwrap();
     assert_eq!(
         refused(other_lr.as_mut(), &bytes),
         "cannot load the optimizer state: its adam has lr = 0.1, and this one lr = 0.2"
     );
-    let mut f32_adam = registry::parse::<f32>("adam:lr=0.1").unwrap();
+    let mut f32_adam =
+        registry::parse::<f32>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     let e = f32_adam.load_state(&bytes).unwrap_err().to_string();
     assert!(
         e.ends_with("it holds f64 numbers, and this optimizer computes in f32"),
@@ -358,7 +362,7 @@ fn damaged_or_foreign_states_are_refused_and_named() {
         .contains("its adam has amsgrad = false, and this one amsgrad = true"));
 
     let mut scheduled = Scheduled::new(
-        registry::parse::<f64>("adam:lr=0.1").unwrap(),
+        registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap(),
         "steplr:step_size=2".parse().unwrap(),
     )
     .unwrap();
@@ -367,7 +371,7 @@ fn damaged_or_foreign_states_are_refused_and_named() {
     ));
     let saved = scheduled.save_state().unwrap();
     let mut other_schedule = Scheduled::new(
-        registry::parse::<f64>("adam:lr=0.1").unwrap(),
+        registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap(),
         "steplr:step_size=3".parse().unwrap(),
     )
     .unwrap();
@@ -377,7 +381,7 @@ fn damaged_or_foreign_states_are_refused_and_named() {
 
 #[test]
 fn states_for_other_tensors_are_refused_on_load_or_on_the_next_step() {
-    let mut adam = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut adam = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     let mut params = start::<f64>();
     run(adam.as_mut(), &mut params, 0..2);
     let bytes = adam.save_state().unwrap();
@@ -390,7 +394,7 @@ fn states_for_other_tensors_are_refused_on_load_or_on_the_next_step() {
     ]
     .into_iter()
     .collect();
-    let mut busy = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut busy = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     let g = other.zeros_like();
     busy.update(&mut other, &g).unwrap();
     assert_eq!(
@@ -413,7 +417,7 @@ fn states_for_other_tensors_are_refused_on_load_or_on_the_next_step() {
 
 #[test]
 fn skipped_steps_and_the_policy_survive_a_resume() {
-    let mut opt = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut opt = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     opt.set_nonfinite(NonFinite::Skip).unwrap();
     let mut params = start::<f64>();
     run(opt.as_mut(), &mut params, 0..2);
@@ -421,7 +425,7 @@ fn skipped_steps_and_the_policy_survive_a_resume() {
     bad.get_mut("fc1.bias").unwrap().data_mut()[1] = f64::NAN;
     opt.update(&mut params, &bad).unwrap();
     assert_eq!((opt.steps(), opt.skipped_steps()), (2, 1));
-    let mut resumed = registry::parse::<f64>("adam:lr=0.1").unwrap();
+    let mut resumed = registry::parse::<f64>("adam:lr=0.1", optimist::Convention::Article).unwrap();
     resumed.load_state(&opt.save_state().unwrap()).unwrap();
     assert_eq!((resumed.steps(), resumed.skipped_steps()), (2, 1));
     // The policy is the optimizer's setting, not state: the new one refuses.

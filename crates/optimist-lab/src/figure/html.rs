@@ -1,7 +1,9 @@
 //! The race as one self-contained web page, in the spirit of Distill's "Why Momentum
-//! Really Works": the contour plot with every trajectory, a step slider and a play
-//! button, a toggle per optimizer, each one's position and loss at the step shown, and
-//! the values under the pointer.
+//! Really Works": the contour plot with every trajectory, a step slider (of a fixed
+//! width) and a play button, opening at step 0, a toggle per optimizer, each one's
+//! position, loss and hyperparameters at the step shown, a small chart of f against
+//! the step linked to the slider, an arrowhead where a trail leaves the window, and
+//! the values under the pointer with the nearest trail point ringed.
 //!
 //! The contour lines are computed here, as for the other figures, and embedded with the
 //! trajectories and a grid of f as JSON; inline script and style draw them on a canvas.
@@ -9,9 +11,11 @@
 //!
 //! Elements the tests (and users' scripts) rely on have stable ids: `plot` (the canvas),
 //! `step` (the slider), `step-label`, `play`, `runs` (the table), and for run `i`,
-//! `toggle-i`, `x-i`, `y-i`, `f-i` and `status-i`; the pointer readout is `pointer-x`,
-//! `pointer-y` and `pointer-f`, the nearest trail point `nearest`. The body gets
-//! `data-ready="true"` once drawn.
+//! `toggle-i`, `x-i`, `y-i`, `f-i`, `status-i` and `hyper-i`; the pointer readout is
+//! `pointer-x`, `pointer-y` and `pointer-f`, the nearest trail point `nearest` (the
+//! plot's `data-highlight` is then `i:step`); the loss chart is `loss` (its
+//! `data-cursor` the x of the step shown). The body gets `data-ready="true"` once
+//! drawn.
 
 use super::contours::contour_lines;
 use super::draw::geometry::clip_polyline;

@@ -45,7 +45,7 @@ pub(crate) fn plan_panel(panel: &Panel, run: &Run) -> Result<PanelPlan, FigureEr
 
     let first_baseline = cell.y as f64 + 29.0;
     let name = Label {
-        text: ellipsize(&run.name, TITLE_SIZE, FontStyle::Bold, width * 0.6)?,
+        text: ellipsize(&run.label, TITLE_SIZE, FontStyle::Bold, width * 0.6)?,
         x: left,
         baseline: first_baseline,
         size: TITLE_SIZE,

@@ -119,7 +119,7 @@ pub(crate) fn run_entry(run: &Run, index: usize) -> Entry {
         }
     };
     Entry {
-        name: run.name.clone(),
+        name: run.label.clone(),
         detail,
         colour: series_colour(index),
         detail_colour,

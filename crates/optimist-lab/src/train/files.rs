@@ -2,7 +2,7 @@
 
 use super::config::TrainError;
 use super::run::TrainResult;
-use crate::output::{shortest, write_set};
+use crate::output::{csv_field, shortest, write_set};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -103,15 +103,6 @@ fn number(x: f64) -> String {
         "NaN".into()
     } else {
         shortest(x)
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

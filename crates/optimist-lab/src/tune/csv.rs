@@ -13,12 +13,7 @@ pub fn tuning_csv(tuning: &Tuning) -> String {
     );
     for tuned in &tuning.results {
         // The label may hold commas (rmsprop:lr=...,decay_rate=...): quoted.
-        let label = tuned.label();
-        let label = if label.contains(',') {
-            format!("\"{label}\"")
-        } else {
-            label
-        };
+        let label = crate::output::csv_field(&tuned.label());
         for (i, t) in tuned.trials.iter().enumerate() {
             let _ = writeln!(
                 out,

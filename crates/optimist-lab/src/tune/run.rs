@@ -2,10 +2,11 @@
 //! parallel, scored, and the best kept.
 
 use super::error::TuneError;
-use super::search::{Score, Search};
+use super::search::{round_rate, Score, Search};
 use crate::landscape::Landscape;
 use crate::output::shortest;
-use crate::race::{drive, Point, Wrapping};
+use crate::race::{drive, split_label, Point, Wrapping};
+use crate::text::number;
 use optimist::engine::LEARNING_RATE_KEYS;
 use optimist::hyper::Value;
 use optimist::{registry, Convention, Spec};
@@ -98,6 +99,34 @@ impl Tuned {
         self.trials.iter().all(Trial::failed)
     }
 
+    /// When the first sweep's best was at an end of `search`'s range, a note saying
+    /// so, with the best rate found and a range shifted two decades that way to try.
+    pub fn edge_note(&self, search: &Search) -> Option<String> {
+        if !self.at_edge || self.all_failed() {
+            return None;
+        }
+        let lr = self.best().lr;
+        let high = lr * lr > search.lr_min * search.lr_max;
+        let (side, factor) = if high {
+            ("top", 100.0)
+        } else {
+            ("bottom", 0.01)
+        };
+        Some(format!(
+            "best rate {} at the {side} of the range {} to {}{}; try --lr-range {},{}",
+            number(lr),
+            number(search.lr_min),
+            number(search.lr_max),
+            if lr > search.lr_max || lr < search.lr_min {
+                ", outside it"
+            } else {
+                ""
+            },
+            number(round_rate(search.lr_min * factor)),
+            number(round_rate(search.lr_max * factor))
+        ))
+    }
+
     /// The spec with the best learning rate: what the race then runs.
     pub fn tuned_spec(&self) -> Spec {
         with_rate(&self.spec, &self.key, self.best().lr)
@@ -121,6 +150,64 @@ pub struct Tuning {
     pub config: Tune,
     /// One per optimizer, in the order given.
     pub results: Vec<Tuned>,
+    /// The lowest loss at the landscape's known minima, if it has any.
+    pub min_loss: Option<f64>,
+}
+
+/// How far apart two metrics must be, as a ratio of excess over the minimum, for the
+/// table to say that distance and loss disagree.
+pub const DISAGREEMENT_RATIO: f64 = 10.0;
+
+impl Tuning {
+    /// Per optimizer, a note when the score ranks it above another optimizer whose
+    /// other metric is far better (by [`DISAGREEMENT_RATIO`]): with distance scoring,
+    /// an SGD that ends on a ridge of Rastrigin near the minimum (f = 28.8) beats an
+    /// AdaGrad in a shallow pit farther off (f = 0.995). Only where minima are known
+    /// (distance is then measured).
+    pub fn disagreements(&self) -> Vec<Option<String>> {
+        let metrics: Vec<Option<(f64, f64)>> = self
+            .results
+            .iter()
+            .map(|t| {
+                let best = t.best();
+                let loss = best.last.loss - self.min_loss?;
+                (!t.all_failed() && loss.is_finite()).then_some((best.distance?, loss.max(0.0)))
+            })
+            .collect();
+        let (scored, other) = match self.config.score {
+            Score::Distance => ("closer to a minimum", "f − f*"),
+            Score::Loss => ("lower in loss", "distance"),
+        };
+        let order = |(d, l): (f64, f64)| match self.config.score {
+            Score::Distance => (d, l),
+            Score::Loss => (l, d),
+        };
+        metrics
+            .iter()
+            .map(|m| {
+                let (primary, secondary) = order((*m)?);
+                let (j, (_, theirs)) = metrics
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, n)| Some((j, order((*n)?))))
+                    .filter(|&(_, (p, s))| {
+                        primary < p && secondary > DISAGREEMENT_RATIO * s + 1e-9
+                    })
+                    .min_by(|a, b| a.1 .1.total_cmp(&b.1 .1))?;
+                Some(format!(
+                    "{scored} than {}, but its {other} is {} against {}'s {}; --score {} ranks them the other way",
+                    self.results[j].label(),
+                    number(round_rate(secondary)),
+                    self.results[j].label(),
+                    number(round_rate(theirs)),
+                    match self.config.score {
+                        Score::Distance => "loss",
+                        Score::Loss => "distance",
+                    }
+                ))
+            })
+            .collect()
+    }
 }
 
 /// `spec` with `key` set to `lr`, written so that it reads back to the same number.
@@ -136,7 +223,7 @@ fn with_rate(spec: &Spec, key: &str, lr: f64) -> Spec {
 
 /// The key `spec`'s optimizer calls its learning rate; building it checks the spec.
 fn rate_key(spec: &Spec, convention: Convention) -> Result<String, TuneError> {
-    let opt = registry::build_in::<f64>(spec, convention)?;
+    let opt = registry::build_in::<f64>(&split_label(spec).0, convention)?;
     opt.hyperparameters()
         .into_iter()
         .find(|(k, v)| LEARNING_RATE_KEYS.contains(k) && matches!(v, Value::Num(_)))
@@ -153,7 +240,8 @@ fn trial(
     refined: bool,
     config: &Tune,
 ) -> Result<Trial, TuneError> {
-    let opt = registry::build_in::<f64>(&with_rate(spec, key, lr), config.convention)?;
+    let spec = split_label(&with_rate(spec, key, lr)).0;
+    let opt = registry::build_in::<f64>(&spec, config.convention)?;
     let mut opt = config.wrapping.wrap(opt)?;
     let mut last = None;
     let diverged_at = drive(opt.as_mut(), landscape, config.start, config.steps, |p| {
@@ -186,12 +274,32 @@ fn trial(
     })
 }
 
-/// The index of the best trial in `trials` (sorted by rate): the lowest score; among
-/// equal lowest scores, the middle one.
+/// The index of the best trial in `trials` (sorted by rate), chosen robustly: each
+/// trial counts by the median score of itself and its neighbouring rates (the larger
+/// of two at either end), so that one lucky rate among bad ones does not win; among
+/// equal medians, the lowest own score; among those, the middle one.
 fn best_index(trials: &[Trial]) -> usize {
-    let lowest = trials.iter().map(|t| t.score).fold(f64::INFINITY, f64::min);
-    let tied: Vec<usize> = (0..trials.len())
-        .filter(|&i| trials[i].score == lowest)
+    let score = |i: usize| trials[i].score;
+    let smoothed: Vec<f64> = (0..trials.len())
+        .map(|i| {
+            let mut near: Vec<f64> = (i.saturating_sub(1)..(i + 2).min(trials.len()))
+                .map(score)
+                .collect();
+            near.sort_by(f64::total_cmp);
+            near[near.len() / 2]
+        })
+        .collect();
+    let lowest = smoothed.iter().copied().fold(f64::INFINITY, f64::min);
+    let candidates: Vec<usize> = (0..trials.len())
+        .filter(|&i| smoothed[i] == lowest)
+        .collect();
+    let own = candidates
+        .iter()
+        .map(|&i| score(i))
+        .fold(f64::INFINITY, f64::min);
+    let tied: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&i| score(i) == own)
         .collect();
     tied[(tied.len() - 1) / 2]
 }
@@ -274,10 +382,16 @@ pub fn tune(
             }
         })
         .collect();
+    let min_loss = landscape
+        .minima()
+        .iter()
+        .map(|&(x, y)| landscape.value(x, y))
+        .reduce(f64::min);
     Ok(Tuning {
         formula: landscape.formula().to_string(),
         config: config.clone(),
         results,
+        min_loss,
     })
 }
 
@@ -439,6 +553,104 @@ mod tests {
             best_index(&[at(1.0, f64::INFINITY), at(2.0, f64::INFINITY)]),
             0
         );
+        // One lucky rate among bad ones loses to a steady neighbourhood.
+        let spiky = [
+            at(0.1, 5.0),
+            at(0.2, 5.0),
+            at(0.3, 0.1),
+            at(0.4, 5.0),
+            at(0.5, 1.0),
+            at(0.6, 1.0),
+            at(0.7, 1.0),
+            at(0.8, 5.0),
+        ];
+        assert_eq!(best_index(&spiky), 5);
+        // Among equal medians the lowest own score wins.
+        let steady = [
+            at(0.1, 3.0),
+            at(0.2, 1.0),
+            at(0.3, 0.5),
+            at(0.4, 1.0),
+            at(0.5, 3.0),
+        ];
+        assert_eq!(best_index(&steady), 2);
+    }
+
+    /// Adadelta's best rate on Rosenbrock lies above the default range: the note says
+    /// so and names a range to try.
+    #[test]
+    fn a_best_rate_at_the_edge_names_a_wider_range() {
+        let f = builtin("rosenbrock").unwrap();
+        let config = Tune::new(&f, 500);
+        let tuning = tune(&f, &specs(&["adadelta", "sgd"]), &config, &|| {}).unwrap();
+        let (adadelta, sgd) = (&tuning.results[0], &tuning.results[1]);
+        assert!(adadelta.at_edge && adadelta.best().lr > config.search.lr_max);
+        let note = adadelta.edge_note(&config.search).unwrap();
+        assert!(
+            note.starts_with(&format!(
+                "best rate {} at the top of the range 0.000001 to 10, outside it; try --lr-range 0.0001,1000",
+                number(adadelta.best().lr)
+            )),
+            "{note}"
+        );
+        assert!(!sgd.at_edge && sgd.edge_note(&config.search).is_none());
+        // At the bottom: a range whose smallest rate did best.
+        let mut low = sgd.clone();
+        low.at_edge = true;
+        low.best = 0;
+        let search = Search {
+            lr_min: low.trials[0].lr,
+            ..config.search
+        };
+        let note = low.edge_note(&search).unwrap();
+        assert_eq!(
+            note,
+            format!(
+                "best rate {} at the bottom of the range {} to 10; try --lr-range {},0.1",
+                number(search.lr_min),
+                number(search.lr_min),
+                number(round_rate(search.lr_min / 100.0))
+            )
+        );
+    }
+
+    /// On Rastrigin, distance scoring ranks an SGD ending on a ridge (f ≈ 35) above
+    /// optimizers in shallow pits farther off: the table says so.
+    #[test]
+    fn strong_distance_and_loss_disagreement_is_named() {
+        let f = builtin("rastrigin").unwrap();
+        let config = Tune::new(&f, 100);
+        assert_eq!(config.score, Score::Distance);
+        let tuning = tune(
+            &f,
+            &specs(&["sgd", "momentum", "adagrad", "adam"]),
+            &config,
+            &|| {},
+        )
+        .unwrap();
+        assert_eq!(tuning.min_loss, Some(0.0));
+        let notes = tuning.disagreements();
+        let sgd = tuning.results[0].best();
+        let adam = tuning.results[3].best();
+        assert!(sgd.distance < adam.distance && sgd.last.loss > 10.0 * adam.last.loss);
+        let note = notes[0].as_deref().unwrap();
+        assert_eq!(
+            note,
+            format!(
+                "closer to a minimum than adam, but its f − f* is {} against adam's {}; --score loss ranks them the other way",
+                number(round_rate(sgd.last.loss)),
+                number(round_rate(adam.last.loss))
+            )
+        );
+        // Adam is the lowest in loss: nothing ranks above it against a far lower loss.
+        assert!(notes[3].is_none());
+        // By loss, nothing is ten times closer while scoring worse here.
+        let by_loss = Tune {
+            score: Score::Loss,
+            ..config
+        };
+        let tuning = tune(&f, &specs(&["adagrad", "adam"]), &by_loss, &|| {}).unwrap();
+        assert!(tuning.disagreements().iter().all(Option::is_none));
     }
 
     #[test]

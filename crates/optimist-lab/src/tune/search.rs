@@ -160,8 +160,8 @@ impl Search {
 }
 
 /// `lr` to four significant digits: rates that read well in tables and titles, and
-/// that the race runs exactly as tuned.
-fn round_rate(lr: f64) -> f64 {
+/// that the race runs exactly as tuned (also numbers in notes).
+pub(super) fn round_rate(lr: f64) -> f64 {
     format!("{lr:.3e}").parse().unwrap_or(lr)
 }
 

@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn learning_rate_can_be_set_to_zero_but_not_below() {
-        let mut sgd = registry::parse::<f64>("sgd:lr=0.1").unwrap();
+        let mut sgd = registry::parse::<f64>("sgd:lr=0.1", crate::Convention::Article).unwrap();
         assert_eq!(sgd.learning_rate(), Some(0.1));
         sgd.set_learning_rate(0.0).unwrap();
         assert_eq!(sgd.learning_rate(), Some(0.0));
@@ -243,7 +243,9 @@ mod tests {
 
     #[test]
     fn hyperparameters_are_checked_when_set() {
-        let mut opt = registry::parse::<f64>("momentum:lr=0.1,momentum=0.9").unwrap();
+        let mut opt =
+            registry::parse::<f64>("momentum:lr=0.1,momentum=0.9", crate::Convention::Article)
+                .unwrap();
         let e = opt
             .set_hyperparameter("momentum", Value::Num(1.5))
             .unwrap_err()

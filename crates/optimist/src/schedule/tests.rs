@@ -291,7 +291,7 @@ fn moves(opt: &mut dyn Optimizer<f64>, steps: usize) -> Vec<f64> {
 
 #[test]
 fn scheduled_steps_use_the_schedule_at_the_steps_taken() {
-    let sgd = registry::parse::<f64>("sgd:lr=0.8").unwrap();
+    let sgd = registry::parse::<f64>("sgd:lr=0.8", crate::Convention::Article).unwrap();
     let mut opt = Scheduled::new(sgd, parse("steplr:step_size=2,gamma=0.5")).unwrap();
     assert_close(&moves(&mut opt, 5), &[0.8, 0.8, 0.4, 0.4, 0.2], 1e-15);
     assert_eq!(opt.learning_rate(), Some(0.2));
@@ -309,7 +309,7 @@ fn scheduled_steps_use_the_schedule_at_the_steps_taken() {
 #[test]
 fn scheduled_learning_rate_may_reach_zero() {
     // The article's sgd asks for lr > 0; cosine annealing reaches 0 at T_max.
-    let sgd = registry::parse::<f64>("sgd:lr=1").unwrap();
+    let sgd = registry::parse::<f64>("sgd:lr=1", crate::Convention::Article).unwrap();
     let mut opt = Scheduled::new(sgd, parse("cosineannealinglr:T_max=2")).unwrap();
     let m = moves(&mut opt, 4);
     assert_close(&[m[0], m[1], m[3]], &[1.0, 0.5, 0.5], 1e-15);
@@ -318,7 +318,7 @@ fn scheduled_learning_rate_may_reach_zero() {
 
 #[test]
 fn one_cycle_runs_total_steps_plus_one_then_stops_without_a_change() {
-    let sgd = registry::parse::<f64>("sgd:lr=1").unwrap();
+    let sgd = registry::parse::<f64>("sgd:lr=1", crate::Convention::Article).unwrap();
     let s = parse("onecyclelr:max_lr=1,total_steps=4,cycle_momentum=false");
     let mut opt = Scheduled::new(sgd, s.clone()).unwrap();
     let m = moves(&mut opt, 5);
