@@ -35,7 +35,7 @@ pub(crate) fn png_writer<W: std::io::Write>(
     let mut encoder = png::Encoder::new(out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    // Mostly flat colour: the fast compressor is ~10× quicker for a few % more bytes.
+    // Mostly flat colour: the fast compressor is much quicker for a few more bytes.
     encoder.set_compression(png::Compression::Fast);
     encoder.write_header().map_err(encode_failed)
 }
