@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod download;
 pub mod figure;
 pub mod formula;

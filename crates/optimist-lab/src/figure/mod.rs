@@ -6,6 +6,7 @@
 //! marker and glyph; SVG is drawn directly. Text uses DejaVu Sans, embedded in the
 //! binary, so no system font is ever looked up.
 
+mod bench;
 mod contours;
 mod gif;
 mod html;
@@ -22,6 +23,7 @@ pub use self::gif::{
     animation, animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
     LAST_DELAY, MAX_FRAMES,
 };
+pub use bench::{band_chart, BandChart, BandSeries};
 pub use html::{page, MAX_PAGE_STEPS, VALUE_GRID};
 pub use layout::{grid_layout, Layout, Panel, Rect};
 pub use loss::loss;
