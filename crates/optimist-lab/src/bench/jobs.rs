@@ -150,7 +150,11 @@ impl Plan {
 
     /// The spec job `job` builds: its optimizer at its rate.
     pub fn spec(&self, job: &Job) -> Spec {
-        with_rate(&self.specs[job.optimizer], &self.keys[job.optimizer], job.lr)
+        with_rate(
+            &self.specs[job.optimizer],
+            &self.keys[job.optimizer],
+            job.lr,
+        )
     }
 
     /// Every cell (problem, optimizer), problem-major: the unit of sharding.

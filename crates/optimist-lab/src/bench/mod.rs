@@ -171,7 +171,15 @@ pub fn run(
             .collect(),
     };
     let tuning: Vec<Job> = cells.iter().flat_map(|&c| plan.tuning_jobs(c)).collect();
-    run_jobs(plan, dir, data, &tuning, Phase::Tuning, &mut summary, progress)?;
+    run_jobs(
+        plan,
+        dir,
+        data,
+        &tuning,
+        Phase::Tuning,
+        &mut summary,
+        progress,
+    )?;
     let mut seeds = Vec::new();
     for &cell in &cells {
         let records: Vec<Record> = plan
@@ -182,7 +190,15 @@ pub fn run(
         let best = report::best_rate(&plan.problems[cell.0], &records);
         seeds.extend(plan.seed_jobs(cell, best));
     }
-    run_jobs(plan, dir, data, &seeds, Phase::Seeds, &mut summary, progress)?;
+    run_jobs(
+        plan,
+        dir,
+        data,
+        &seeds,
+        Phase::Seeds,
+        &mut summary,
+        progress,
+    )?;
     Ok(summary)
 }
 

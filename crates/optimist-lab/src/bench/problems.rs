@@ -125,9 +125,10 @@ impl Problem {
     pub fn describe(&self) -> String {
         match &self.kind {
             Kind::Landscape { landscape, sigma } => format!(
-                "f(x, y) = {} from {:?}, gradient noise σ = {}",
+                "f(x, y) = {} from ({}, {}), gradient noise σ = {}",
                 landscape.formula(),
-                landscape.start(),
+                number(landscape.start().0),
+                number(landscape.start().1),
                 number(*sigma)
             ),
             Kind::Quadratic { dim, kappa, sigma } => format!(
@@ -138,9 +139,9 @@ impl Problem {
             Kind::Logistic { batch } => {
                 format!("logistic regression on MNIST, minibatches of {batch}")
             }
-            Kind::Mlp { batch } => format!(
-                "the book's MLP 784-100-100-100-100-10 on MNIST, minibatches of {batch}"
-            ),
+            Kind::Mlp { batch } => {
+                format!("the book's MLP 784-100-100-100-100-10 on MNIST, minibatches of {batch}")
+            }
         }
     }
 
@@ -154,8 +155,8 @@ impl Problem {
     }
 }
 
-/// The keys each family takes, with their meaning, for messages.
-fn keys(name: &str) -> &'static [&'static str] {
+/// The keys problem `name` takes.
+pub fn keys(name: &str) -> &'static [&'static str] {
     match name {
         "nqm" => &["dim", "kappa", "sigma", "budget", "target"],
         "logreg" | "mlp" => &["batch", "budget", "target"],
@@ -233,9 +234,7 @@ pub fn parse(text: &str) -> Result<Problem, BenchError> {
             ("sigma", Kind::Quadratic { sigma, .. }) => *sigma = num(0.0, 1e6)?,
             ("kappa", Kind::Quadratic { kappa, .. }) => *kappa = num(1.0, 1e12)?,
             ("dim", Kind::Quadratic { dim, .. }) => *dim = whole(1, MAX_DIM)?,
-            ("batch", Kind::Logistic { batch } | Kind::Mlp { batch }) => {
-                *batch = whole(1, 10_000)?
-            }
+            ("batch", Kind::Logistic { batch } | Kind::Mlp { batch }) => *batch = whole(1, 10_000)?,
             _ => return Err(bad(format!("{key} does not apply to {name}"))),
         }
     }
@@ -271,9 +270,10 @@ fn canonical(name: &str, p: &Problem) -> String {
             push("kappa", number(*kappa), number(*k0));
             push("sigma", number(*sigma), number(*s0));
         }
-        (Kind::Logistic { batch } | Kind::Mlp { batch }, Kind::Logistic { batch: b0 } | Kind::Mlp { batch: b0 }) => {
-            push("batch", batch.to_string(), b0.to_string())
-        }
+        (
+            Kind::Logistic { batch } | Kind::Mlp { batch },
+            Kind::Logistic { batch: b0 } | Kind::Mlp { batch: b0 },
+        ) => push("batch", batch.to_string(), b0.to_string()),
         _ => {}
     }
     push("budget", p.budget.to_string(), d.budget.to_string());
@@ -295,11 +295,11 @@ fn default_problem(name: &str) -> Option<Problem> {
                 sigma: 0.3,
             },
             500,
-            0.05,
+            0.01,
             50,
         ),
-        "logreg" => (Kind::Logistic { batch: 128 }, 1000, 0.35, 20),
-        "mlp" => (Kind::Mlp { batch: 128 }, 1000, 0.9, 10),
+        "logreg" => (Kind::Logistic { batch: 128 }, 1000, 0.3, 20),
+        "mlp" => (Kind::Mlp { batch: 128 }, 1000, 0.95, 10),
         _ => {
             let landscape = builtin(name).filter(|b| !b.minima().is_empty())?;
             (

@@ -120,8 +120,7 @@ pub fn report(dir: &Path) -> Result<Report, BenchError> {
                 continue;
             }
             let lr = best_rate(&plan.problems[p], &tuning);
-            let mut seeds: Vec<Record> =
-                tuning.iter().filter(|r| r.lr == lr).cloned().collect();
+            let mut seeds: Vec<Record> = tuning.iter().filter(|r| r.lr == lr).cloned().collect();
             let before = seeds.len();
             for job in plan.seed_jobs((p, o), lr) {
                 seeds.extend(load(&job, &mut missing)?);
@@ -169,7 +168,10 @@ pub fn report(dir: &Path) -> Result<Report, BenchError> {
             band_chart(chart, Format::Png).map_err(|e| BenchError::Runtime(e.to_string()))?,
         ));
     }
-    files.push(("results.csv".into(), results_csv(&plan, &cells).into_bytes()));
+    files.push((
+        "results.csv".into(),
+        results_csv(&plan, &cells).into_bytes(),
+    ));
     files.push((
         "report.md".into(),
         markdown(&plan, &tables, &profile.0, &missing).into_bytes(),
@@ -234,7 +236,9 @@ fn row(plan: &Plan, problem: &Problem, o: usize, cell: &Cell) -> Row {
 fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(f64::NAN)
+    v.get(v.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 /// Ranks rows by median (best first; equal medians share a rank), then by mean.
@@ -392,7 +396,9 @@ fn profile(plan: &Plan, tables: &[(String, Vec<Row>)]) -> (String, Option<BandCh
         .filter(|r| r.is_finite())
         .fold(1.0, f64::max);
     let tau_max = (finite_max * 2.0).max(4.0);
-    let mut table = String::from("| optimizer | ρ(1): fastest | ρ(2) | ρ(4) | solved |\n|---|---:|---:|---:|---:|\n");
+    let mut table = String::from(
+        "| optimizer | ρ(1): fastest | ρ(2) | ρ(4) | solved |\n|---|---:|---:|---:|---:|\n",
+    );
     let series = ratios
         .iter()
         .enumerate()
@@ -423,7 +429,11 @@ fn profile(plan: &Plan, tables: &[(String, Vec<Row>)]) -> (String, Option<BandCh
             }
             BandSeries {
                 name: plan.label(o),
-                detail: format!("fastest on {:.0}%, solves {:.0}%", 100.0 * rho(1.0), 100.0 * rho(f64::MAX)),
+                detail: format!(
+                    "fastest on {:.0}%, solves {:.0}%",
+                    100.0 * rho(1.0),
+                    100.0 * rho(f64::MAX)
+                ),
                 points,
                 band: Vec::new(),
                 dots: false,
@@ -480,7 +490,12 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn markdown(plan: &Plan, tables: &[(String, Vec<Row>)], profile: &str, missing: &[String]) -> String {
+fn markdown(
+    plan: &Plan,
+    tables: &[(String, Vec<Row>)],
+    profile: &str,
+    missing: &[String],
+) -> String {
     let s = &plan.suite;
     let mut md = String::from("# optimist bench\n\n");
     let _ = writeln!(
@@ -530,7 +545,12 @@ fn markdown(plan: &Plan, tables: &[(String, Vec<Row>)], profile: &str, missing: 
             );
         }
         if rows.len() < plan.specs.len() {
-            let _ = writeln!(md, "\n{} of {} optimizers not finished yet.", plan.specs.len() - rows.len(), plan.specs.len());
+            let _ = writeln!(
+                md,
+                "\n{} of {} optimizers not finished yet.",
+                plan.specs.len() - rows.len(),
+                plan.specs.len()
+            );
         }
         if !rows.is_empty() {
             let name = slug(spec);

@@ -145,7 +145,10 @@ pub fn run_job(
         }
         Kind::Logistic { batch } | Kind::Mlp { batch } => {
             let data = data.ok_or_else(|| {
-                BenchError::Runtime(format!("{} needs MNIST, which was not loaded", problem.spec))
+                BenchError::Runtime(format!(
+                    "{} needs MNIST, which was not loaded",
+                    problem.spec
+                ))
             })?;
             let mut opt = registry::build_in::<f32>(spec, convention)?;
             let inputs = data.train.image_size();
@@ -175,7 +178,14 @@ pub fn run_job(
                 if step == problem.budget {
                     break;
                 }
-                draw(&data.train, &mut batches, *batch, &mut idx, &mut xs, &mut ts);
+                draw(
+                    &data.train,
+                    &mut batches,
+                    *batch,
+                    &mut idx,
+                    &mut xs,
+                    &mut ts,
+                );
                 let loss = net.loss_and_gradient(&xs, &ts)?;
                 if !loss.is_finite() {
                     curve.diverged_at = Some(step + 1);
