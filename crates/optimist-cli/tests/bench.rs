@@ -6,7 +6,7 @@ mod common;
 #[path = "../../optimist-lab/tests/mnist_data/mod.rs"]
 mod mnist_data;
 
-use common::{ok, optimist, scratch};
+use common::{fields, ok, optimist, scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -107,10 +107,13 @@ fn shards_merge_into_the_single_process_report_byte_for_byte() {
     let csv = String::from_utf8(expected[4].1.clone()).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("problem,optimizer,lr,seed,step,metric"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let runs: std::collections::BTreeSet<(&str, &str, &str, &str)> =
-        rows.iter().map(|r| (r[0], r[1], r[2], r[3])).collect();
+    let rows: Vec<Vec<String>> = lines.map(fields).collect();
+    assert!(rows.iter().all(|r| r.len() == 6));
+    let runs: std::collections::BTreeSet<&[String]> = rows.iter().map(|r| &r[..4]).collect();
     assert_eq!(runs.len(), 42);
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "nqm:dim=300,budget=100" && r[1] == "momentum:momentum=0.8"));
     let md = String::from_utf8(expected[3].1.clone()).unwrap();
     assert!(md.contains("## nqm:dim=300,budget=100"), "{md}");
     assert!(md.contains("| rank | optimizer | tuned lr |"), "{md}");

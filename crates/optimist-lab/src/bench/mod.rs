@@ -9,11 +9,13 @@
 //! where it stopped, and shards of cells (problem × optimizer) run anywhere, e.g. as a
 //! Slurm job array, and merge into the same report, byte for byte.
 
+mod charts;
 pub mod jobs;
 pub mod problems;
 pub mod report;
 pub mod runner;
 pub mod slurm;
+mod stats;
 
 pub use jobs::{parse_shard, Job, Plan, Record, Suite};
 pub use problems::{Goal, Kind, Problem};

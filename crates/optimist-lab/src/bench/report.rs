@@ -4,10 +4,13 @@
 //! `results.csv` (tidy), and figures: learning curves with a min–max band over seeds,
 //! the sensitivity to the learning rate, and the performance profile.
 
+use super::charts::{curves, profile, sensitivity};
 use super::jobs::{slug, Job, Plan, Record};
 use super::problems::{Goal, Problem};
+use super::stats::{rank, row, Cell};
+pub use super::stats::{sig, Row};
 use super::BenchError;
-use crate::figure::{band_chart, BandChart, BandSeries, Format};
+use crate::figure::{band_chart, Format};
 use crate::output::shortest;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -33,30 +36,6 @@ pub fn best_rate(problem: &Problem, records: &[Record]) -> f64 {
         .map_or(f64::NAN, |&i| records[i].lr)
 }
 
-/// One optimizer's results on one problem.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The optimizer, without its rate.
-    pub optimizer: String,
-    /// The tuned rate.
-    pub lr: f64,
-    /// The final metric's mean over the seeds that did not diverge.
-    pub mean: f64,
-    /// Its sample standard deviation (0 for one seed).
-    pub sd: f64,
-    /// The median over every seed, a diverged one counting as worst.
-    pub median: f64,
-    /// The median over seeds of the first recorded step that reached the target
-    /// (+∞ when half or more did not).
-    pub steps_to_target: f64,
-    /// Seeds that reached the target.
-    pub reached: usize,
-    /// Seeds that diverged.
-    pub diverged: usize,
-    /// 1 for the best median.
-    pub rank: usize,
-}
-
 /// A report, ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -78,15 +57,6 @@ impl Report {
             .collect();
         crate::output::write_set(&files).map_err(|e| BenchError::Runtime(e.to_string()))
     }
-}
-
-/// A cell's stored results.
-struct Cell {
-    /// Seed 0 at every rate, by rate.
-    tuning: Vec<Record>,
-    /// Every seed at the tuned rate.
-    seeds: Vec<Record>,
-    lr: f64,
 }
 
 /// Reads every stored result of the bench in `dir` and makes its report (whatever is
@@ -181,276 +151,6 @@ pub fn report(dir: &Path) -> Result<Report, BenchError> {
         missing,
         files,
     })
-}
-
-fn row(plan: &Plan, problem: &Problem, o: usize, cell: &Cell) -> Row {
-    let goal = problem.goal();
-    let worst = if goal == Goal::Maximize {
-        f64::NEG_INFINITY
-    } else {
-        f64::INFINITY
-    };
-    let finals: Vec<f64> = cell
-        .seeds
-        .iter()
-        .filter_map(|r| r.curve.final_metric())
-        .collect();
-    let n = finals.len() as f64;
-    let mean = finals.iter().sum::<f64>() / n;
-    let sd = if finals.len() > 1 {
-        (finals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    let all: Vec<f64> = cell
-        .seeds
-        .iter()
-        .map(|r| r.curve.final_metric().unwrap_or(worst))
-        .collect();
-    let hits: Vec<f64> = cell
-        .seeds
-        .iter()
-        .map(|r| {
-            r.curve
-                .steps
-                .iter()
-                .zip(&r.curve.metric)
-                .find(|(_, &v)| goal.reaches(v, problem.target))
-                .map_or(f64::INFINITY, |(&s, _)| s as f64)
-        })
-        .collect();
-    Row {
-        optimizer: plan.label(o),
-        lr: cell.lr,
-        mean: if finals.is_empty() { f64::NAN } else { mean },
-        sd: if finals.is_empty() { f64::NAN } else { sd },
-        median: median(&all),
-        steps_to_target: median(&hits),
-        reached: hits.iter().filter(|h| h.is_finite()).count(),
-        diverged: cell.seeds.len() - finals.len(),
-        rank: 0,
-    }
-}
-
-/// The lower median of `values` (no averaging, so ±∞ stay ±∞).
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
-/// Ranks rows by median (best first; equal medians share a rank), then by mean.
-fn rank(goal: Goal, mut rows: Vec<Row>) -> Vec<Row> {
-    let key = |r: &Row| match goal {
-        Goal::Minimize => r.median,
-        Goal::Maximize => -r.median,
-    };
-    rows.sort_by(|a, b| key(a).total_cmp(&key(b)));
-    for i in 0..rows.len() {
-        rows[i].rank = if i > 0 && key(&rows[i]) == key(&rows[i - 1]) {
-            rows[i - 1].rank
-        } else {
-            i + 1
-        };
-    }
-    rows
-}
-
-/// A number to four significant digits, for tables.
-pub fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let a = x.abs();
-    if (1e-3..1e5).contains(&a) {
-        let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        format!("{x:.3e}")
-    }
-}
-
-fn curves(plan: &Plan, problem: &Problem, done: &[(usize, &Cell)]) -> BandChart {
-    let series = done
-        .iter()
-        .map(|&(o, cell)| {
-            let steps = problem.steps();
-            let mut points = Vec::new();
-            let mut band = Vec::new();
-            for (k, &s) in steps.iter().enumerate() {
-                let v: Vec<f64> = cell
-                    .seeds
-                    .iter()
-                    .filter_map(|r| r.curve.metric.get(k).copied())
-                    .collect();
-                if v.is_empty() {
-                    break;
-                }
-                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                points.push((s as f64, median(&v)));
-                band.push((s as f64, lo, hi));
-            }
-            BandSeries {
-                name: plan.label(o),
-                detail: format!("{}={}", plan.keys[o], shortest(cell.lr)),
-                points,
-                band,
-                dots: false,
-                best: None,
-            }
-        })
-        .collect();
-    BandChart {
-        title: problem.spec.clone(),
-        subtitle: format!(
-            "median and min–max over {} seeds at the tuned rate",
-            plan.suite.seeds
-        ),
-        x_title: "step".into(),
-        y_title: problem.metric().into(),
-        log_x: false,
-        log_y: problem.goal() == Goal::Minimize,
-        series,
-    }
-}
-
-fn sensitivity(plan: &Plan, problem: &Problem, done: &[(usize, &Cell)]) -> BandChart {
-    let series = done
-        .iter()
-        .map(|&(o, cell)| {
-            let points = cell
-                .tuning
-                .iter()
-                .map(|r| (r.lr, r.curve.final_metric().unwrap_or(f64::NAN)))
-                .collect();
-            let best = cell
-                .tuning
-                .iter()
-                .find(|r| r.lr == cell.lr)
-                .and_then(|r| r.curve.final_metric())
-                .map(|v| (cell.lr, v));
-            BandSeries {
-                name: plan.label(o),
-                detail: format!("best {}={}", plan.keys[o], shortest(cell.lr)),
-                points,
-                band: Vec::new(),
-                dots: true,
-                best,
-            }
-        })
-        .collect();
-    BandChart {
-        title: problem.spec.clone(),
-        subtitle: format!("final metric on seed 0 after {} steps", problem.budget),
-        x_title: "learning rate (log scale); a gap: the run diverged".into(),
-        y_title: problem.metric().into(),
-        log_x: true,
-        log_y: problem.goal() == Goal::Minimize,
-        series,
-    }
-}
-
-/// The performance profile (Dolan & Moré, 2002) over steps to target: for each
-/// optimizer, the fraction of problems it solves within τ times the best optimizer's
-/// steps. Returns the table lines and the figure (none without a complete problem).
-fn profile(plan: &Plan, tables: &[(String, Vec<Row>)]) -> (String, Option<BandChart>) {
-    let complete: Vec<&Vec<Row>> = tables
-        .iter()
-        .map(|(_, rows)| rows)
-        .filter(|rows| rows.len() == plan.specs.len())
-        .collect();
-    if complete.is_empty() {
-        return (String::new(), None);
-    }
-    let ratios: Vec<Vec<f64>> = (0..plan.specs.len())
-        .map(|o| {
-            let label = plan.label(o);
-            complete
-                .iter()
-                .map(|rows| {
-                    let best = rows
-                        .iter()
-                        .map(|r| r.steps_to_target)
-                        .fold(f64::INFINITY, f64::min);
-                    let mine = rows.iter().find(|r| r.optimizer == label);
-                    // A run that is at the target at step 0 took no steps: ratio 1.
-                    match mine.map(|r| r.steps_to_target) {
-                        Some(t) if t.is_finite() => t.max(1.0) / best.max(1.0),
-                        _ => f64::INFINITY,
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let n = complete.len() as f64;
-    let finite_max = ratios
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|r| r.is_finite())
-        .fold(1.0, f64::max);
-    let tau_max = (finite_max * 2.0).max(4.0);
-    let mut table = String::from(
-        "| optimizer | ρ(1): fastest | ρ(2) | ρ(4) | solved |\n|---|---:|---:|---:|---:|\n",
-    );
-    let series = ratios
-        .iter()
-        .enumerate()
-        .map(|(o, r)| {
-            let rho = |tau: f64| r.iter().filter(|&&x| x <= tau).count() as f64 / n;
-            let _ = writeln!(
-                table,
-                "| {} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                plan.label(o),
-                rho(1.0),
-                rho(2.0),
-                rho(4.0),
-                rho(f64::MAX)
-            );
-            let mut taus: Vec<f64> = r.iter().copied().filter(|x| x.is_finite()).collect();
-            taus.push(1.0);
-            taus.push(tau_max);
-            taus.sort_by(f64::total_cmp);
-            taus.dedup();
-            let mut points = Vec::new();
-            let mut last = None;
-            for &t in &taus {
-                if let Some(prev) = last {
-                    points.push((t, prev));
-                }
-                points.push((t, rho(t)));
-                last = Some(rho(t));
-            }
-            BandSeries {
-                name: plan.label(o),
-                detail: format!(
-                    "fastest on {:.0}%, solves {:.0}%",
-                    100.0 * rho(1.0),
-                    100.0 * rho(f64::MAX)
-                ),
-                points,
-                band: Vec::new(),
-                dots: false,
-                best: None,
-            }
-        })
-        .collect();
-    let chart = BandChart {
-        title: "performance profile".into(),
-        subtitle: format!("steps to target over {} problems", complete.len()),
-        x_title: "τ: within this factor of the fastest optimizer's steps (log scale)".into(),
-        y_title: "fraction of problems".into(),
-        log_x: true,
-        log_y: false,
-        series,
-    };
-    (table, Some(chart))
 }
 
 fn results_csv(plan: &Plan, cells: &[Vec<Option<Cell>>]) -> String {
