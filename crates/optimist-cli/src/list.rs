@@ -13,6 +13,8 @@ pub enum What {
     Optimizers,
     /// The built-in landscapes only.
     Landscapes,
+    /// The problems of `optimist bench` only.
+    Problems,
 }
 
 /// Options of `optimist list`.
@@ -30,13 +32,41 @@ pub struct Args {
 /// Prints the catalog.
 pub fn run(args: Args) -> Result<(), Failure> {
     let mut out = String::new();
-    if args.what != Some(What::Landscapes) {
+    if args.what.is_none() || args.what == Some(What::Optimizers) {
         out.push_str(&optimizers(args.convention));
     }
-    if args.what != Some(What::Optimizers) {
+    if args.what.is_none() || args.what == Some(What::Landscapes) {
         out.push_str(&landscapes());
     }
+    if args.what.is_none() || args.what == Some(What::Problems) {
+        out.push_str(&problems());
+    }
     crate::stdio::print(&out)
+}
+
+/// Every problem of `optimist bench`: its name, what it is, budget, metric and target.
+fn problems() -> String {
+    let mut out = String::from(
+        "Problems (optimist bench --problem NAME[:KEY=VALUE,...]; every landscape with a known minimum, with gradient noise)\n\n",
+    );
+    for p in optimist_lab::bench::problems::registry() {
+        let goal = match p.goal() {
+            optimist_lab::bench::Goal::Minimize => "lower",
+            optimist_lab::bench::Goal::Maximize => "higher",
+        };
+        out.push_str(&format!("{}\n  {}\n", p.spec, p.describe()));
+        out.push_str(&format!(
+            "  budget {} steps; metric: {} ({goal} is better); target {}\n",
+            p.budget,
+            p.metric(),
+            p.target
+        ));
+        out.push_str(&format!(
+            "  keys: {}\n\n",
+            optimist_lab::bench::problems::keys(p.spec.as_str()).join(", ")
+        ));
+    }
+    out
 }
 
 /// Every built-in landscape: its name, formula, window, minima and classic start.

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod stdio;
+mod bench;
 mod budget;
 mod compare;
 mod data;
@@ -42,6 +43,10 @@ enum Command {
     /// Train the book's MNIST network with each optimizer and plot the loss curves
     /// (Deep Learning from Scratch, chapter 6).
     Train(train::Args),
+    /// A fair, statistically sound comparison: each optimizer's learning rate tuned on
+    /// every problem, then several seeds, and a report (report.md, results.csv,
+    /// figures); resumable, in shards, on a Slurm cluster.
+    Bench(bench::Args),
     /// Download data sets: `optimist data mnist` fetches MNIST, verified, into a cache
     /// folder where `optimist train` finds it.
     Data(data::Args),
@@ -231,6 +236,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Data(args) => data::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -142,7 +142,7 @@ fn fresh_seed() -> u64 {
 
 /// The folder to read MNIST from without `--data`: `data/mnist` when it exists, else
 /// the download cache of `optimist data mnist` when that exists.
-fn default_data() -> Result<PathBuf, Failure> {
+pub(crate) fn default_data() -> Result<PathBuf, Failure> {
     let local = PathBuf::from(LOCAL_DATA);
     if local.is_dir() {
         return Ok(local);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ok, optimist, scratch};
+use common::{fields, ok, optimist, scratch};
 
 use std::path::Path;
 
@@ -20,20 +20,6 @@ struct Trial {
     diverged: bool,
     outside: bool,
     best: bool,
-}
-
-/// The fields of a CSV line; a field in double quotes may hold commas.
-fn fields(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(String::new()),
-            _ => out.last_mut().unwrap().push(c),
-        }
-    }
-    out
 }
 
 fn read_tuning(path: &Path) -> Vec<Trial> {

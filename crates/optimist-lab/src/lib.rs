@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod data;
 pub mod figure;
 pub mod landscape;

@@ -60,3 +60,17 @@ pub fn read_csv(path: &Path) -> Vec<(String, usize, f64, f64, f64)> {
         })
         .collect()
 }
+
+/// The fields of a CSV line; a field in double quotes may hold commas.
+pub fn fields(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(String::new()),
+            _ => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}

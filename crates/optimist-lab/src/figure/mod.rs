@@ -11,6 +11,7 @@
 //! then layout, axes and the shared parts, then each figure, then the views.
 
 pub(crate) mod axis;
+mod bench;
 pub(crate) mod chart;
 pub(crate) mod contours;
 pub(crate) mod draw;
@@ -27,6 +28,7 @@ pub(crate) mod parts;
 mod sensitivity;
 mod view;
 
+pub use self::bench::{band_chart, BandChart, BandSeries};
 pub use self::draw::style::{series_rgb, DIVERGED_RGB, SERIES_RGB, TRAJECTORY_RGB};
 pub use self::error::FigureError;
 pub use self::format::Format;

@@ -22,5 +22,5 @@ pub mod search;
 
 pub use self::csv::tuning_csv;
 pub use self::error::{TuneError, MAX_TRIALS, MIN_RANGE_RATIO};
-pub use self::run::{tune, Trial, Tune, Tuned, Tuning};
+pub use self::run::{rate_key, tune, with_rate, Trial, Tune, Tuned, Tuning};
 pub use self::search::{Score, Search};

@@ -211,7 +211,7 @@ impl Tuning {
 }
 
 /// `spec` with `key` set to `lr`, written so that it reads back to the same number.
-fn with_rate(spec: &Spec, key: &str, lr: f64) -> Spec {
+pub fn with_rate(spec: &Spec, key: &str, lr: f64) -> Spec {
     let mut spec = spec.clone();
     let text = shortest(lr);
     match spec.values.iter_mut().find(|(k, _)| k == key) {
@@ -222,7 +222,7 @@ fn with_rate(spec: &Spec, key: &str, lr: f64) -> Spec {
 }
 
 /// The key `spec`'s optimizer calls its learning rate; building it checks the spec.
-fn rate_key(spec: &Spec, convention: Convention) -> Result<String, TuneError> {
+pub fn rate_key(spec: &Spec, convention: Convention) -> Result<String, TuneError> {
     let opt = registry::build_in::<f64>(&split_label(spec).0, convention)?;
     opt.hyperparameters()
         .into_iter()
