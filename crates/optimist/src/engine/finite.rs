@@ -7,14 +7,13 @@
 //! instruction sets as the update loop ([`super::kernel`]) and split across threads for
 //! large steps; [`NonFinite::Trust`] leaves it out.
 
-use super::kernel::{self, Isa};
+use super::kernel;
 use super::share;
 use crate::{Error, Float, Param};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-#[cfg(target_arch = "x86_64")]
-mod simd;
+mod bits;
 
 /// What a step does with gradients that hold NaN or an infinity.
 ///
@@ -164,44 +163,15 @@ fn first_in<F: Float>(xs: &[F]) -> Option<usize> {
 }
 
 /// Whether every element of `xs` is finite, with the widest instructions the engine
-/// uses.
+/// uses ([`bits`]).
 pub fn all_finite<F: Float>(xs: &[F]) -> bool {
-    match kernel::isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` picks only instruction sets this CPU has.
-        Isa::Avx512 => unsafe { simd::all_finite_avx512(xs) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Isa::Avx2 => unsafe { simd::all_finite_avx2(xs) },
-        _ => all_finite_lanes(xs),
-    }
-}
-
-/// Lanes of the sums: enough independent vectors that additions overlap.
-const LANES: usize = 64;
-
-/// `x·0` is ±0 for a finite `x` and NaN for NaN or an infinity, so that a sum of them
-/// is 0 unless one element is not finite; per-lane sums vectorize without reordering
-/// any addition.
-#[inline(always)]
-fn all_finite_lanes<F: Float>(xs: &[F]) -> bool {
-    let mut acc = [F::ZERO; LANES];
-    let mut chunks = xs.chunks_exact(LANES);
-    for c in &mut chunks {
-        kernel::prefetch_ahead(c.as_ptr());
-        for j in 0..LANES {
-            acc[j] = acc[j] + c[j] * F::ZERO;
-        }
-    }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        acc[j] = acc[j] + x * F::ZERO;
-    }
-    acc.iter().all(|&a| a == F::ZERO)
+    bits::all_finite(kernel::isa(), xs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::kernel::Isa;
 
     #[test]
     fn finds_the_first_bad_element_with_every_instruction_set() {
