@@ -136,12 +136,14 @@ pub fn first_nonfinite<F: Float>(tensors: &[&[F]]) -> Option<(usize, usize)> {
     let pieces = share::cut(tensors.iter().map(|t| t.len()), piece);
     // The first bad piece holds the first bad element; pieces are checked in any order.
     let first_bad = AtomicUsize::new(usize::MAX);
-    share::for_each_piece(pieces.len(), |i| {
+    let split = share::for_each_piece_split(pieces.len(), |i| {
         let (t, start, n) = pieces[i];
         if i < first_bad.load(Ordering::Relaxed) && !all_finite(&tensors[t][start..start + n]) {
             first_bad.fetch_min(i, Ordering::Relaxed);
         }
     });
+    // The update cuts the same pieces: it starts where each thread checked last.
+    share::note_split(total, pieces.len(), split);
     let (t, start, n) = *pieces.get(first_bad.into_inner())?;
     first_in(&tensors[t][start..start + n]).map(|i| (t, start + i))
 }
