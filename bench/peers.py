@@ -10,7 +10,8 @@ Runs, at the benchmark's sizes (the book's network, 110 K parameters in ten tens
   - optimist, through `cargo bench -p optimist --bench step`: its default step (which
     checks the gradients for NaN and infinities first) and its unchecked step
     (NonFinite::Trust), which does what the peers do,
-and prints ns per parameter and optimist's unchecked time over each peer's. Where the
+and prints ns per parameter, optimist's unchecked time over each peer's (x) and its checked
+time over each peer's (c). Where the
 Python package is installed (pip install ./crates/optimist-py) with torch, it then times
 optimist.torch.Adam's step() beside torch.optim.Adam(fused=True) on the same tensors
 (its default trusts the gradients, as torch does; nonfinite="refuse" checks them first), and the Python layer's overhead per
