@@ -10,7 +10,8 @@ Runs, at the benchmark's sizes (the book's network, 110 K parameters in ten tens
   - optimist, through `cargo bench -p optimist --bench step`: its default step (which
     checks the gradients for NaN and infinities first) and its unchecked step
     (NonFinite::Trust), which does what the peers do,
-and prints ns per parameter and optimist's unchecked time over each peer's. Where the
+and prints ns per parameter, optimist's unchecked time over each peer's (x) and its checked
+time over each peer's (c). Where the
 Python package is installed (pip install ./crates/optimist-py) with torch, it then times
 optimist.torch.Adam's step() beside torch.optim.Adam(fused=True) on the same tensors
 (its default trusts the gradients, as torch does; nonfinite="refuse" checks them first), and the Python layer's overhead per
@@ -189,10 +190,12 @@ def main():
         f"numpy {np.__version__}",
     ]))
     print("optimist: its default step (gradients checked) / unchecked (as the peers run); "
-          "x: optimist's unchecked time over the peer's (below 1: optimist is faster)")
+          "x: optimist's unchecked time over the peer's, c: its checked time over the peer's "
+          "(below 1: optimist is faster)")
     head = ["numpy", "foreach", "fused", "optax"]
     print(f"{'':<5} {'size':<5} {'checked':>8} {'optimist':>9} " + " ".join(f"{h:>9}" for h in head)
-          + "   " + " ".join(f"{'x ' + h:>9}" for h in head))
+          + "   " + " ".join(f"{'x ' + h:>9}" for h in head)
+          + "   " + " ".join(f"{'c ' + h:>9}" for h in head))
     for opt in opts:
         for size in sizes:
             shapes = SIZES[size]
@@ -205,7 +208,8 @@ def main():
                 optax_ns(opt, shapes) if jax else nan,
             ]
             print(f"{opt:<5} {size:<5} {checked:>8.3f} {ours:>9.3f} " + " ".join(f"{p:>9.3f}" for p in peers)
-                  + "   " + " ".join(f"{ours / p:>9.2f}" for p in peers))
+                  + "   " + " ".join(f"{ours / p:>9.2f}" for p in peers)
+                  + "   " + " ".join(f"{checked / p:>9.2f}" for p in peers))
     if optimist_torch is not None and torch is not None and "adam" in opts:
         python_rows(sizes)
 

@@ -210,3 +210,72 @@ fn errors_name_the_first_bad_element_over_all_tensors() {
         "{e}"
     );
 }
+
+/// Steps large enough to be split across threads, where the check's pieces tell the
+/// update which to take first: a bad element anywhere (the first piece of the first
+/// tensor, a middle one, the last piece of the last tensor) refuses the whole step and
+/// changes nothing, and good steps give the same bits on any number of threads.
+#[test]
+fn refused_steps_split_across_threads_change_nothing() {
+    let sizes = [70_001, 3, 300_000, 131_072];
+    let tensors = |seed: f32| -> Params<f32> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| {
+                let v = (0..n)
+                    .map(|i| ((i * 7 + t) % 101) as f32 * 0.01 * seed - 0.5)
+                    .collect();
+                (format!("t{t}"), Tensor::vector(v))
+            })
+            .collect()
+    };
+    let bits32 = |p: &Params<f32>| -> Vec<u32> {
+        p.iter()
+            .flat_map(|(_, t)| t.data().iter().map(|x| x.to_bits()))
+            .collect()
+    };
+    let last = sizes.len() - 1;
+    let places = [(0, 0), (2, 150_001), (last, sizes[last] - 1)];
+    let mut reference: Option<(Vec<u32>, Vec<u8>)> = None;
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for spec in ["adam:lr=0.01", "sgd:lr=0.1"] {
+            pool.install(|| {
+                let mut opt = registry::parse::<f32>(spec).unwrap();
+                let mut p = tensors(1.0);
+                opt.update(&mut p, &tensors(0.3)).unwrap();
+                let (moved, state) = (bits32(&p), opt.save_state().unwrap());
+                for &(t, i) in &places {
+                    for bad in [f32::NAN, f32::INFINITY] {
+                        let mut g = tensors(0.7);
+                        g.get_mut(&format!("t{t}")).unwrap().data_mut()[i] = bad;
+                        let e = opt.update(&mut p, &g).unwrap_err().to_string();
+                        assert!(
+                            e.starts_with(&format!(
+                                "the gradient of 't{t}' holds {bad} at element {i} "
+                            )),
+                            "{spec}, {threads} threads: {e}"
+                        );
+                        assert!(bits32(&p) == moved, "{spec}, {threads} threads, ({t}, {i})");
+                        assert!(
+                            opt.save_state().unwrap() == state,
+                            "{spec}, {threads} threads"
+                        );
+                    }
+                }
+                opt.update(&mut p, &tensors(0.7)).unwrap();
+                if spec.starts_with("adam") {
+                    let got = (bits32(&p), opt.save_state().unwrap());
+                    match &reference {
+                        None => reference = Some(got),
+                        Some(r) => assert!(*r == got, "{threads} threads gave other bits"),
+                    }
+                }
+            });
+        }
+    }
+}

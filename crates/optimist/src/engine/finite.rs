@@ -7,11 +7,13 @@
 //! instruction sets as the update loop ([`super::kernel`]) and split across threads for
 //! large steps; [`NonFinite::Trust`] leaves it out.
 
-use super::kernel::{self, Isa};
+use super::kernel;
 use super::share;
 use crate::{Error, Float, Param};
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod bits;
 
 /// What a step does with gradients that hold NaN or an infinity.
 ///
@@ -134,12 +136,14 @@ pub fn first_nonfinite<F: Float>(tensors: &[&[F]]) -> Option<(usize, usize)> {
     let pieces = share::cut(tensors.iter().map(|t| t.len()), piece);
     // The first bad piece holds the first bad element; pieces are checked in any order.
     let first_bad = AtomicUsize::new(usize::MAX);
-    share::for_each_piece(pieces.len(), |i| {
+    let split = share::for_each_piece_split(pieces.len(), |i| {
         let (t, start, n) = pieces[i];
         if i < first_bad.load(Ordering::Relaxed) && !all_finite(&tensors[t][start..start + n]) {
             first_bad.fetch_min(i, Ordering::Relaxed);
         }
     });
+    // The update cuts the same pieces: it starts where each thread checked last.
+    share::note_split(total, pieces.len(), split);
     let (t, start, n) = *pieces.get(first_bad.into_inner())?;
     first_in(&tensors[t][start..start + n]).map(|i| (t, start + i))
 }
@@ -161,56 +165,15 @@ fn first_in<F: Float>(xs: &[F]) -> Option<usize> {
 }
 
 /// Whether every element of `xs` is finite, with the widest instructions the engine
-/// uses.
+/// uses ([`bits`]).
 pub fn all_finite<F: Float>(xs: &[F]) -> bool {
-    match kernel::isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa()` picks only instruction sets this CPU has.
-        Isa::Avx512 => unsafe { all_finite_avx512(xs) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Isa::Avx2 => unsafe { all_finite_avx2(xs) },
-        _ => all_finite_lanes(xs),
-    }
-}
-
-/// Lanes of the sums: enough independent vectors that additions overlap.
-const LANES: usize = 64;
-
-/// `x·0` is ±0 for a finite `x` and NaN for NaN or an infinity, so that a sum of them
-/// is 0 unless one element is not finite; per-lane sums vectorize without reordering
-/// any addition.
-#[inline(always)]
-fn all_finite_lanes<F: Float>(xs: &[F]) -> bool {
-    let mut acc = [F::ZERO; LANES];
-    let mut chunks = xs.chunks_exact(LANES);
-    for c in &mut chunks {
-        kernel::prefetch_ahead(c.as_ptr());
-        for j in 0..LANES {
-            acc[j] = acc[j] + c[j] * F::ZERO;
-        }
-    }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        acc[j] = acc[j] + x * F::ZERO;
-    }
-    acc.iter().all(|&a| a == F::ZERO)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn all_finite_avx2<F: Float>(xs: &[F]) -> bool {
-    all_finite_lanes(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn all_finite_avx512<F: Float>(xs: &[F]) -> bool {
-    all_finite_lanes(xs)
+    bits::all_finite(kernel::isa(), xs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::kernel::Isa;
 
     #[test]
     fn finds_the_first_bad_element_with_every_instruction_set() {
@@ -230,6 +193,59 @@ mod tests {
         let big = f64::MAX;
         assert!(all_finite(&[big, -big, 0.0, -0.0, f64::MIN_POSITIVE]));
         assert!(!all_finite(&[0.0, f64::INFINITY]));
+    }
+
+    /// Every length up to a few unrolled turns (the masked and scalar tails), a bad
+    /// value at every position, and the finite values nearest the bad ones.
+    fn every_position_with_every_instruction_set<F: Float>(bad: [F; 3], edge: [F; 5]) {
+        for isa in Isa::available() {
+            assert!(kernel::set_isa(isa));
+            for n in 0..300 {
+                let mut xs: Vec<F> = (0..n).map(|i| edge[i % edge.len()]).collect();
+                assert!(all_finite(&xs), "{isa:?} {n}");
+                for at in 0..n {
+                    let keep = xs[at];
+                    for b in bad {
+                        xs[at] = b;
+                        assert!(!all_finite(&xs), "{isa:?} {n} {at}");
+                        assert!(!all_finite(&xs[at..]), "{isa:?} {n} {at}");
+                        assert!(all_finite(&xs[..at]), "{isa:?} {n} {at}");
+                    }
+                    xs[at] = keep;
+                }
+            }
+        }
+        kernel::set_isa(Isa::best());
+    }
+
+    #[test]
+    fn every_instruction_set_tells_finite_from_not_at_every_position() {
+        every_position_with_every_instruction_set::<f32>(
+            [f32::NAN, f32::INFINITY, -f32::NAN],
+            [
+                f32::MAX,
+                -f32::MAX,
+                -0.0,
+                f32::MIN_POSITIVE / 2.0,
+                f32::NEG_INFINITY.max(-1.0),
+            ],
+        );
+        every_position_with_every_instruction_set::<f64>(
+            [f64::NAN, f64::NEG_INFINITY, -f64::NAN],
+            [f64::MAX, -f64::MAX, -0.0, f64::MIN_POSITIVE / 2.0, 3.5],
+        );
+        // Misaligned starts.
+        let xs = vec![1.0f32; 1000];
+        for isa in Isa::available() {
+            assert!(kernel::set_isa(isa));
+            for a in 0..17 {
+                let mut ys = xs.clone();
+                ys[999] = f32::NAN;
+                assert!(!all_finite(&ys[a..]), "{isa:?} {a}");
+                assert!(all_finite(&ys[a..999]), "{isa:?} {a}");
+            }
+        }
+        kernel::set_isa(Isa::best());
     }
 
     #[test]

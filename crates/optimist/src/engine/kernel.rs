@@ -195,7 +195,12 @@ pub(crate) fn run_jobs<F: Float, R: Rule<F>>(jobs: &[Job<F, R>]) {
         .into_iter()
         .map(|(t, start, n)| jobs[t].piece(start, n))
         .collect();
-    share::for_each_piece(pieces.len(), |i| pieces[i].run(ahead));
+    // After the gradient check over the same pieces, each thread starts with those
+    // whose gradients it has just read.
+    match share::take_split(total, pieces.len()) {
+        Some(split) => share::for_each_piece_warm(pieces.len(), split, |i| pieces[i].run(ahead)),
+        None => share::for_each_piece(pieces.len(), |i| pieces[i].run(ahead)),
+    }
 }
 
 /// The fewest bytes (values, gradients and state together) of a step whose loop asks

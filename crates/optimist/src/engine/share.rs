@@ -14,6 +14,7 @@
 //! On the book's network, rayon's `par_iter` was no faster than one thread, and
 //! sharing this way was (`cargo bench -p optimist --bench step -- 110k`).
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,10 +27,44 @@ const SPIN: Duration = Duration::from_micros(50);
 /// Which thread runs which piece varies, so `work` must give the same result for a
 /// piece whichever thread runs it.
 pub(crate) fn for_each_piece(pieces: usize, work: impl Fn(usize) + Sync) {
+    run(pieces, |j| j, work);
+}
+
+/// As [`for_each_piece`], for a pass that reads what the next pass over the same pieces
+/// reads again (the gradient check before the update): returns how many pieces the
+/// calling thread took from the front, for [`for_each_piece_warm`].
+pub(crate) fn for_each_piece_split(pieces: usize, work: impl Fn(usize) + Sync) -> usize {
+    run(pieces, |j| j, work)
+}
+
+/// As [`for_each_piece`], for the pass after one that split the same pieces at `split`
+/// ([`for_each_piece_split`]): each thread starts with the pieces it read last, while
+/// they are still in its core's caches, and goes back over the others. The calling
+/// thread takes `split - 1` down to 0 and then the rest from the end; the others take
+/// `split` upwards.
+pub(crate) fn for_each_piece_warm(pieces: usize, split: usize, work: impl Fn(usize) + Sync) {
+    let split = split.min(pieces);
+    run(
+        pieces,
+        |j| {
+            if j < split {
+                split - 1 - j
+            } else {
+                pieces - 1 - (j - split)
+            }
+        },
+        work,
+    );
+}
+
+/// Runs `work(order(j))` for every `j` in `0..pieces` (`order` a permutation), the
+/// calling thread taking `j` from the front and the others from the back; returns the
+/// number the calling thread took.
+fn run(pieces: usize, order: impl Fn(usize) -> usize + Sync, work: impl Fn(usize) + Sync) -> usize {
     let helpers = rayon::current_num_threads().min(pieces).saturating_sub(1);
     if helpers == 0 {
-        (0..pieces).for_each(work);
-        return;
+        (0..pieces).for_each(|j| work(order(j)));
+        return pieces;
     }
     assert!(pieces < 1 << 32, "too many pieces");
     // The front (next piece from the start) in the low half, the back (one past the
@@ -38,17 +73,21 @@ pub(crate) fn for_each_piece(pieces: usize, work: impl Fn(usize) + Sync) {
     let done = AtomicUsize::new(0);
     let run = |front: bool| {
         let mut ran = 0;
-        while let Some(i) = take(&ends, front) {
-            work(i);
+        while let Some(j) = take(&ends, front) {
+            work(order(j));
             ran += 1;
         }
         done.fetch_add(ran, Ordering::Release);
+        ran
     };
+    let mut in_front = 0;
     rayon::in_place_scope(|s| {
         for _ in 0..helpers {
-            s.spawn(|_| run(false));
+            s.spawn(|_| {
+                run(false);
+            });
         }
-        run(true);
+        in_front = run(true);
         // Every piece is taken; wait for those still running on other threads.
         let start = Instant::now();
         'spin: while done.load(Ordering::Acquire) < pieces {
@@ -63,6 +102,28 @@ pub(crate) fn for_each_piece(pieces: usize, work: impl Fn(usize) + Sync) {
             }
         }
     });
+    in_front
+}
+
+thread_local! {
+    /// The last split this thread noted ([`note_split`]): the step's elements, its
+    /// pieces, and how many the calling thread took from the front.
+    static SPLIT: Cell<Option<(usize, usize, usize)>> = const { Cell::new(None) };
+}
+
+/// Notes, on the calling thread, how a pass over `total` elements in `pieces` pieces
+/// was split ([`for_each_piece_split`]), for the next pass over the same pieces.
+pub(crate) fn note_split(total: usize, pieces: usize, split: usize) {
+    SPLIT.with(|s| s.set(Some((total, pieces, split))));
+}
+
+/// The split noted for a pass over `total` elements in `pieces` pieces, if the last
+/// one noted on this thread was (forgotten once read).
+pub(crate) fn take_split(total: usize, pieces: usize) -> Option<usize> {
+    SPLIT.with(|s| match s.take() {
+        Some((t, p, split)) if (t, p) == (total, pieces) => Some(split),
+        _ => None,
+    })
 }
 
 /// Takes the next piece from the front or the back; `None` once every piece is taken.
@@ -157,6 +218,41 @@ mod tests {
                 assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1));
             }
         }
+    }
+
+    #[test]
+    fn the_warm_order_runs_every_piece_once_starting_where_the_split_was() {
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for pieces in [0, 1, 2, 9, 100] {
+                let split = pool.install(|| for_each_piece_split(pieces, |_| {}));
+                assert!(split <= pieces && (pieces == 0 || split > 0));
+                for s in [0, split, pieces / 2, pieces + 3] {
+                    let runs: Vec<AtomicU32> = (0..pieces).map(|_| AtomicU32::new(0)).collect();
+                    pool.install(|| {
+                        for_each_piece_warm(pieces, s, |i| {
+                            runs[i].fetch_add(1, Ordering::Relaxed);
+                        })
+                    });
+                    assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1));
+                }
+            }
+        }
+        // On one thread: the last piece read first.
+        let order = std::sync::Mutex::new(Vec::new());
+        for_each_piece_warm(4, 4, |i| order.lock().unwrap().push(i));
+        let order = order.into_inner().unwrap();
+        if rayon::current_num_threads() == 1 {
+            assert_eq!(order, vec![3, 2, 1, 0]);
+        }
+        note_split(10, 3, 2);
+        assert_eq!(take_split(10, 4), None);
+        note_split(10, 3, 2);
+        assert_eq!(take_split(10, 3), Some(2));
+        assert_eq!(take_split(10, 3), None);
     }
 
     #[test]
