@@ -245,7 +245,7 @@ fn refused_steps_split_across_threads_change_nothing() {
             .unwrap();
         for spec in ["adam:lr=0.01", "sgd:lr=0.1"] {
             pool.install(|| {
-                let mut opt = registry::parse::<f32>(spec).unwrap();
+                let mut opt = registry::parse::<f32>(spec, Convention::Article).unwrap();
                 let mut p = tensors(1.0);
                 opt.update(&mut p, &tensors(0.3)).unwrap();
                 let (moved, state) = (bits32(&p), opt.save_state().unwrap());
