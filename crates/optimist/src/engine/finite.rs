@@ -17,10 +17,9 @@ mod bits;
 
 /// What a step does with gradients that hold NaN or an infinity.
 ///
-/// The check costs one more read of the gradients per step, about 0.04 ns per float32
-/// parameter in cache and 0.07–0.1 ns out of it on two AVX-512 threads: +20% on an
-/// Adam step, +50% on a plain SGD step, which reads least (`cargo bench -p optimist --bench
-/// nonfinite`). It runs on the same threads and pieces as the update that follows, so
+/// The check costs one more read of the gradients per step, which weighs most on a
+/// plain SGD step, which reads least (`cargo bench -p optimist --bench step` prints the
+/// checked step's time over the unchecked one). It runs on the same threads and pieces as the update that follows, so
 /// each thread checks the gradients it then reads while they are in its cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum NonFinite {

@@ -11,8 +11,8 @@
 //!
 //! State values whose magnitude falls below the smallest normal number (about 1.2e-38
 //! in f32) are stored as zero. Moments of gradients that stay zero decay into that
-//! range, where x86 arithmetic is many times slower (measured: Adam's step on the
-//! book's network went from 0.057 to 0.23 ms); values that small cannot change a result.
+//! range, where x86 arithmetic is many times slower (Adam's step on the book's network
+//! slowed several-fold); values that small cannot change a result.
 
 use crate::engine::rule::{Rule, Slots};
 use crate::engine::share;
@@ -111,11 +111,9 @@ type Ptrs<F, R> = <R as Rule<F>>::State<*mut F>;
 
 /// Steps of fewer elements than this run on one thread, for a rule without state;
 /// a rule with `N` state slots splits from `PARALLEL_MIN / (1 + N)` elements. Threads
-/// pay once a step takes about 3 µs on one core: measured on two AVX-512 cores, two
-/// threads beat one from about 24 K elements for SGD, 14 K for Momentum and under
-/// 11 K for Adam and RMSprop (their square roots and divisions make each element
-/// cost more). `cargo bench -p optimist --bench step` prints each optimizer's speed-up
-/// from threads ("threads x").
+/// pay once a step takes a few microseconds on one core, which rules with square roots
+/// and divisions (Adam, RMSprop) reach at fewer elements than SGD. `cargo bench -p
+/// optimist --bench step` prints each optimizer's speed-up from threads ("threads x").
 pub const PARALLEL_MIN: usize = 1 << 15;
 
 /// The size from which a step of rule `R` is split across threads.
@@ -205,14 +203,12 @@ pub(crate) fn run_jobs<F: Float, R: Rule<F>>(jobs: &[Job<F, R>]) {
 
 /// The fewest bytes (values, gradients and state together) of a step whose loop asks
 /// for memory ahead ([`prefetch_ahead`]), for rules of two state slots or more: a step
-/// that fits in the caches gains nothing from it and pays for the instructions (SGD
-/// over 110 K float32 values: 0.072 → 0.185 ns per value), and with fewer streams the
-/// hardware prefetchers keep up (64 M float32 values: SGD 0.266 → 0.287, Momentum
-/// 0.422 → 0.458 with it; Adam 0.61 → 0.55).
+/// that fits in the caches gains nothing from it and pays for the instructions, and
+/// with fewer streams (SGD, Momentum) the hardware prefetchers keep up on their own.
 const AHEAD_MIN: usize = 32 << 20;
 
-/// The smallest piece a thread takes: 4 K elements, about 0.5 µs of SGD, so that taking
-/// a piece (one atomic operation) costs little beside it.
+/// The smallest piece a thread takes: 4 K elements, enough work that taking a piece
+/// (one atomic operation) costs little beside it.
 pub(crate) const PIECE_MIN: usize = 1 << 12;
 
 /// The loop on raw pointers, each valid for `n` elements and not aliasing each other.
@@ -269,11 +265,9 @@ const PREFETCH_AHEAD: usize = 4096;
 
 /// Asks the CPU to bring the memory `PREFETCH_AHEAD` (4 KiB) after `at` into its L2
 /// cache. The hardware prefetchers alone keep too few reads in flight for a loop that
-/// reads a single stream and writes nothing, such as a norm or the gradient check
-/// (measured: Σx² over 64 M float32 values, 0.198 ns per value on two threads without,
-/// 0.138 with). L2 rather than L1: a prefetch into L1 holds one of the core's few L1
-/// miss buffers until the line arrives (Σx² 0.17 → 0.16 ns per value, Adafactor's step
-/// 0.87 → 0.83). Does nothing off x86-64; never faults, whatever the address. Public
+/// reads a single stream and writes nothing, such as a norm or the gradient check. L2
+/// rather than L1: a prefetch into L1 holds one of the core's few L1 miss buffers until
+/// the line arrives. Does nothing off x86-64; never faults, whatever the address. Public
 /// for kernels outside the engine that read like it (the benchmarks' read probe).
 #[inline(always)]
 pub fn prefetch_ahead<T>(at: *const T) {
@@ -298,7 +292,7 @@ pub(crate) fn can_stream<T>(at: *const T) -> bool {
 /// non-temporal stores, 16 bytes at a time; a plain store elsewhere), for a buffer that
 /// a pass writes without reading it and a later pass reads: a plain store first reads
 /// each line from memory, and its lines then push the pass's inputs out of the cache
-/// (LAMB's first pass over 64 M float32 values: 0.87 → 0.72 ns per value, measured).
+/// (LAMB's first pass over a large model).
 /// Stores to lines a pass has just read are slower this way, not faster. The stores
 /// are weakly ordered: call [`stream_fence`] before another thread reads them.
 ///
@@ -363,8 +357,7 @@ unsafe fn each<F: Float, R: Rule<F>>(
         return;
     }
     // A cache line of each stream at a time, asking for the lines 4 KiB ahead: more
-    // reads in flight than the hardware prefetchers keep (Adam over 64 M float32
-    // values: 0.61 → 0.54 ns per value, 0.90x the in-place bandwidth probe).
+    // reads in flight than the hardware prefetchers keep on their own.
     let line = 64 / std::mem::size_of::<F>();
     let whole = n - n % line;
     for a in (0..whole).step_by(line) {
