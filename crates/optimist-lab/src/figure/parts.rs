@@ -95,14 +95,19 @@ impl Shape {
     }
 }
 
-/// A run's legend entry: its name, then its learning rate and how it ended.
+/// A run's legend entry: its name, then its learning rate, its clipping and schedule
+/// where set, and how it ended.
 pub(crate) fn run_entry(run: &Run, index: usize) -> Entry {
-    let lr = run
+    let shown = |k: &str| ["lr", "learning_rate", "clip", "schedule"].contains(&k);
+    let lr: String = run
         .hyperparameters
         .iter()
-        .find(|(k, _)| k == "lr" || k == "learning_rate")
-        .map(|(k, v)| format!("{k}={v}, "))
-        .unwrap_or_default();
+        .filter(|(k, _)| shown(k))
+        .map(|(k, v)| match k.as_str() {
+            "clip" | "schedule" => format!("{v}, "),
+            _ => format!("{k}={v}, "),
+        })
+        .collect();
     let (detail, detail_colour) = match (run.diverged_at, run.points.last()) {
         (Some(k), _) => (format!("{lr}diverged at step {k}"), DIVERGED),
         (None, None) => (format!("{lr}no step"), MUTED),
@@ -327,4 +332,39 @@ pub(super) fn draw_contours<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landscape::article;
+    use crate::race::{Race, Wrapping};
+
+    /// The legend names the clipping and the schedule a run was wrapped in, in their
+    /// short forms, and leaves them out where none was set.
+    #[test]
+    fn legend_entries_show_clipping_and_schedule() {
+        let landscape = article();
+        let mut race = Race {
+            steps: 3,
+            optimizers: vec!["sgd:lr=0.9".parse().unwrap()],
+            ..Race::article()
+        };
+        let plain = race.run::<f64>(&landscape).unwrap();
+        let entry = run_entry(&plain[0], 0);
+        assert!(entry.detail.starts_with("lr=0.9, f = "), "{}", entry.detail);
+        race.wrapping = Wrapping {
+            schedule: Some("steplr:step_size=2".parse().unwrap()),
+            clip: Some("clip_grad_norm:max_norm=1".parse().unwrap()),
+        };
+        let wrapped = race.run::<f64>(&landscape).unwrap();
+        let entry = run_entry(&wrapped[0], 0);
+        assert!(
+            entry
+                .detail
+                .starts_with("lr=0.9, clip_grad_norm:max_norm=1, steplr:step_size=2, f = "),
+            "{}",
+            entry.detail
+        );
+    }
 }
