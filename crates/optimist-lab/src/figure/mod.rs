@@ -28,7 +28,7 @@ pub(crate) mod parts;
 mod sensitivity;
 mod view;
 
-pub use self::draw::style::{series_rgb, DIVERGED_RGB, SERIES_RGB, TRAJECTORY_RGB};
+pub use self::draw::style::{series_dash, series_rgb, DIVERGED_RGB, SERIES_RGB, TRAJECTORY_RGB};
 pub use self::error::FigureError;
 pub use self::format::Format;
 pub use self::gif::{

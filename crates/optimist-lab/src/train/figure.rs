@@ -6,7 +6,7 @@ use super::run::TrainResult;
 use crate::figure::axis::{Axis, Scale};
 use crate::figure::chart::{Chart, Series, Shape};
 use crate::figure::draw::canvas::encode;
-use crate::figure::draw::style::{series_colour, MUTED};
+use crate::figure::draw::style::{series_colour, series_dash, MUTED};
 use crate::figure::parts::Entry;
 use crate::figure::Format;
 
@@ -94,6 +94,7 @@ impl LossFigure {
                         detail: c.detail.clone(),
                         colour: series_colour(k),
                         detail_colour: MUTED,
+                        dash: series_dash(k),
                     };
                     Series {
                         faint: along(&c.raw),

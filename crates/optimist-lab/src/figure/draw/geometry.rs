@@ -25,6 +25,48 @@ pub(crate) fn thin(points: impl Iterator<Item = (f64, f64)>, min_gap: f64) -> Ve
     out
 }
 
+/// The dashes of a polyline in pixels: pieces `dash` long, `gap` apart, following its
+/// bends; the pattern runs on across vertices.
+pub(crate) fn dashes(points: &[(f64, f64)], dash: f64, gap: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    // Where along the pattern the pen is: on while below `dash`.
+    let mut phase = 0.0;
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let length = (b.0 - a.0).hypot(b.1 - a.1);
+        let at = |t: f64| {
+            let f = t / length;
+            (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f)
+        };
+        let mut t = 0.0;
+        while t < length {
+            let on = phase < dash;
+            let left = if on { dash - phase } else { dash + gap - phase };
+            let step = left.min(length - t);
+            if on {
+                if current.is_empty() {
+                    current.push(at(t));
+                }
+                current.push(at(t + step));
+            }
+            t += step;
+            phase += step;
+            if step >= left {
+                if on {
+                    out.push(std::mem::take(&mut current));
+                } else {
+                    phase = 0.0;
+                }
+            }
+        }
+    }
+    if current.len() >= 2 {
+        out.push(current);
+    }
+    out
+}
+
 /// The parts of the polyline inside `w`: Liang–Barsky clipping of each segment,
 /// consecutive visible segments joined.
 pub(crate) fn clip_polyline(points: &[(f64, f64)], w: &Window) -> Vec<Vec<(f64, f64)>> {
@@ -214,5 +256,26 @@ mod tests {
         let inside = [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0)];
         assert_eq!(clip_polygon(&inside, &w), inside.to_vec());
         assert!(clip_polygon(&[(11.0, 1.0), (12.0, 1.0), (12.0, 2.0)], &w).is_empty());
+    }
+
+    #[test]
+    fn dashes_follow_the_line_and_carry_over_bends() {
+        // 13 px right then 10 px down, dashes of 6 every 10: the second turns the corner,
+        // the third is cut by the line's end.
+        let d = dashes(&[(0.0, 0.0), (13.0, 0.0), (13.0, 10.0)], 6.0, 4.0);
+        assert_eq!(
+            d,
+            vec![
+                vec![(0.0, 0.0), (6.0, 0.0)],
+                vec![(10.0, 0.0), (13.0, 0.0), (13.0, 3.0)],
+                vec![(13.0, 7.0), (13.0, 10.0)],
+            ]
+        );
+        let on: f64 = d
+            .iter()
+            .flat_map(|p| p.windows(2))
+            .map(|s| (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1))
+            .sum();
+        assert!((on - 15.0).abs() < 1e-9);
     }
 }
