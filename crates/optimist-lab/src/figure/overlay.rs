@@ -4,7 +4,7 @@
 use super::axis::{Axis, Scale};
 use super::contours::{contour_lines, ContourLine};
 use super::draw::canvas::{encode, Canvas, Drawing};
-use super::draw::geometry::{clip_polyline, thin};
+use super::draw::geometry::{clip_polyline, exits, thin};
 use super::draw::style::{
     series_colour, series_dash, DOT_RADIUS, END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS,
     WHITE,
@@ -14,8 +14,8 @@ use super::error::FigureError;
 use super::format::Format;
 use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, legend_rows,
-    plus, run_entry, Entry, HEADER, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, exit_arrow,
+    legend_rows, plus, plus_layers, run_entry, Entry, HEADER, OUTER,
 };
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
@@ -122,7 +122,7 @@ impl Drawing for Overlay<'_> {
         draw_contours(canvas, &self.contours, &panel)?;
         for (x, y) in self.landscape.minima() {
             if window.contains(x, y) {
-                plus(canvas, panel.to_pixel(x, y))?;
+                plus_layers(canvas, panel.to_pixel(x, y), true, false)?;
             }
         }
         for (i, run) in self.runs.iter().enumerate() {
@@ -159,6 +159,30 @@ impl Drawing for Overlay<'_> {
                 canvas.fill_rect((cx - h, cy - h, cx + h, cy + h), colour)?;
             }
         }
+        // Where a run left the window, an arrow on the edge, pointing the way it went.
+        for (i, run) in self.runs.iter().enumerate() {
+            let path: Vec<(f64, f64)> = run.points.iter().map(|p| (p.x, p.y)).collect();
+            let mut marked: Vec<(f64, f64)> = Vec::new();
+            for (at, direction) in exits(&path, &window) {
+                let tip = panel.to_pixel(at.0, at.1);
+                if marked
+                    .iter()
+                    .all(|m| (m.0 - tip.0).hypot(m.1 - tip.1) > 12.0)
+                {
+                    marked.push(tip);
+                    exit_arrow(canvas, tip, direction, series_colour(i).to_rgba())?;
+                }
+            }
+        }
+        // The minima's + over every trail and end (their halo went under them).
+        for (x, y) in self.landscape.minima() {
+            if window.contains(x, y) {
+                plus_layers(canvas, panel.to_pixel(x, y), false, true)?;
+            }
+        }
+
+        cover_outside(canvas, plot, panel.cell)?;
+        // Start rings after the cover, so that one on the window's edge shows whole.
         let mut starts: Vec<(f64, f64)> = Vec::new();
         for p in self.runs.iter().filter_map(|r| r.points.first()) {
             if window.contains(p.x, p.y) && !starts.contains(&(p.x, p.y)) {
@@ -166,8 +190,6 @@ impl Drawing for Overlay<'_> {
                 canvas.ring(panel.to_pixel(p.x, p.y), START_RADIUS, 2.0, INK.to_rgba())?;
             }
         }
-
-        cover_outside(canvas, plot, panel.cell)?;
         let ticks = |lo: f64, hi: f64, pixels: u32| {
             Axis {
                 scale: Scale::Linear,

@@ -15,7 +15,7 @@ use super::layout::{short_number, Panel, Rect};
 use crate::race::Run;
 use plotters::backend::DrawingBackend;
 use plotters::style::text_anchor::HPos;
-use plotters::style::{Color, FontStyle, RGBColor};
+use plotters::style::{Color, FontStyle, RGBAColor, RGBColor};
 
 /// Space around the figure's edges, in pixels.
 pub(crate) const OUTER: u32 = 10;
@@ -320,13 +320,56 @@ pub(crate) fn draw_title<DB: DrawingBackend>(
     Ok(())
 }
 
+/// An arrowhead in `colour`, its tip at `tip` (where a path left the plot, on its
+/// edge), pointing along `direction` (in data units: y up), with a white rim.
+pub(crate) fn exit_arrow<DB: DrawingBackend>(
+    canvas: &mut Canvas<DB>,
+    tip: (f64, f64),
+    direction: (f64, f64),
+    colour: RGBAColor,
+) -> Result<(), FigureError> {
+    // Pixels run down: flip y.
+    let (dx, dy) = (direction.0, -direction.1);
+    let norm = dx.hypot(dy);
+    if !(norm > 0.0 && norm.is_finite()) {
+        return Ok(());
+    }
+    let (ux, uy) = (dx / norm, dy / norm);
+    for (length, half, ink) in [(17.0, 8.5, WHITE.to_rgba()), (14.0, 6.5, colour)] {
+        let back = (tip.0 - ux * length, tip.1 - uy * length);
+        let inset = if length > 15.0 { -1.5 } else { 0.0 };
+        let point = (tip.0 - ux * inset, tip.1 - uy * inset);
+        canvas.fill_polygon(
+            &[
+                point,
+                (back.0 - uy * half, back.1 + ux * half),
+                (back.0 + uy * half, back.1 - ux * half),
+            ],
+            ink,
+        )?;
+    }
+    Ok(())
+}
+
 /// The minimum marker: a dark + with a white halo, so it reads over contour lines.
 pub(crate) fn plus<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
+    c: (f64, f64),
+) -> Result<(), FigureError> {
+    plus_layers(canvas, c, true, true)
+}
+
+/// The minimum marker in two layers: its white halo (drawn under the trails, so that
+/// they stay whole) and its dark + (drawn over them, so that it shows).
+pub(crate) fn plus_layers<DB: DrawingBackend>(
+    canvas: &mut Canvas<DB>,
     (x, y): (f64, f64),
+    halo: bool,
+    ink: bool,
 ) -> Result<(), FigureError> {
     let arm = 7.0;
-    for (colour, width, extra) in [(WHITE, 4.0, 1.0), (INK, 2.0, 0.0)] {
+    let layers = [(WHITE, 4.0, 1.0, halo), (INK, 2.0, 0.0, ink)];
+    for (colour, width, extra, _) in layers.into_iter().filter(|l| l.3) {
         canvas.polyline(
             &[(x - arm - extra, y), (x + arm + extra, y)],
             colour.to_rgba(),

@@ -101,6 +101,24 @@ pub(crate) fn clip_polyline(points: &[(f64, f64)], w: &Window) -> Vec<Vec<(f64, 
     pieces
 }
 
+/// Where a path leaves `w`: for each step that ends outside it (or whose end is not
+/// finite) after being inside or crossing it, the point on the edge where it left and
+/// the direction it was going (b − a, unnormalized; towards the far end when that is
+/// not finite, along the last finite step).
+pub(crate) fn exits(points: &[(f64, f64)], w: &Window) -> Vec<((f64, f64), (f64, f64))> {
+    let mut out = Vec::new();
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if w.contains(b.0, b.1) {
+            continue;
+        }
+        if let Some((_, q)) = clip_segment(a, b, w) {
+            out.push((q, (b.0 - a.0, b.1 - a.1)));
+        }
+    }
+    out
+}
+
 /// Cohen–Sutherland clipping of segment a–b to `w`: an end outside is moved onto the
 /// edge it crosses, exactly, until both are in. Unlike a parametric clip this stays
 /// exact for ends like 1e150, where the part inside is 1e-149 of the segment.
@@ -277,5 +295,25 @@ mod tests {
             .map(|s| (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1))
             .sum();
         assert!((on - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn exits_are_on_the_edge_where_the_path_left() {
+        let w = Window {
+            x_min: 0.0,
+            x_max: 10.0,
+            y_min: 0.0,
+            y_max: 10.0,
+        };
+        // In, out through the right edge, back in, out through the top far away.
+        let path = [(5.0, 5.0), (15.0, 5.0), (5.0, 5.0), (5.0, 1e150)];
+        let e = exits(&path, &w);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0], ((10.0, 5.0), (10.0, 0.0)));
+        assert_eq!(e[1].0, (5.0, 10.0));
+        assert!(e[1].1 .1 > 0.0 && e[1].1 .0 == 0.0);
+        // Staying inside, or wholly outside: none.
+        assert!(exits(&[(1.0, 1.0), (2.0, 2.0)], &w).is_empty());
+        assert!(exits(&[(20.0, 1.0), (30.0, 2.0)], &w).is_empty());
     }
 }
