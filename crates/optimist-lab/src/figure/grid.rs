@@ -4,7 +4,7 @@
 
 use super::contours::{contour_lines, ContourLine};
 use super::draw::canvas::{draw_failed, Canvas};
-use super::draw::geometry::{clip_polyline, exits, thin, Segment};
+use super::draw::geometry::{clip_polyline, thin, Segment};
 use super::draw::raster::{downsample, encode_failed, png_writer};
 use super::draw::style::{
     DOT_RADIUS, END_HALF, FRAME, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, SUPERSAMPLE,
@@ -15,7 +15,7 @@ use super::error::FigureError;
 use super::format::Format;
 use super::labels::{corner_candidates, draw_labels, place, plan_panel, start_candidates};
 use super::layout::{grid_layout, short_number, Layout, Panel, Rect};
-use super::parts::{cover_outside, draw_contours, draw_title, exit_arrow, plus, plus_layers};
+use super::parts::{cover_outside, draw_contours, draw_title, exit_arrows, plus, plus_layers};
 use crate::landscape::Landscape;
 use crate::race::Run;
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
@@ -350,17 +350,7 @@ fn draw_panel<DB: DrawingBackend>(
         canvas.fill_rect(square, TRAJECTORY.to_rgba())?;
     }
     // Where the run left the window, an arrow on the edge pointing the way it went.
-    let mut marked: Vec<(f64, f64)> = Vec::new();
-    for (at, direction) in exits(&path, &window) {
-        let tip = panel.to_pixel(at.0, at.1);
-        if marked
-            .iter()
-            .all(|m| (m.0 - tip.0).hypot(m.1 - tip.1) > 12.0)
-        {
-            marked.push(tip);
-            exit_arrow(canvas, tip, direction, TRAJECTORY.to_rgba())?;
-        }
-    }
+    exit_arrows(canvas, &panel, &path, TRAJECTORY.to_rgba())?;
     // The minima's + over the trajectory and its end (their halo went under it).
     for (x, y) in scene.landscape.minima() {
         if window.contains(x, y) {

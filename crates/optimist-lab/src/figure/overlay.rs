@@ -4,7 +4,7 @@
 use super::axis::{Axis, Scale};
 use super::contours::{contour_lines, ContourLine};
 use super::draw::canvas::{encode, Canvas, Drawing};
-use super::draw::geometry::{clip_polyline, exits, thin};
+use super::draw::geometry::{clip_polyline, thin};
 use super::draw::style::{
     series_colour, series_dash, DOT_RADIUS, END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS,
     WHITE,
@@ -14,7 +14,7 @@ use super::error::FigureError;
 use super::format::Format;
 use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, exit_arrow,
+    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, exit_arrows,
     legend_rows, plus, plus_layers, run_entry, Entry, HEADER, OUTER,
 };
 use crate::landscape::{Landscape, Window};
@@ -162,17 +162,7 @@ impl Drawing for Overlay<'_> {
         // Where a run left the window, an arrow on the edge, pointing the way it went.
         for (i, run) in self.runs.iter().enumerate() {
             let path: Vec<(f64, f64)> = run.points.iter().map(|p| (p.x, p.y)).collect();
-            let mut marked: Vec<(f64, f64)> = Vec::new();
-            for (at, direction) in exits(&path, &window) {
-                let tip = panel.to_pixel(at.0, at.1);
-                if marked
-                    .iter()
-                    .all(|m| (m.0 - tip.0).hypot(m.1 - tip.1) > 12.0)
-                {
-                    marked.push(tip);
-                    exit_arrow(canvas, tip, direction, series_colour(i).to_rgba())?;
-                }
-            }
+            exit_arrows(canvas, &panel, &path, series_colour(i).to_rgba())?;
         }
         // The minima's + over every trail and end (their halo went under them).
         for (x, y) in self.landscape.minima() {

@@ -4,7 +4,7 @@
 
 use super::contours::ContourLine;
 use super::draw::canvas::Canvas;
-use super::draw::geometry::{clip_polyline, thin};
+use super::draw::geometry::{clip_polyline, exits, thin};
 use super::draw::style::{
     contour_colour, series_colour, series_dash, DIVERGED, FRAME, HEADER_SIZE, INK, MUTED,
     TICK_LENGTH, TICK_SIZE, WHITE,
@@ -320,9 +320,31 @@ pub(crate) fn draw_title<DB: DrawingBackend>(
     Ok(())
 }
 
+/// An arrowhead on `panel`'s edge wherever `path` (in data units) leaves its window,
+/// one per place (exits within 12 pixels of a marked one are not marked again).
+pub(crate) fn exit_arrows<DB: DrawingBackend>(
+    canvas: &mut Canvas<DB>,
+    panel: &Panel,
+    path: &[(f64, f64)],
+    colour: RGBAColor,
+) -> Result<(), FigureError> {
+    let mut marked: Vec<(f64, f64)> = Vec::new();
+    for (at, direction) in exits(path, &panel.window) {
+        let tip = panel.to_pixel(at.0, at.1);
+        if marked
+            .iter()
+            .all(|m| (m.0 - tip.0).hypot(m.1 - tip.1) > 12.0)
+        {
+            marked.push(tip);
+            exit_arrow(canvas, tip, direction, colour)?;
+        }
+    }
+    Ok(())
+}
+
 /// An arrowhead in `colour`, its tip at `tip` (where a path left the plot, on its
 /// edge), pointing along `direction` (in data units: y up), with a white rim.
-pub(crate) fn exit_arrow<DB: DrawingBackend>(
+fn exit_arrow<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
     tip: (f64, f64),
     direction: (f64, f64),
