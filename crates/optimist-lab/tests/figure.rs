@@ -34,11 +34,23 @@ fn article_runs() -> Vec<Run> {
 }
 
 /// The points of `run` inside the panel's window (clear of its frame) whose pixel and
-/// its four neighbours are not the trajectory colour.
+/// its four neighbours are not the trajectory colour. Points under the start ring or the
+/// minimum's + (both drawn over the trajectory, so that they show whole) are not asked.
 fn missing_points(image: &Image, panel: &Panel, run: &Run) -> Vec<(usize, f64, f64)> {
     let plot = panel.plot;
+    let start = panel.to_pixel(run.points[0].x, run.points[0].y);
+    let minimum = panel.to_pixel(0.0, 0.0);
     let clear = |x: i32, y: i32| {
-        x >= plot.x + 2 && x < plot.right() - 2 && y >= plot.y + 2 && y < plot.bottom() - 2
+        let (cx, cy) = (x as f64 + 0.5, y as f64 + 0.5);
+        let on_ring = ((cx - start.0).hypot(cy - start.1) - 8.5).abs() <= 3.0;
+        let (dx, dy) = ((cx - minimum.0).abs(), (cy - minimum.1).abs());
+        let on_plus = (dx <= 9.0 && dy <= 3.0) || (dy <= 9.0 && dx <= 3.0);
+        x >= plot.x + 2
+            && x < plot.right() - 2
+            && y >= plot.y + 2
+            && y < plot.bottom() - 2
+            && !on_ring
+            && !on_plus
     };
     run.points
         .iter()

@@ -456,3 +456,25 @@ fn schedule_clip_and_groups_reach_every_step() {
         assert!(r.label.starts_with("adam(lr=0.01,"), "{what}: {}", r.label);
     }
 }
+
+/// The loss figure's legend says each optimizer's convention and, when set, schedule.
+#[test]
+fn the_loss_figure_names_convention_and_schedule() {
+    let data = synthetic_data();
+    let mut config = small_config(7);
+    config.optimizers = vec!["adam:lr=0.01".parse().unwrap()];
+    config.schedule = Some("cosineannealinglr:T_max=300".parse().unwrap());
+    let result = run(&config, &data);
+    let figure = train::LossFigure::new(&result);
+    let detail = &figure.curves[0].detail;
+    let schedule = config.schedule.as_ref().unwrap().to_string();
+    assert!(
+        detail.contains(&format!("{} convention", config.convention)),
+        "{detail}"
+    );
+    assert!(detail.ends_with(&schedule), "{detail}");
+    config.schedule = None;
+    let plain = train::LossFigure::new(&run(&config, &data));
+    assert!(plain.curves[0].detail.ends_with(" convention"));
+    assert!(figure.png().is_ok());
+}

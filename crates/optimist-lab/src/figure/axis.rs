@@ -9,7 +9,39 @@ pub(crate) enum Scale {
     Linear,
     /// By their logarithm: each power of ten the same length.
     Log,
+    /// Symmetric log (matplotlib's symlog) with linear threshold 10ᵏ: sign(v)·log₁₀(1 +
+    /// |v|/10ᵏ), so 0 and negative values have a place, values well past ±10ᵏ are
+    /// spread by their logarithm, and those well inside it linearly around 0.
+    SymLog(i32),
 }
+
+impl Scale {
+    /// `value` in this scale's units, NaN where it has none (not positive on a log scale).
+    pub fn unit(self, value: f64) -> f64 {
+        match self {
+            Scale::Linear => value,
+            Scale::Log if value > 0.0 => value.log10(),
+            Scale::Log => f64::NAN,
+            Scale::SymLog(k) => value.signum() * (value.abs() / 10f64.powi(k)).ln_1p() / LN_10,
+        }
+    }
+
+    /// A symmetric-log scale for `values`: its threshold a decade below their smallest
+    /// magnitude other than 0, so that every value is spread by its logarithm and 0
+    /// sits a decade below the smallest.
+    pub fn symlog_for(values: impl Iterator<Item = f64>) -> Scale {
+        let smallest = values
+            .filter(|v| v.is_finite() && *v != 0.0)
+            .map(f64::abs)
+            .fold(f64::INFINITY, f64::min);
+        if smallest.is_infinite() {
+            return Scale::SymLog(0);
+        }
+        Scale::SymLog(smallest.log10().floor() as i32 - 1)
+    }
+}
+
+const LN_10: f64 = std::f64::consts::LN_10;
 
 /// An axis: its scale and the range it shows, in scale units (log₁₀ of the value on a
 /// log scale).
@@ -25,10 +57,23 @@ impl Axis {
     /// axis's low end.
     pub fn unit(&self, value: f64) -> f64 {
         match self.scale {
-            Scale::Linear => value,
-            Scale::Log if value > 0.0 => value.log10(),
-            Scale::Log if value.is_nan() => f64::NAN,
-            Scale::Log => self.lo,
+            Scale::Log if value <= 0.0 => self.lo,
+            scale => scale.unit(value),
+        }
+    }
+
+    /// `value` moved onto the axis's range if it lies beyond it (on a log scale, a value
+    /// that is not positive goes to the bottom), in data units.
+    pub fn clamp(&self, value: f64) -> f64 {
+        let u = self.unit(value);
+        if u >= self.lo && u <= self.hi {
+            return value;
+        }
+        let edge = if u > self.hi { self.hi } else { self.lo };
+        match self.scale {
+            Scale::Linear => edge,
+            Scale::Log => 10f64.powf(edge),
+            Scale::SymLog(k) => edge.signum() * (edge.abs() * LN_10).exp_m1() * 10f64.powi(k),
         }
     }
 
@@ -37,11 +82,7 @@ impl Axis {
     pub fn fit(scale: Scale, values: impl Iterator<Item = f64>) -> Axis {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for v in values {
-            let u = match scale {
-                Scale::Linear => v,
-                Scale::Log if v > 0.0 => v.log10(),
-                Scale::Log => f64::NAN,
-            };
+            let u = scale.unit(v);
             if u.is_finite() {
                 lo = lo.min(u);
                 hi = hi.max(u);
@@ -54,7 +95,7 @@ impl Axis {
         let spread = hi - lo;
         if spread <= 1e-9 * lo.abs().max(hi.abs()).max(1e-300) {
             let half = match scale {
-                Scale::Log => 0.5,
+                Scale::Log | Scale::SymLog(_) => 0.5,
                 Scale::Linear => lo.abs().max(1.0) * 0.5,
             };
             return Axis {
@@ -76,6 +117,29 @@ impl Axis {
     /// times them over a narrow range.
     pub fn ticks(&self, max_count: usize) -> Vec<(f64, String)> {
         match self.scale {
+            Scale::SymLog(k) => {
+                // 0 and ±10ʲ from the threshold out, every second or third when many.
+                let top = (self.hi.max(-self.lo).max(0.0) * LN_10).exp_m1().log10() + k as f64;
+                let powers: Vec<i64> = (k as i64..=top.floor().max(k as f64) as i64).collect();
+                let per_side = powers.len().max(1);
+                let sides = usize::from(self.lo < 0.0) + usize::from(self.hi > 0.0);
+                let every = (per_side * sides.max(1) + 1)
+                    .div_ceil(max_count.max(3))
+                    .max(1);
+                let mut ticks = Vec::new();
+                for (n, &j) in powers.iter().rev().enumerate() {
+                    if n % every != 0 {
+                        continue;
+                    }
+                    let v = 10f64.powi(j as i32);
+                    ticks.push((self.scale.unit(v), power_of_ten(j)));
+                    ticks.push((self.scale.unit(-v), format!("−{}", power_of_ten(j))));
+                }
+                ticks.push((0.0, "0".into()));
+                ticks.retain(|(u, _)| (self.lo..=self.hi).contains(u));
+                ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
+                ticks
+            }
             Scale::Linear => {
                 let (ticks, step) = nice_ticks(self.lo, self.hi, max_count);
                 ticks.iter().map(|&t| (t, tick_label(t, step))).collect()
@@ -176,5 +240,32 @@ mod tests {
         let flat = Axis::fit(Scale::Log, [5.0, 5.0].into_iter());
         assert!(flat.lo < 5f64.log10() && flat.hi > 5f64.log10());
         assert_eq!(power_of_ten(-10), "10⁻¹⁰");
+    }
+
+    #[test]
+    fn a_symmetric_log_axis_shows_zero_and_both_signs() {
+        let scale = Scale::symlog_for([1e-3, 0.0, -3e5, 40.0].into_iter());
+        // A decade below the smallest magnitude, 10⁻³.
+        assert_eq!(scale, Scale::SymLog(-4));
+        assert_eq!(scale.unit(0.0), 0.0);
+        assert!((scale.unit(-3e5) + (3e9f64).ln_1p() / LN_10).abs() < 1e-12);
+        assert_eq!(scale.unit(5.0), -scale.unit(-5.0));
+        let axis = Axis::fit(scale, [1e-3, 0.0, -3e5, 40.0].into_iter());
+        assert!(axis.lo < scale.unit(-3e5) && axis.hi > scale.unit(40.0));
+        let ticks = axis.ticks(12);
+        let labels: Vec<&str> = ticks.iter().map(|(_, s)| s.as_str()).collect();
+        assert!(labels.contains(&"0"), "{labels:?}");
+        let negative = labels.iter().filter(|l| l.starts_with('−')).count();
+        assert!(negative >= 3 && labels.len() - negative > 2, "{labels:?}");
+        // The lowest tick is within a decade and a half of −3e5, the highest of 40.
+        let (low, high) = (ticks[0].0, ticks[ticks.len() - 1].0);
+        assert!(
+            low <= scale.unit(-3e4) && high >= scale.unit(4.0),
+            "{labels:?}"
+        );
+        assert!(ticks.windows(2).all(|t| t[0].0 < t[1].0), "{labels:?}");
+        assert!(ticks.len() <= 13, "{labels:?}");
+        // Values that are all zero still get a scale.
+        assert_eq!(Scale::symlog_for([0.0, 0.0].into_iter()), Scale::SymLog(0));
     }
 }

@@ -4,7 +4,7 @@
 use super::axis::{Axis, Scale};
 use super::chart::{Chart, Series};
 use super::draw::canvas::encode;
-use super::draw::style::{series_colour, MUTED};
+use super::draw::style::{series_colour, series_dash, MUTED};
 use super::parts::Entry;
 use super::{FigureError, Format};
 
@@ -82,6 +82,7 @@ pub fn band_chart(chart: &BandChart, format: Format) -> Result<Vec<u8>, FigureEr
                         colour: series_colour(i),
                         detail_colour: MUTED,
                         marker: None,
+                        dash: series_dash(i),
                     },
                     s.points.clone(),
                 )

@@ -6,11 +6,12 @@ use super::axis::Axis;
 use super::draw::canvas::{Canvas, Drawing};
 use super::draw::geometry::{clip_polygon, clip_polyline, thin};
 use super::draw::style::{GRID, INK, TICK_LENGTH, TICK_SIZE, WHITE};
-use super::draw::text::{ellipsize, Label, ASCENT, EM_PER_SIZE};
+use super::draw::text::{ellipsize, text_width, Label, ASCENT, EM_PER_SIZE};
 use super::error::FigureError;
 use super::layout::{Panel, Rect};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, Shape, HEADER, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, legend_rows, Entry, Shape,
+    HEADER, OUTER,
 };
 use crate::landscape::Window;
 use plotters::backend::DrawingBackend;
@@ -29,7 +30,7 @@ pub(crate) struct Series {
     /// A large marker: the point that matters most (e.g. the best rate).
     pub best: Option<(f64, f64)>,
     /// A cross: where the line stopped because the run diverged.
-    pub cross: Option<(f64, f64)>,
+    pub cross: Option<Cross>,
     /// A shaded band behind every line, from `low` to `high` at each `x`, given as
     /// `(x, low, high)` in order (e.g. the spread over seeds); a NaN breaks it.
     pub band: Vec<(f64, f64, f64)>,
@@ -53,6 +54,15 @@ impl Series {
             marks: None,
         }
     }
+}
+
+/// A cross on a chart, with a note beside it (e.g. where a run diverged).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cross {
+    /// Where, in data units.
+    pub at: (f64, f64),
+    /// Said beside it, in the series' colour.
+    pub note: String,
 }
 
 /// A line chart: one line per series on shared axes, a legend at the right.
@@ -132,6 +142,7 @@ impl Chart {
         points: &[(f64, f64)],
         colour: RGBAColor,
         width: f64,
+        dash: Option<(f64, f64)>,
     ) -> Result<Vec<(f64, f64)>, FigureError> {
         let units: Vec<(f64, f64)> = points
             .iter()
@@ -140,7 +151,7 @@ impl Chart {
         for stretch in units.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
             for piece in clip_polyline(stretch, &panel.window) {
                 let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
-                canvas.polyline(&pixels, colour, width)?;
+                canvas.styled_line(&pixels, colour, width, dash)?;
             }
         }
         Ok(units)
@@ -199,11 +210,12 @@ impl Drawing for Chart {
         }
         for s in &self.series {
             let colour = s.entry.colour.mix(FAINT_OPACITY);
-            self.line(canvas, &panel, &s.faint, colour, 1.0)?;
+            self.line(canvas, &panel, &s.faint, colour, 1.0, None)?;
         }
+        let mut notes = Vec::new();
         for s in &self.series {
             let colour = s.entry.colour.to_rgba();
-            let units = self.line(canvas, &panel, &s.points, colour, 2.0)?;
+            let units = self.line(canvas, &panel, &s.points, colour, 2.0, s.entry.dash)?;
             if s.dots {
                 for &(x, y) in &units {
                     if panel.window.contains(x, y) {
@@ -219,15 +231,21 @@ impl Drawing for Chart {
                     }
                 }
             }
-            if let Some(p) = s.cross {
-                let (cx, cy) = self.to_pixel(&layout, p);
+            if let Some(cross) = &s.cross {
+                let (cx, cy) = self.to_pixel(&layout, cross.at);
+                // Inside the frame, so that a cross at the edge shows whole.
                 let arm = 5.0;
-                for (a, b) in [
-                    ((cx - arm, cy - arm), (cx + arm, cy + arm)),
-                    ((cx - arm, cy + arm), (cx + arm, cy - arm)),
-                ] {
-                    canvas.polyline(&[a, b], colour, 2.0)?;
+                let cx = cx.clamp(plot.x as f64 + arm + 1.0, plot.right() as f64 - arm - 1.0);
+                let cy = cy.clamp(plot.y as f64 + arm + 1.0, plot.bottom() as f64 - arm - 1.0);
+                for (ink, width) in [(WHITE.to_rgba(), 4.5), (colour, 2.5)] {
+                    for (a, b) in [
+                        ((cx - arm, cy - arm), (cx + arm, cy + arm)),
+                        ((cx - arm, cy + arm), (cx + arm, cy - arm)),
+                    ] {
+                        canvas.polyline(&[a, b], ink, width)?;
+                    }
                 }
+                notes.push((cx, cy, cross.note.clone(), s.entry.colour));
             }
             if let Some(p) = s.best {
                 let c = self.to_pixel(&layout, p);
@@ -241,6 +259,43 @@ impl Drawing for Chart {
             width: layout.legend.0 as u32 - 4,
             height: layout.height - HEADER,
         };
+        // Each cross's note, left of it when it sits at the right half, else right of
+        // it; a note that would overlap an earlier one goes below it.
+        let mut taken: Vec<(f64, f64, f64)> = Vec::new();
+        for (cx, cy, note, colour) in notes {
+            let right_half = cx > (plot.x + plot.right()) as f64 / 2.0;
+            let (x, align) = if right_half {
+                (cx - 10.0, HPos::Right)
+            } else {
+                (cx + 10.0, HPos::Left)
+            };
+            let mut baseline = if cy < plot.y as f64 + 20.0 {
+                cy + 20.0
+            } else {
+                cy - 9.0
+            };
+            let width = text_width(&note, TICK_SIZE - 1.0, FontStyle::Normal)?;
+            let (l, r) = match align {
+                HPos::Right => (x - width, x),
+                _ => (x, x + width),
+            };
+            while taken
+                .iter()
+                .any(|&(tl, tr, tb)| l < tr && tl < r && (baseline - tb).abs() < 15.0)
+            {
+                baseline += 15.0;
+            }
+            taken.push((l, r, baseline));
+            canvas.text(&Label {
+                text: note,
+                x,
+                baseline,
+                size: TICK_SIZE - 1.0,
+                style: FontStyle::Normal,
+                colour,
+                align,
+            })?;
+        }
         cover_outside(canvas, plot, area)?;
         draw_axes(canvas, plot, &x_ticks, &y_ticks)?;
         let axis_em = TICK_SIZE * EM_PER_SIZE;
@@ -268,7 +323,13 @@ impl Drawing for Chart {
             align: HPos::Left,
         })?;
         let entries: Vec<Entry> = self.series.iter().map(|s| s.entry.clone()).collect();
-        draw_legend(canvas, &entries, layout.legend)?;
+        draw_legend(
+            canvas,
+            &entries,
+            layout.legend.0,
+            layout.legend.1,
+            legend_rows(plot.height, entries.len()),
+        )?;
         draw_title(
             canvas,
             &self.title,
@@ -324,6 +385,7 @@ mod tests {
                 colour: series_colour(n),
                 detail_colour: MUTED,
                 marker: None,
+                dash: None,
             };
             Series::line(entry, vec![(0.0, 1.0), (1.0, 2.0)])
         };
@@ -344,7 +406,13 @@ mod tests {
         );
         chart.series = (0..20).map(series).collect();
         let tall = chart.layout();
-        assert_eq!(tall.height, small.panel.plot.y as u32 + 20 * ENTRY + OUTER);
+        // Twenty entries wrap into three columns of seven, as tall as the plot.
+        assert_eq!(tall.height, small.height);
+        assert_eq!(
+            tall.width,
+            small.width + 2 * crate::figure::parts::LEGEND_WIDTH
+        );
+        assert!(7 * ENTRY <= tall.panel.plot.height);
         let (px, py) = chart.to_pixel(&tall, (0.0, 2.0));
         let plot = tall.panel.plot;
         assert!(px > plot.x as f64 && px < plot.x as f64 + 0.05 * plot.width as f64);
@@ -359,6 +427,7 @@ mod tests {
             colour: series_colour(0),
             detail_colour: MUTED,
             marker: None,
+            dash: None,
         };
         let band: Vec<(f64, f64, f64)> = (0..=10).map(|i| (i as f64, 0.2, 0.8)).collect();
         let chart = Chart {

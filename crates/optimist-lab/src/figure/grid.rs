@@ -15,7 +15,7 @@ use super::error::FigureError;
 use super::format::Format;
 use super::labels::{corner_candidates, draw_labels, place, plan_panel, start_candidates};
 use super::layout::{grid_layout, short_number, Layout, Panel, Rect};
-use super::parts::{cover_outside, draw_contours, draw_title, plus};
+use super::parts::{cover_outside, draw_contours, draw_title, exit_arrows, plus, plus_layers};
 use crate::landscape::Landscape;
 use crate::race::Run;
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
@@ -261,7 +261,7 @@ fn draw_panel<DB: DrawingBackend>(
     }
     for (x, y) in scene.landscape.minima() {
         if window.contains(x, y) {
-            plus(canvas, panel.to_pixel(x, y))?;
+            plus_layers(canvas, panel.to_pixel(x, y), true, false)?;
         }
     }
 
@@ -290,7 +290,6 @@ fn draw_panel<DB: DrawingBackend>(
     let mut placed: Vec<Bounds> = Vec::new();
     if let Some(&(x, y)) = path.first().filter(|&&(x, y)| window.contains(x, y)) {
         let c = panel.to_pixel(x, y);
-        canvas.ring(c, START_RADIUS, 2.0, INK.to_rgba())?;
         let label = place(start_candidates(c), &segments, inner, &placed)?;
         placed.push(draw_labels(canvas, &label)?);
     }
@@ -332,10 +331,22 @@ fn draw_panel<DB: DrawingBackend>(
         );
         canvas.fill_rect(square, TRAJECTORY.to_rgba())?;
     }
+    // Where the run left the window, an arrow on the edge pointing the way it went.
+    exit_arrows(canvas, &panel, &path, TRAJECTORY.to_rgba())?;
+    // The minima's + over the trajectory and its end (their halo went under it).
+    for (x, y) in scene.landscape.minima() {
+        if window.contains(x, y) {
+            plus_layers(canvas, panel.to_pixel(x, y), false, true)?;
+        }
+    }
 
     // Whatever reached past the plotting area (markers, line ends) is covered.
     let (l, t, r, b) = plot.edges();
     cover_outside(canvas, plot, cell)?;
+    // The start ring after the cover, so that one on the window's edge shows whole.
+    if let Some(&(x, y)) = path.first().filter(|&&(x, y)| window.contains(x, y)) {
+        canvas.ring(panel.to_pixel(x, y), START_RADIUS, 2.0, INK.to_rgba())?;
+    }
     // The frame and outward ticks.
     let frame = [
         (l, t),

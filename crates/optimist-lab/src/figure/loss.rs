@@ -2,7 +2,7 @@
 //! shown on one (its gap to the known minimum, or f itself when it stays positive).
 
 use super::axis::{Axis, Scale};
-use super::chart::{Chart, Series};
+use super::chart::{Chart, Cross, Series};
 use super::draw::canvas::encode;
 use super::error::FigureError;
 use super::format::Format;
@@ -26,8 +26,11 @@ pub fn loss(
     encode(&chart(landscape, runs), format)
 }
 
-/// What is plotted: f − f* where the minimum f* is known (0 and below drawn at the
-/// bottom edge of the log scale), else f, on a log scale if it stays positive.
+/// What is plotted: f − f* where the minimum f* is known, else f; on a log scale
+/// when that stays positive, else (0 reached, or f below 0) on a symmetric-log one.
+/// The y axis is framed on the runs that did not diverge (all runs if every one did); a
+/// diverged run's line stops at its last finite point, marked with a cross and its
+/// step (at the axis's edge if the point lies beyond it).
 fn chart(landscape: &dyn Landscape, runs: &[Run]) -> Chart {
     let lowest = landscape
         .minima()
@@ -45,20 +48,38 @@ fn chart(landscape: &dyn Landscape, runs: &[Run]) -> Chart {
                 .collect()
         })
         .collect();
-    let values = || curves.iter().flatten().map(|p| p.1);
-    let positive = values().filter(|v| v.is_finite()).all(|v| v > 0.0);
-    let scale = if lowest.is_some() || positive {
+    let framed: Vec<f64> = {
+        let kept: Vec<&Vec<(f64, f64)>> = runs
+            .iter()
+            .zip(&curves)
+            .filter(|(r, _)| r.diverged_at.is_none())
+            .map(|(_, c)| c)
+            .collect();
+        let kept = if kept.is_empty() {
+            curves.iter().collect()
+        } else {
+            kept
+        };
+        kept.iter()
+            .flat_map(|c| c.iter().map(|p| p.1))
+            .filter(|v| v.is_finite())
+            .collect()
+    };
+    let scale = if framed.iter().all(|&v| v > 0.0) {
         Scale::Log
     } else {
-        Scale::Linear
+        Scale::symlog_for(framed.iter().copied())
     };
-    let y_title = match (lowest, scale) {
-        (Some(f), _) => format!(
-            "f − f*, where f* = {} is the minimum (log scale)",
+    let what = match scale {
+        Scale::Log => "log scale",
+        _ => "symmetric log scale",
+    };
+    let y_title = match lowest {
+        Some(f) => format!(
+            "f − f*, where f* = {} is the minimum ({what})",
             short_number(f)
         ),
-        (None, Scale::Log) => "f(x, y) (log scale)".to_string(),
-        (None, Scale::Linear) => "f(x, y)".to_string(),
+        None => format!("f(x, y) ({what})"),
     };
     let last_step = runs
         .iter()
@@ -77,16 +98,25 @@ fn chart(landscape: &dyn Landscape, runs: &[Run]) -> Chart {
         }
         _ => String::new(),
     };
-    let y = Axis::fit(scale, values());
+    let y = Axis::fit(scale, framed.into_iter());
     let series = runs
         .iter()
         .zip(curves)
         .enumerate()
-        .map(|(i, (run, points))| Series {
-            dots: last_step <= DOTTED,
-            best: None,
-            cross: run.diverged_at.and_then(|_| points.last().copied()),
-            ..Series::line(run_entry(run, i), points)
+        .map(|(i, (run, points))| {
+            let cross = run.diverged_at.and_then(|k| {
+                let &(step, value) = points.iter().rev().find(|p| p.1.is_finite())?;
+                Some(Cross {
+                    at: (step, y.clamp(value)),
+                    note: format!("diverged at step {k}"),
+                })
+            });
+            Series {
+                dots: last_step <= DOTTED,
+                best: None,
+                cross,
+                ..Series::line(run_entry(run, i), points)
+            }
         })
         .collect();
     Chart {
@@ -138,6 +168,7 @@ mod tests {
         }
         // SGD with lr 0.5 leaves the window for good: its cross marks the last point.
         assert_eq!(c.series[1].cross.is_some(), runs[1].diverged_at.is_some());
+        assert!(c.y_title.ends_with("(log scale)"), "{}", c.y_title);
         assert_eq!(
             (c.x.scale, c.x.lo < 0.0, c.x.hi > 40.0),
             (Scale::Linear, true, true)
@@ -145,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn a_loss_that_goes_negative_is_linear() {
+    fn a_loss_that_goes_negative_is_on_a_symmetric_log_axis() {
         let f = builtin("saddle").unwrap();
         let race = Race {
             start: f.start(),
@@ -156,13 +187,104 @@ mod tests {
         };
         let runs = race.run::<f64>(&f).unwrap();
         let c = chart(&f, &runs);
-        assert_eq!(c.y.scale, Scale::Linear);
-        assert_eq!(c.y_title, "f(x, y)");
-        assert!(c.y.lo < runs[0].last().loss);
+        assert!(matches!(c.y.scale, Scale::SymLog(_)), "{:?}", c.y.scale);
+        assert_eq!(c.y_title, "f(x, y) (symmetric log scale)");
+        let last = runs[0].last().loss;
+        assert!(last < 0.0);
+        assert!(c.y.lo < c.y.unit(last) && c.y.hi > c.y.unit(runs[0].points[0].loss));
+        let labels: Vec<String> = c.y.ticks(7).into_iter().map(|(_, s)| s).collect();
+        assert!(labels.contains(&"0".to_string()), "{labels:?}");
         // The article's f stays positive: f itself on a log scale once its minimum is
         // forgotten; with it known, f − 0.
         let runs = Race::article().run::<f64>(&article()).unwrap();
         assert_eq!(chart(&article(), &runs).y.scale, Scale::Log);
         assert!(loss(&article(), &[], Format::Png).is_err());
+    }
+
+    fn race(f: &dyn Landscape, specs: &[&str], steps: usize) -> Vec<Run> {
+        Race {
+            start: f.start(),
+            steps,
+            optimizers: specs.iter().map(|s| s.parse().unwrap()).collect(),
+            convention: Convention::Article,
+            wrapping: Default::default(),
+        }
+        .run::<f64>(f)
+        .unwrap()
+    }
+
+    #[test]
+    fn diverged_runs_do_not_frame_the_axis_and_are_marked_where_they_stopped() {
+        let f = builtin("himmelblau").unwrap();
+        let runs = race(&f, &["adam:lr=0.1", "sgd:lr=0.5"], 60);
+        assert!(runs[0].diverged_at.is_none() && runs[1].diverged_at.is_some());
+        let c = chart(&f, &runs);
+        // Framed on Adam alone: the top of the axis is near Adam's highest loss.
+        let adam_high = runs[0]
+            .points
+            .iter()
+            .map(|p| p.loss)
+            .fold(f64::MIN, f64::max);
+        let sgd_high = runs[1]
+            .points
+            .iter()
+            .map(|p| p.loss)
+            .fold(f64::MIN, f64::max);
+        assert!(sgd_high > 1e6 * adam_high, "sgd reaches {sgd_high:e}");
+        assert!(c.y.hi < c.y.unit(adam_high) + 1.0, "{:?}", c.y);
+        assert!(c.y.unit(sgd_high) > c.y.hi);
+        // SGD's cross sits on the axis's top edge at its last finite step, with a note.
+        let cross = c.series[1].cross.as_ref().unwrap();
+        assert_eq!(cross.at.0, runs[1].last().step as f64);
+        assert!((c.y.unit(cross.at.1) - c.y.hi).abs() < 1e-9);
+        assert_eq!(
+            cross.note,
+            format!("diverged at step {}", runs[1].diverged_at.unwrap())
+        );
+        assert!(c.series[0].cross.is_none());
+        // In the picture: SGD's colour at the cross, inside the plot's top edge.
+        let png = loss(&f, &runs, Format::Png).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut rgb).unwrap();
+        let layout = c.layout();
+        let (cx, _) = c.to_pixel(&layout, cross.at);
+        let top = layout.panel.plot.y as f64 + 6.0;
+        let colour = crate::figure::series_rgb(1);
+        let mut near = 0;
+        for y in (top - 6.0) as usize..=(top + 6.0) as usize {
+            for x in (cx - 6.0) as usize..=(cx + 6.0) as usize {
+                let i = (y * layout.width as usize + x) * 3;
+                let d: i32 = (0..3)
+                    .map(|k| (rgb[i + k] as i32 - colour[k] as i32).abs())
+                    .sum();
+                near += usize::from(d <= 40);
+            }
+        }
+        assert!(near >= 6, "{near} pixels of the cross");
+    }
+
+    #[test]
+    fn a_loss_of_exactly_zero_stays_on_the_axis() {
+        // f = x² + y² from (1, 0) with lr 0.5 lands on 0 exactly after one step.
+        let f = crate::landscape::formula::Formula::parse("x^2 + y^2").unwrap();
+        let runs = Race {
+            start: (1.0, 0.0),
+            steps: 3,
+            optimizers: vec!["sgd:lr=0.5".parse().unwrap()],
+            convention: Convention::Article,
+            wrapping: Default::default(),
+        }
+        .run::<f64>(&f)
+        .unwrap();
+        assert_eq!(runs[0].last().loss, 0.0);
+        let c = chart(&f, &runs);
+        assert!(matches!(c.y.scale, Scale::SymLog(_)));
+        // 0 is inside the axis, not on (or below) its bottom edge.
+        let zero = c.y.unit(0.0);
+        assert!(zero > c.y.lo && zero < c.y.hi, "{:?}", c.y);
+        assert!(zero - c.y.lo >= 0.03 * (c.y.hi - c.y.lo));
     }
 }

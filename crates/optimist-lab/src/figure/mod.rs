@@ -29,7 +29,7 @@ mod sensitivity;
 mod view;
 
 pub use self::bench::{band_chart, BandChart, BandSeries};
-pub use self::draw::style::{series_rgb, DIVERGED_RGB, SERIES_RGB, TRAJECTORY_RGB};
+pub use self::draw::style::{series_dash, series_rgb, DIVERGED_RGB, SERIES_RGB, TRAJECTORY_RGB};
 pub use self::error::FigureError;
 pub use self::format::Format;
 pub use self::gif::{

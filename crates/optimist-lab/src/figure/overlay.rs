@@ -6,15 +6,16 @@ use super::contours::{contour_lines, ContourLine};
 use super::draw::canvas::{encode, Canvas, Drawing};
 use super::draw::geometry::{clip_polyline, thin};
 use super::draw::style::{
-    series_colour, DOT_RADIUS, END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS, WHITE,
+    series_colour, series_dash, DOT_RADIUS, END_HALF, HEADER_SIZE, INK, LINE_WIDTH, START_RADIUS,
+    WHITE,
 };
 use super::draw::text::{text_width, Label};
 use super::error::FigureError;
 use super::format::Format;
 use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, plus,
-    run_entry, Entry, HEADER, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, exit_arrows,
+    legend_rows, plus, plus_layers, run_entry, Entry, HEADER, OUTER,
 };
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
@@ -121,7 +122,7 @@ impl Drawing for Overlay<'_> {
         draw_contours(canvas, &self.contours, &panel)?;
         for (x, y) in self.landscape.minima() {
             if window.contains(x, y) {
-                plus(canvas, panel.to_pixel(x, y))?;
+                plus_layers(canvas, panel.to_pixel(x, y), true, false)?;
             }
         }
         for (i, run) in self.runs.iter().enumerate() {
@@ -129,7 +130,7 @@ impl Drawing for Overlay<'_> {
             let path: Vec<(f64, f64)> = run.points.iter().map(|p| (p.x, p.y)).collect();
             for piece in clip_polyline(&path, &window) {
                 let pixels = thin(piece.iter().map(|&(x, y)| panel.to_pixel(x, y)), 0.5);
-                canvas.polyline(&pixels, colour, LINE_WIDTH)?;
+                canvas.styled_line(&pixels, colour, LINE_WIDTH, series_dash(i))?;
             }
             let inside = path.iter().filter(|&&(x, y)| window.contains(x, y));
             for c in thin(inside.map(|&(x, y)| panel.to_pixel(x, y)), 1.5) {
@@ -158,6 +159,20 @@ impl Drawing for Overlay<'_> {
                 canvas.fill_rect((cx - h, cy - h, cx + h, cy + h), colour)?;
             }
         }
+        // Where a run left the window, an arrow on the edge, pointing the way it went.
+        for (i, run) in self.runs.iter().enumerate() {
+            let path: Vec<(f64, f64)> = run.points.iter().map(|p| (p.x, p.y)).collect();
+            exit_arrows(canvas, &panel, &path, series_colour(i).to_rgba())?;
+        }
+        // The minima's + over every trail and end (their halo went under them).
+        for (x, y) in self.landscape.minima() {
+            if window.contains(x, y) {
+                plus_layers(canvas, panel.to_pixel(x, y), false, true)?;
+            }
+        }
+
+        cover_outside(canvas, plot, panel.cell)?;
+        // Start rings after the cover, so that one on the window's edge shows whole.
         let mut starts: Vec<(f64, f64)> = Vec::new();
         for p in self.runs.iter().filter_map(|r| r.points.first()) {
             if window.contains(p.x, p.y) && !starts.contains(&(p.x, p.y)) {
@@ -165,8 +180,6 @@ impl Drawing for Overlay<'_> {
                 canvas.ring(panel.to_pixel(p.x, p.y), START_RADIUS, 2.0, INK.to_rgba())?;
             }
         }
-
-        cover_outside(canvas, plot, panel.cell)?;
         let ticks = |lo: f64, hi: f64, pixels: u32| {
             Axis {
                 scale: Scale::Linear,
@@ -213,7 +226,13 @@ impl Drawing for Overlay<'_> {
             .enumerate()
             .map(|(i, r)| run_entry(r, i))
             .collect();
-        draw_legend(canvas, &entries, layout.legend)?;
+        draw_legend(
+            canvas,
+            &entries,
+            layout.legend.0,
+            layout.legend.1,
+            legend_rows(plot.height, entries.len()),
+        )?;
         let diverged = self.runs.iter().any(|r| r.diverged_at.is_some());
         let minima = self
             .landscape
@@ -300,7 +319,7 @@ fn draw_key<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figure::parts::ENTRY;
+    use crate::figure::parts::{ENTRY, LEGEND_WIDTH};
 
     #[test]
     fn the_legend_sits_right_of_the_plot_and_grows_with_the_runs() {
@@ -311,7 +330,10 @@ mod tests {
         assert!(few.legend.0 >= plot.right() as f64 + 20.0);
         assert_eq!(few.height, plot.bottom() as u32 + BOTTOM + OUTER);
         let many = overlay_layout(square, 20).unwrap();
-        assert_eq!(many.height, plot.y as u32 + 20 * ENTRY + OUTER);
+        // Twenty entries: two columns of ten, beside the plot.
+        assert_eq!(many.height, few.height);
+        assert_eq!(many.width, few.width + LEGEND_WIDTH);
+        assert!(10 * ENTRY <= plot.height);
         let wide = overlay_layout(Window::new(0.0, 10.0, 0.0, 1.0).unwrap(), 1).unwrap();
         assert_eq!(
             wide.panel.plot.width,

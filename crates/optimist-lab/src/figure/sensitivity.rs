@@ -4,7 +4,7 @@
 use super::axis::{Axis, Scale};
 use super::chart::{Chart, Series};
 use super::draw::canvas::encode;
-use super::draw::style::{series_colour, DIVERGED, MUTED};
+use super::draw::style::{series_colour, series_dash, DIVERGED, MUTED};
 use super::error::FigureError;
 use super::format::Format;
 use super::layout::short_number;
@@ -43,11 +43,7 @@ fn chart(tuning: &Tuning) -> Chart {
             let (detail, detail_colour) = if tuned.all_failed() {
                 ("failed at every rate tried".to_string(), DIVERGED)
             } else {
-                let edge = if tuned.at_edge {
-                    ", at the range's edge"
-                } else {
-                    ""
-                };
+                let edge = if tuned.at_edge { ", range's edge" } else { "" };
                 (
                     format!(
                         "best {}={}: {} {}{edge}",
@@ -65,6 +61,7 @@ fn chart(tuning: &Tuning) -> Chart {
                 colour: series_colour(i),
                 detail_colour,
                 marker: None,
+                dash: series_dash(i),
             };
             let points = tuned
                 .trials

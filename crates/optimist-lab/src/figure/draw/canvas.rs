@@ -122,6 +122,25 @@ impl<'b, DB: DrawingBackend> Canvas<'b, DB> {
         Ok(())
     }
 
+    /// A polyline, solid or dashed as `dash` (dash, gap) says.
+    pub(crate) fn styled_line(
+        &mut self,
+        points: &[(f64, f64)],
+        colour: RGBAColor,
+        width: f64,
+        dash: Option<(f64, f64)>,
+    ) -> Result<(), FigureError> {
+        match dash {
+            None => self.polyline(points, colour, width),
+            Some((on, off)) => {
+                for piece in super::geometry::dashes(points, on, off) {
+                    self.polyline(&piece, colour, width)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     pub(crate) fn disc(
         &mut self,
         (x, y): (f64, f64),

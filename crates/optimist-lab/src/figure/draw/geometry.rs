@@ -25,6 +25,48 @@ pub(crate) fn thin(points: impl Iterator<Item = (f64, f64)>, min_gap: f64) -> Ve
     out
 }
 
+/// The dashes of a polyline in pixels: pieces `dash` long, `gap` apart, following its
+/// bends; the pattern runs on across vertices.
+pub(crate) fn dashes(points: &[(f64, f64)], dash: f64, gap: f64) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    // Where along the pattern the pen is: on while below `dash`.
+    let mut phase = 0.0;
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let length = (b.0 - a.0).hypot(b.1 - a.1);
+        let at = |t: f64| {
+            let f = t / length;
+            (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f)
+        };
+        let mut t = 0.0;
+        while t < length {
+            let on = phase < dash;
+            let left = if on { dash - phase } else { dash + gap - phase };
+            let step = left.min(length - t);
+            if on {
+                if current.is_empty() {
+                    current.push(at(t));
+                }
+                current.push(at(t + step));
+            }
+            t += step;
+            phase += step;
+            if step >= left {
+                if on {
+                    out.push(std::mem::take(&mut current));
+                } else {
+                    phase = 0.0;
+                }
+            }
+        }
+    }
+    if current.len() >= 2 {
+        out.push(current);
+    }
+    out
+}
+
 /// The parts of the polyline inside `w`: Liang–Barsky clipping of each segment,
 /// consecutive visible segments joined.
 pub(crate) fn clip_polyline(points: &[(f64, f64)], w: &Window) -> Vec<Vec<(f64, f64)>> {
@@ -57,6 +99,24 @@ pub(crate) fn clip_polyline(points: &[(f64, f64)], w: &Window) -> Vec<Vec<(f64, 
         pieces.push(current);
     }
     pieces
+}
+
+/// Where a path leaves `w`: for each step that ends outside it (or whose end is not
+/// finite) after being inside or crossing it, the point on the edge where it left and
+/// the direction it was going (b − a, unnormalized; towards the far end when that is
+/// not finite, along the last finite step).
+pub(crate) fn exits(points: &[(f64, f64)], w: &Window) -> Vec<((f64, f64), (f64, f64))> {
+    let mut out = Vec::new();
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if w.contains(b.0, b.1) {
+            continue;
+        }
+        if let Some((_, q)) = clip_segment(a, b, w) {
+            out.push((q, (b.0 - a.0, b.1 - a.1)));
+        }
+    }
+    out
 }
 
 /// Cohen–Sutherland clipping of segment a–b to `w`: an end outside is moved onto the
@@ -214,5 +274,46 @@ mod tests {
         let inside = [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0)];
         assert_eq!(clip_polygon(&inside, &w), inside.to_vec());
         assert!(clip_polygon(&[(11.0, 1.0), (12.0, 1.0), (12.0, 2.0)], &w).is_empty());
+    }
+
+    #[test]
+    fn dashes_follow_the_line_and_carry_over_bends() {
+        // 13 px right then 10 px down, dashes of 6 every 10: the second turns the corner,
+        // the third is cut by the line's end.
+        let d = dashes(&[(0.0, 0.0), (13.0, 0.0), (13.0, 10.0)], 6.0, 4.0);
+        assert_eq!(
+            d,
+            vec![
+                vec![(0.0, 0.0), (6.0, 0.0)],
+                vec![(10.0, 0.0), (13.0, 0.0), (13.0, 3.0)],
+                vec![(13.0, 7.0), (13.0, 10.0)],
+            ]
+        );
+        let on: f64 = d
+            .iter()
+            .flat_map(|p| p.windows(2))
+            .map(|s| (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1))
+            .sum();
+        assert!((on - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn exits_are_on_the_edge_where_the_path_left() {
+        let w = Window {
+            x_min: 0.0,
+            x_max: 10.0,
+            y_min: 0.0,
+            y_max: 10.0,
+        };
+        // In, out through the right edge, back in, out through the top far away.
+        let path = [(5.0, 5.0), (15.0, 5.0), (5.0, 5.0), (5.0, 1e150)];
+        let e = exits(&path, &w);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0], ((10.0, 5.0), (10.0, 0.0)));
+        assert_eq!(e[1].0, (5.0, 10.0));
+        assert!(e[1].1 .1 > 0.0 && e[1].1 .0 == 0.0);
+        // Staying inside, or wholly outside: none.
+        assert!(exits(&[(1.0, 1.0), (2.0, 2.0)], &w).is_empty());
+        assert!(exits(&[(20.0, 1.0), (30.0, 2.0)], &w).is_empty());
     }
 }

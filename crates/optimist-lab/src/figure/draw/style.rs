@@ -26,10 +26,11 @@ pub const TRAJECTORY_RGB: [u8; 3] = [214, 39, 40];
 /// The colour of "diverged at step k" in a panel's title, as RGB.
 pub const DIVERGED_RGB: [u8; 3] = [170, 85, 0];
 
-/// The colours of the runs in the overlay, loss, gif and html views, in run order
-/// (the eleventh run takes the first colour again): Tableau's ten, saturated enough to
-/// stand out from the washed-out contour lines.
-pub const SERIES_RGB: [[u8; 3]; 10] = [
+/// The colours of the runs in the overlay, loss, gif and html views, in run order:
+/// Tableau's ten, then ten more picked to stay at least 25 apart (CIE76 ΔE) from every
+/// other, all dark enough to read on white. The 21st run takes the first colour again,
+/// dashed ([`series_dash`]).
+pub const SERIES_RGB: [[u8; 3]; 20] = [
     [31, 119, 180],
     [255, 127, 14],
     [44, 160, 44],
@@ -40,11 +41,31 @@ pub const SERIES_RGB: [[u8; 3]; 10] = [
     [127, 127, 127],
     [188, 189, 34],
     [23, 190, 207],
+    [68, 85, 0],
+    [153, 0, 68],
+    [119, 187, 136],
+    [170, 119, 34],
+    [255, 136, 136],
+    [0, 85, 68],
+    [34, 136, 255],
+    [136, 0, 119],
+    [187, 170, 119],
+    [85, 68, 102],
 ];
 
 /// The colour of run `index`, as RGB.
 pub fn series_rgb(index: usize) -> [u8; 3] {
     SERIES_RGB[index % SERIES_RGB.len()]
+}
+
+/// The line style of run `index`, as (dash, gap) lengths in pixels: solid (`None`) for
+/// the first 20 runs, then dashed, then dotted, so that runs sharing a colour differ.
+pub fn series_dash(index: usize) -> Option<(f64, f64)> {
+    match (index / SERIES_RGB.len()) % 3 {
+        0 => None,
+        1 => Some((9.0, 5.0)),
+        _ => Some((2.5, 4.0)),
+    }
 }
 
 /// `c` as RGB bytes.
