@@ -6,7 +6,8 @@ use super::chart::{Chart, Series};
 use super::draw::canvas::encode;
 use super::draw::style::{series_colour, series_dash, MUTED};
 use super::parts::Entry;
-use super::{FigureError, Format};
+use super::error::FigureError;
+use super::format::Format;
 
 /// A line of a [`BandChart`].
 #[derive(Debug, Clone, PartialEq)]
