@@ -95,7 +95,7 @@ pub(super) fn background(
     let (y_ticks, y_step) = nice_ticks(
         window.y_min,
         window.y_max,
-        (plot.height / 85).max(2) as usize,
+        (plot.height / 85).max(3) as usize,
     );
     for &v in &y_ticks {
         let y = panel.to_pixel(window.x_min, v).1;
