@@ -11,6 +11,7 @@ use crate::tune::SearchArgs;
 use crate::Failure;
 use optimist::{Convention, Spec};
 use optimist_lab::figure::{Format, View, ViewInput};
+use optimist_lab::framing::{paths_window, Framed};
 use optimist_lab::output::{write_contents, write_trajectories_csv, Content};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::Tuned;
@@ -138,8 +139,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
         );
     }
     let runs = race.run::<f64>(landscape)?;
+    // The figures only: the race, its CSV and any tuning keep the landscape's window.
+    let framed = Framed {
+        inner: landscape,
+        window: if problem.frame_paths {
+            paths_window(landscape, &runs, race.start)
+        } else {
+            landscape.window()
+        },
+    };
     let input = ViewInput {
-        landscape,
+        landscape: &framed,
         runs: &runs,
         formats: &formats,
     };

@@ -15,7 +15,8 @@ pub struct LandscapeArgs {
     function: Option<String>,
 
     /// The plotting window XMIN,XMAX,YMIN,YMAX, e.g. --window=-2,2,-1,3 [default: the
-    /// built-in's; -5,5,-5,5 for a formula]
+    /// built-in's; -5,5,-5,5 for a formula; on the article's landscape, compare frames
+    /// the paths with a margin (its own window: --window=-10,10,-10,10)]
     #[arg(long, value_name = "XMIN,XMAX,YMIN,YMAX", allow_hyphen_values = true, value_parser = parse_window)]
     window: Option<Window>,
 
@@ -33,6 +34,10 @@ pub struct Problem {
     pub start: (f64, f64),
     /// Whether it is the article's landscape (the default race's).
     pub is_article: bool,
+    /// Whether the figures frame the paths rather than show the landscape's window:
+    /// on the built-in article's landscape without `--window`, whose ±10 window leaves
+    /// most of each panel empty.
+    pub frame_paths: bool,
 }
 
 fn parse_numbers(text: &str, count: usize) -> Option<Vec<f64>> {
@@ -118,6 +123,8 @@ impl LandscapeArgs {
         }
         Ok(Problem {
             is_article: is_the_article(landscape.as_ref()),
+            frame_paths: self.window.is_none()
+                && builtin.is_some_and(|b| b.name() == optimist_lab::landscape::article().name()),
             landscape,
             start,
         })

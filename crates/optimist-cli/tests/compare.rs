@@ -378,3 +378,32 @@ fn list_shows_every_optimizer_with_formula_and_paper() {
     assert!(text.contains("Kingma & Ba"));
     assert!(text.contains("0 <= beta1 < 1"));
 }
+
+/// The default race frames its paths (ticks at −6 and −2, the y axis within ±2.5); the
+/// article's window stays one option away, and the CSV is the same either way.
+#[test]
+fn the_default_race_frames_its_paths_and_keeps_the_article_window_as_an_option() {
+    let run = |name: &str, extra: &[&str]| {
+        let dir = scratch(name);
+        let mut args = vec!["compare", "--format", "svg", "--out", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ok(&optimist(&args));
+        let svg = std::fs::read_to_string(dir.join("compare.svg")).unwrap();
+        let csv = std::fs::read_to_string(dir.join("trajectories.csv")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let labels: Vec<String> = svg.lines().map(|l| l.trim().to_string()).collect();
+        (labels, csv)
+    };
+    let (framed, framed_csv) = run("framed", &[]);
+    let (article, article_csv) = run("article-window", &["--window=-10,10,-10,10"]);
+    assert_eq!(framed_csv, article_csv);
+    let has = |labels: &[String], t: &str| labels.iter().any(|l| l == t);
+    for tick in ["\u{2212}6", "\u{2212}2", "2"] {
+        assert!(has(&framed, tick), "framed: no tick {tick}");
+        assert!(!has(&article, tick), "article's window: tick {tick}");
+    }
+    for tick in ["\u{2212}10", "10", "\u{2212}5"] {
+        assert!(has(&article, tick), "article's window: no tick {tick}");
+        assert!(!has(&framed, tick), "framed: tick {tick}");
+    }
+}

@@ -6,6 +6,7 @@ mod common;
 use common::{listing, ok, optimist, scratch};
 
 use optimist_lab::figure::{animation, animation_layout, page};
+use optimist_lab::framing::{paths_window, Framed};
 use optimist_lab::landscape::{builtin, Landscape};
 use optimist_lab::race::Race;
 
@@ -32,8 +33,13 @@ fn gif_and_html_views_write_the_article_race() {
         ]
     );
 
-    let article = builtin("article").unwrap();
-    let runs = Race::article().run::<f64>(&article).unwrap();
+    let builtin_article = builtin("article").unwrap();
+    let runs = Race::article().run::<f64>(&builtin_article).unwrap();
+    // The default race is drawn framed on its paths.
+    let article = Framed {
+        inner: &builtin_article,
+        window: paths_window(&builtin_article, &runs, Race::article().start),
+    };
     let gif = std::fs::read(dir.join("compare.gif")).unwrap();
     assert_eq!(&gif[..6], b"GIF89a");
     let layout = animation_layout(article.window(), runs.len()).unwrap();

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod data;
 pub mod figure;
+pub mod framing;
 pub mod landscape;
 pub mod network;
 pub mod output;

@@ -174,9 +174,15 @@ fn each_frame_shows_every_trail_up_to_its_step_and_the_heads_there() {
     let gif = Animation::decode(&animation(&article(), &runs).unwrap());
     let layout = animation_layout(article().window(), runs.len()).unwrap();
     let plot = layout.panel.plot;
-    // Trails are 2.5 px wide and heads 5.5 px in radius, anti-aliased over a pixel.
+    // Trails are 2.5 px wide and heads 5.5 px in radius, anti-aliased over a pixel; a
+    // head stacked under n later ones (within a pixel) is 3n px wider.
     let trail_reach = 1.25 + 1.0;
-    let head_reach = 5.5 + 1.5;
+    let head_reach = |heads: &[(f64, f64)], i: usize| {
+        let stacked = (i + 1..heads.len())
+            .filter(|&j| (heads[j].0 - heads[i].0).hypot(heads[j].1 - heads[i].1) < 1.0)
+            .count();
+        5.5 + 3.0 * stacked as f64 + 1.5
+    };
 
     for (frame, step) in frame_steps(30).into_iter().enumerate() {
         let paths: Vec<Vec<(f64, f64)>> = runs.iter().map(|r| path(&layout, r, step)).collect();
@@ -193,7 +199,8 @@ fn each_frame_shows_every_trail_up_to_its_step_and_the_heads_there() {
                     count += 1;
                     let c = (x as f64 + 0.5, y as f64 + 0.5);
                     let near_trail = distance_to_path(&paths[i], c) <= trail_reach;
-                    let near_head = (c.0 - heads[i].0).hypot(c.1 - heads[i].1) <= head_reach;
+                    let near_head =
+                        (c.0 - heads[i].0).hypot(c.1 - heads[i].1) <= head_reach(&heads, i);
                     assert!(
                         near_trail || near_head,
                         "frame {frame}: {} colour at ({x}, {y}), away from its trail",
@@ -207,7 +214,8 @@ fn each_frame_shows_every_trail_up_to_its_step_and_the_heads_there() {
                 let trail = (i + 1..runs.len())
                     .any(|j| distance_to_path(&paths[j], p) <= trail_reach + 1.5);
                 let head = (0..runs.len()).any(|j| {
-                    j != i && (p.0 - heads[j].0).hypot(p.1 - heads[j].1) <= head_reach + 1.5
+                    j != i
+                        && (p.0 - heads[j].0).hypot(p.1 - heads[j].1) <= head_reach(&heads, j) + 1.5
                 });
                 trail || head
             };
@@ -215,7 +223,8 @@ fn each_frame_shows_every_trail_up_to_its_step_and_the_heads_there() {
             for &(px, py) in &paths[i] {
                 let (x, y) = (px.floor() as i32, py.floor() as i32);
                 // The head's ink ring may cross the last points.
-                let by_head = (px - heads[i].0).hypot(py - heads[i].1) <= head_reach + 1.0
+                let by_head = (px - heads[i].0).hypot(py - heads[i].1)
+                    <= head_reach(&heads, i) + 1.0
                     && (px, py) != heads[i];
                 if covered((px, py)) || by_head {
                     continue;
@@ -358,4 +367,54 @@ fn every_landscape_animates_and_bad_input_is_an_error() {
         assert_eq!(gif.frames.len(), 41, "{}", landscape.name());
     }
     assert_eq!(animation(&article(), &[]).unwrap_err(), FigureError::NoRuns);
+}
+
+/// At step 0 every head sits on the start: they stack as concentric rings, so each run's
+/// colour shows there, not only the last one's.
+#[test]
+fn at_the_start_every_runs_colour_shows() {
+    let runs = article_runs();
+    let a = article();
+    let framed = optimist_lab::framing::Framed {
+        inner: &a,
+        window: optimist_lab::framing::paths_window(&a, &runs, Race::article().start),
+    };
+    let bytes = animation(&framed, &runs).unwrap();
+    let gif = Animation::decode(&bytes);
+    let layout = animation_layout(framed.window(), runs.len()).unwrap();
+    let (cx, cy) = layout
+        .panel
+        .to_pixel(Race::article().start.0, Race::article().start.1);
+    // Run i's disc is 5.5 px in radius plus 3 px per later run stacked on it: its
+    // colour shows in the band between its edge and the next disc's.
+    let n = runs.len();
+    let radius = |i: usize| 5.5 + 3.0 * (n - 1 - i) as f64;
+    let reach = radius(0).ceil() as i32 + 1;
+    for i in 0..n {
+        let inner = if i + 1 < n { radius(i + 1) } else { 0.0 };
+        let (mut in_band, mut inside) = (0, 0);
+        for dy in -reach..=reach {
+            for dx in -reach..=reach {
+                let (x, y) = (cx.floor() as i32 + dx, cy.floor() as i32 + dy);
+                let d = (x as f64 + 0.5 - cx).hypot(y as f64 + 0.5 - cy);
+                if !close(gif.pixel(0, x, y), series_rgb(i)) {
+                    continue;
+                }
+                if d >= inner && d <= radius(i) {
+                    in_band += 1;
+                } else if d < inner - 1.5 {
+                    inside += 1;
+                }
+            }
+        }
+        // A band at least a pixel wide all round.
+        assert!(
+            in_band as f64 >= 2.0 * inner.max(1.0),
+            "run {i}: {in_band} pixels of its colour in its ring at the start"
+        );
+        assert_eq!(
+            inside, 0,
+            "run {i}: its colour inside the later runs' discs"
+        );
+    }
 }

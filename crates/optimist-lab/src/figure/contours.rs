@@ -19,8 +19,7 @@ const WIDE: f64 = 100.0;
 pub(super) struct ContourLine {
     /// Rank of the level among all levels, 0 (lowest) to 1 (highest): picks its colour.
     pub rank: f64,
-    /// The value of f along the line (the tests check the line against it).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The value of f along the line: its label says it.
     pub value: f64,
     /// Closed rings in data coordinates; those cut by the window run half a grid cell
     /// outside it, where clipping removes them.

@@ -57,7 +57,7 @@ pub fn page(landscape: &dyn Landscape, runs: &[Run]) -> Result<String, FigureErr
     let contours = contour_rings(landscape)?;
 
     let ticks = |lo: f64, hi: f64, pixels: u32| -> Vec<Value> {
-        let (values, step) = nice_ticks(lo, hi, (pixels / 85).max(2) as usize);
+        let (values, step) = nice_ticks(lo, hi, (pixels / 85).max(3) as usize);
         values
             .iter()
             .map(|&v| json!([v, tick_label(v, step)]))

@@ -137,11 +137,12 @@ pub(crate) fn plan_panel(panel: &Panel, run: &Run) -> Result<PanelPlan, FigureEr
             break;
         }
     }
-    // y ticks: at least two label heights apart.
+    // y ticks: at least two label heights apart, and three on a short panel (two
+    // would let a step of 2.5 leave only 0 on ±2.4).
     let (ticks, step) = nice_ticks(
         window.y_min,
         window.y_max,
-        (plot.height / 85).max(2) as usize,
+        (plot.height / 85).max(3) as usize,
     );
     let y_ticks: Vec<f64> = ticks
         .iter()

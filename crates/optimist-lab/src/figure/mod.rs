@@ -13,6 +13,7 @@
 pub(crate) mod axis;
 mod bench;
 pub(crate) mod chart;
+mod contour_labels;
 pub(crate) mod contours;
 pub(crate) mod draw;
 pub(crate) mod error;

@@ -186,7 +186,7 @@ impl Drawing for Overlay<'_> {
                 lo,
                 hi,
             }
-            .ticks((pixels / 85).max(2) as usize)
+            .ticks((pixels / 85).max(3) as usize)
         };
         let x_ticks: Vec<(f64, String)> = ticks(window.x_min, window.x_max, plot.width)
             .into_iter()

@@ -478,6 +478,11 @@ pub(super) fn draw_contours<DB: DrawingBackend>(
             }
         }
     }
+    for label in super::contour_labels::contour_labels(contours, panel)? {
+        let (l, t, r, b) = label.bounds()?;
+        canvas.fill_rect((l - 2.0, t, r + 2.0, b), WHITE.to_rgba())?;
+        canvas.text(&label)?;
+    }
     Ok(())
 }
 

@@ -38,7 +38,8 @@ pub(super) fn background(
     };
 
     let mut cover = Coverage::new(plot);
-    for line in contour_lines(landscape, window)? {
+    let contours = contour_lines(landscape, window)?;
+    for line in &contours {
         for ring in &line.rings {
             for piece in clip_polyline(ring, &window) {
                 for s in piece.windows(2) {
@@ -52,6 +53,17 @@ pub(super) fn background(
         }
         let c = contour_colour(line.rank);
         cover.paint(&mut image, [c.0, c.1, c.2]);
+    }
+    // Contour labels, each on a white gap in its line (its text is drawn with the rest).
+    let contour_labels = crate::figure::contour_labels::contour_labels(&contours, &panel)?;
+    for label in &contour_labels {
+        let (l, t, r, b) = label.bounds()?;
+        for y in (t.floor() as usize)..(b.ceil() as usize) {
+            for x in ((l - 2.0).floor() as usize)..((r + 2.0).ceil() as usize) {
+                let i = (y * image.width + x) * 3;
+                image.rgb[i..i + 3].fill(255);
+            }
+        }
     }
     for (x, y) in landscape.minima() {
         if window.contains(x, y) {
@@ -95,7 +107,7 @@ pub(super) fn background(
     let (y_ticks, y_step) = nice_ticks(
         window.y_min,
         window.y_max,
-        (plot.height / 85).max(2) as usize,
+        (plot.height / 85).max(3) as usize,
     );
     for &v in &y_ticks {
         let y = panel.to_pixel(window.x_min, v).1;
@@ -190,6 +202,7 @@ pub(super) fn background(
             align: HPos::Left,
         });
     }
+    all.extend(contour_labels);
     draw_on_rgb(&mut image.rgb, w, h, (0, 0), &all)?;
     Ok(image)
 }

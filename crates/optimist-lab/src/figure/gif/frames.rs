@@ -49,8 +49,18 @@ pub fn animation(landscape: &dyn Landscape, runs: &[Run]) -> Result<Vec<u8>, Fig
             composite(rect, &base, &base_index, &trails, &mut canvas, &mut palette);
         }
         let mut frame = canvas.clone();
+        let radii = head_radii(runs, step, &layout.panel);
         for (i, run) in runs.iter().enumerate() {
-            draw_head(run, i, step, &layout.panel, &mut frame, w, &mut palette);
+            draw_head(
+                run,
+                i,
+                step,
+                radii[i],
+                &layout.panel,
+                &mut frame,
+                w,
+                &mut palette,
+            );
         }
         draw_status(runs, step, last_step, &layout, &mut frame, &mut palette)?;
 
@@ -146,28 +156,64 @@ pub(super) fn composite(
     }
 }
 
-/// Run `index`'s current position at `step`: a disc of its colour ringed in ink, or an
-/// empty ring of its colour once it has diverged; nothing when outside the window.
+/// Run `i`'s position at `step`, while there is one.
+fn head_at(run: &Run, step: usize) -> Option<(f64, f64)> {
+    let upto = run.points.partition_point(|p| p.step <= step);
+    upto.checked_sub(1)
+        .map(|k| (run.points[k].x, run.points[k].y))
+}
+
+/// Each head's radius at `step`: heads within a pixel of each other (at the start, all
+/// of them) stack as concentric discs, the first run's widest, so every colour shows as
+/// a ring.
+pub(super) fn head_radii(runs: &[Run], step: usize, panel: &Panel) -> Vec<f64> {
+    let pixels: Vec<Option<(f64, f64)>> = runs
+        .iter()
+        .map(|r| head_at(r, step).map(|(x, y)| panel.to_pixel(x, y)))
+        .collect();
+    let close = |a: Option<(f64, f64)>, b: Option<(f64, f64)>| match (a, b) {
+        (Some(a), Some(b)) => (a.0 - b.0).hypot(a.1 - b.1) < 1.0,
+        _ => false,
+    };
+    (0..runs.len())
+        .map(|i| {
+            let later = (i + 1..runs.len())
+                .filter(|&j| close(pixels[i], pixels[j]))
+                .count();
+            HEAD_RADIUS + later as f64 * STACK_STEP
+        })
+        .collect()
+}
+
+/// How much wider each stacked head is than the one drawn over it.
+pub(super) const STACK_STEP: f64 = 3.0;
+
+/// Run `index`'s current position at `step`: a disc of its colour, of `radius`, ringed
+/// in ink, or an empty ring of its colour once it has diverged; nothing when outside the
+/// window.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw_head(
     run: &Run,
     index: usize,
     step: usize,
+    radius: f64,
     panel: &Panel,
     frame: &mut [u8],
     width: usize,
     palette: &mut Palette,
 ) {
-    let upto = run.points.partition_point(|p| p.step <= step);
-    let Some(p) = upto.checked_sub(1).map(|k| run.points[k]) else {
+    let Some((x, y)) = head_at(run, step) else {
         return;
     };
-    if !panel.window.contains(p.x, p.y) {
+    if !panel.window.contains(x, y) {
         return;
     }
-    let c = panel.to_pixel(p.x, p.y);
+    let c = panel.to_pixel(x, y);
     let colour = series_rgb(index);
     let diverged = run.diverged_at.is_some_and(|d| step >= d);
-    let reach = HEAD_RADIUS + 3.0;
+    // A stacked head's ink ring is thinner, so that its colour's band stays wide.
+    let ink = if radius > HEAD_RADIUS { 1.0 } else { 1.5 };
+    let reach = radius + 3.0;
     let around = Rect {
         x: (c.0 - reach).floor() as i32,
         y: (c.1 - reach).floor() as i32,
@@ -180,13 +226,9 @@ pub(super) fn draw_head(
     let mut fill = Coverage::new(area);
     let mut ring = Coverage::new(area);
     let (fill_box, ring_box, ring_colour) = if diverged {
-        (None, ring.ring(c, HEAD_RADIUS, 2.0), colour)
+        (None, ring.ring(c, radius, 2.0), colour)
     } else {
-        (
-            fill.disc(c, HEAD_RADIUS),
-            ring.ring(c, HEAD_RADIUS, 1.5),
-            INK_RGB,
-        )
+        (fill.disc(c, radius), ring.ring(c, radius, ink), INK_RGB)
     };
     for (cover, bounds, colour) in [(&fill, fill_box, colour), (&ring, ring_box, ring_colour)] {
         let Some(b) = bounds else { continue };
