@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(runs[3].spec.to_string(), "momentum:lr=0.1");
         let csv = crate::output::trajectories_csv(&runs);
         assert!(
-            csv.contains("\nsgd lr=0.5,0,-7,2,") && csv.contains("\nslow ball,30,"),
+            csv.contains("\nsgd lr=0.5,0,-7.0,2.0,") && csv.contains("\nslow ball,30,"),
             "{csv}"
         );
         // Several differing settings are all named; a given label that repeats is numbered.
