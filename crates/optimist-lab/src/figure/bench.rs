@@ -5,9 +5,9 @@ use super::axis::{Axis, Scale};
 use super::chart::{Chart, Series};
 use super::draw::canvas::encode;
 use super::draw::style::{series_colour, series_dash, MUTED};
-use super::parts::Entry;
 use super::error::FigureError;
 use super::format::Format;
+use super::parts::Entry;
 
 /// A line of a [`BandChart`].
 #[derive(Debug, Clone, PartialEq)]
