@@ -113,6 +113,39 @@ fn trains_logs_and_writes_every_file_repeatably() {
     }
     let csv = std::fs::read_to_string(out_a.join("mnist-loss.csv")).unwrap();
     assert_eq!(csv.lines().count(), 151);
+    // run.json names the command and every file written.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_a.join("run.json")).unwrap()).unwrap();
+    let listed = manifest.to_string();
+    assert!(
+        listed.contains("mnist-summary.csv") && listed.contains("\"train\""),
+        "{listed}"
+    );
+
+    // A folder a compare run wrote into: its files go, train's manifest replaces its own.
+    let shared = dir.join("shared");
+    let o = optimist(&["compare", "--out", shared.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(shared.join("trajectories.csv").is_file());
+    let o = run(shared.to_str().unwrap());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut left: Vec<String> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "mnist-loss.csv",
+            "mnist-loss.png",
+            "mnist-loss.svg",
+            "mnist-summary.csv",
+            "run.json"
+        ],
+        "{}",
+        text(&o.stderr)
+    );
 
     // The same seed gives the same losses, bit for bit.
     let out_b = dir.join("b");
