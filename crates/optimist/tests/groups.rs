@@ -85,24 +85,38 @@ fn no_weight_decay_on_biases_equals_two_separate_optimizers() {
     );
 }
 
-/// `--group 'b*:weight_decay=0'` for an optimizer without weight decay (the article's
-/// sgd) changes nothing: its label does not claim the group.
+/// A group that sets a key to the value the optimizer has anyway changes nothing: the
+/// label does not claim it. A key the optimizer lacks (the article's sgd has no
+/// weight decay) is refused with the reason.
 #[test]
 fn a_group_that_changes_nothing_is_not_in_the_label() {
-    let groups: Vec<GroupSpec> = vec!["b*:weight_decay=0".parse().unwrap()];
-    let sgd = Grouped::<f64>::build(&"sgd:lr=0.1".parse().unwrap(), &groups, Convention::Article)
-        .unwrap();
-    assert_eq!(sgd.label(), "sgd(lr=0.1)");
-    let adamw = Grouped::<f64>::build(
-        &"adamw:lr=0.1".parse().unwrap(),
-        &groups,
+    let groups = |text: &str| -> Vec<GroupSpec> { vec![text.parse().unwrap()] };
+    let e = Grouped::<f64>::build(
+        &"sgd:lr=0.1".parse().unwrap(),
+        &groups("b*:weight_decay=0"),
         Convention::Article,
     )
-    .unwrap();
+    .unwrap_err();
     assert!(
-        adamw.label().ends_with(" with groups b*: weight_decay=0"),
-        "{}",
-        adamw.label()
+        e.to_string()
+            .contains("sgd has no hyperparameter 'weight_decay'"),
+        "{e}"
+    );
+    let adamw = |text: &str| {
+        Grouped::<f64>::build(
+            &"adamw:lr=0.1".parse().unwrap(),
+            &groups(text),
+            Convention::Article,
+        )
+        .unwrap()
+        .label()
+    };
+    let same = adamw("b*:weight_decay=0.01");
+    assert!(!same.contains(" with groups"), "{same}");
+    let other = adamw("b*:weight_decay=0");
+    assert!(
+        other.ends_with(" with groups b*: weight_decay=0"),
+        "{other}"
     );
 }
 
