@@ -72,7 +72,7 @@ pub struct RaceResponse {
 pub struct RunJson {
     /// The spec as given, e.g. `adam:lr=0.3`.
     pub optimizer: String,
-    /// The optimizer's name, e.g. `adam`.
+    /// The run's label, as trajectories.csv names it: the optimizer's name, e.g. `adam`, or for two runs of one optimizer `sgd lr=0.1`.
     pub name: String,
     /// Every hyperparameter with its value, defaults included, as `[key, value]` text.
     pub hyperparameters: Vec<(String, String)>,
@@ -92,7 +92,7 @@ impl RaceResponse {
                 .iter()
                 .map(|r| RunJson {
                     optimizer: r.spec.to_string(),
-                    name: r.name.clone(),
+                    name: r.label.clone(),
                     hyperparameters: r.hyperparameters.clone(),
                     trajectory: r.points.iter().map(|p| [p.x, p.y, p.loss]).collect(),
                     status: if r.diverged_at.is_some() {
