@@ -87,12 +87,24 @@ pub struct RunJson {
 impl RaceResponse {
     /// The runs as JSON.
     pub fn new(runs: &[Run]) -> RaceResponse {
+        // Labelled over the whole race, as compare's CSV is (each run may have been
+        // raced alone so that a slow race can stop between optimizers).
+        let named: Vec<(String, optimist_lab::race::Settings)> = runs
+            .iter()
+            .map(|r| (r.name.clone(), r.hyperparameters.clone()))
+            .collect();
+        let given: Vec<Option<String>> = runs
+            .iter()
+            .map(|r| (r.label != r.name).then(|| r.label.clone()))
+            .collect();
+        let labels = optimist_lab::race::labels(&named, &given);
         RaceResponse {
             runs: runs
                 .iter()
-                .map(|r| RunJson {
+                .zip(labels)
+                .map(|(r, label)| RunJson {
                     optimizer: r.spec.to_string(),
-                    name: r.label.clone(),
+                    name: label,
                     hyperparameters: r.hyperparameters.clone(),
                     trajectory: r.points.iter().map(|p| [p.x, p.y, p.loss]).collect(),
                     status: if r.diverged_at.is_some() {
