@@ -83,7 +83,8 @@ fn train_writes_its_files_when_its_reader_goes_away() {
             "mnist-loss.csv",
             "mnist-loss.png",
             "mnist-loss.svg",
-            "mnist-summary.csv"
+            "mnist-summary.csv",
+            "run.json"
         ]
     );
     std::fs::remove_dir_all(&out).unwrap();
