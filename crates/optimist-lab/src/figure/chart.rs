@@ -10,8 +10,7 @@ use super::draw::text::{ellipsize, text_width, Label, ASCENT, EM_PER_SIZE};
 use super::error::FigureError;
 use super::layout::{Panel, Rect};
 use super::parts::{
-    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, legend_rows, Entry, Shape,
-    HEADER, OUTER,
+    beside_legend, cover_outside, draw_axes, draw_legend, draw_title, Entry, Shape, HEADER, OUTER,
 };
 use crate::landscape::Window;
 use plotters::backend::DrawingBackend;
@@ -323,13 +322,7 @@ impl Drawing for Chart {
             align: HPos::Left,
         })?;
         let entries: Vec<Entry> = self.series.iter().map(|s| s.entry.clone()).collect();
-        draw_legend(
-            canvas,
-            &entries,
-            layout.legend.0,
-            layout.legend.1,
-            legend_rows(plot.height, entries.len()),
-        )?;
+        draw_legend(canvas, &entries, layout.legend, plot.height)?;
         draw_title(
             canvas,
             &self.title,

@@ -15,7 +15,7 @@ use super::format::Format;
 use super::layout::{short_number, Panel, Rect, BOTTOM, LEFT};
 use super::parts::{
     beside_legend, cover_outside, draw_axes, draw_contours, draw_legend, draw_title, exit_arrows,
-    legend_rows, plus, plus_layers, run_entry, Entry, HEADER, OUTER,
+    plus, plus_layers, run_entry, Entry, HEADER, OUTER,
 };
 use crate::landscape::{Landscape, Window};
 use crate::race::Run;
@@ -226,13 +226,7 @@ impl Drawing for Overlay<'_> {
             .enumerate()
             .map(|(i, r)| run_entry(r, i))
             .collect();
-        draw_legend(
-            canvas,
-            &entries,
-            layout.legend.0,
-            layout.legend.1,
-            legend_rows(plot.height, entries.len()),
-        )?;
+        draw_legend(canvas, &entries, layout.legend, plot.height)?;
         let diverged = self.runs.iter().any(|r| r.diverged_at.is_some());
         let minima = self
             .landscape

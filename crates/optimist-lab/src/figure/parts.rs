@@ -144,16 +144,17 @@ pub(crate) fn legend_rows(plot_height: u32, entries: usize) -> usize {
     entries.div_ceil(columns).max(1)
 }
 
-/// Draws `entries` from (`left`, `top`) down, `rows` to a column, each column
+/// Draws `entries` from (`left`, `top`) down, as many to a column as fit beside a plot
+/// `plot_height` pixels tall ([`legend_rows`]), each column
 /// [`LEGEND_WIDTH`] wide. A detail too long for its column is set smaller before it
 /// is shortened.
 pub(crate) fn draw_legend<DB: DrawingBackend>(
     canvas: &mut Canvas<DB>,
     entries: &[Entry],
-    left: f64,
-    top: f64,
-    rows: usize,
+    (left, top): (f64, f64),
+    plot_height: u32,
 ) -> Result<(), FigureError> {
+    let rows = legend_rows(plot_height, entries.len());
     let width = LEGEND_WIDTH as f64;
     for (i, e) in entries.iter().enumerate() {
         let (column, row) = (i / rows.max(1), i % rows.max(1));
