@@ -271,33 +271,7 @@ impl<F: Float> Optimizer<F> for Clipped<F> {
         self.inner.set_hyperparameter(key, value)
     }
 
-    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
-        self.inner.set_nonfinite(policy)
-    }
-
-    fn nonfinite(&self) -> NonFinite {
-        self.inner.nonfinite()
-    }
-
-    fn skipped_steps(&self) -> u64 {
-        self.inner.skipped_steps()
-    }
-
-    fn state_tensors(&self) -> Vec<String> {
-        self.inner.state_tensors()
-    }
-
-    fn state_of(&self, tensor: &str) -> Option<crate::engine::NamedState<F>> {
-        self.inner.state_of(tensor)
-    }
-
-    fn load_tensor_state(
-        &mut self,
-        tensor: &str,
-        state: crate::engine::NamedState<F>,
-    ) -> Result<(), Error> {
-        self.inner.load_tensor_state(tensor, state)
-    }
+    crate::engine::forward_policy_and_state_to_inner!();
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         let inner = self.inner.save_state()?;

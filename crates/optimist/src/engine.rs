@@ -231,3 +231,40 @@ pub trait Optimizer<F: Float>: Send {
         format!("{}({})", self.name(), hp.join(", "))
     }
 }
+
+/// The `Optimizer` methods a wrapper (`Clipped`, `Scheduled`) hands to the optimizer it
+/// wraps unchanged, as a field `inner: Box<dyn Optimizer<F>>`: its non-finite policy,
+/// its skipped steps and its per-tensor state. Written once, used inside each
+/// wrapper's `impl Optimizer<F>`.
+macro_rules! forward_policy_and_state_to_inner {
+    () => {
+        fn set_nonfinite(&mut self, policy: $crate::NonFinite) -> Result<(), $crate::Error> {
+            self.inner.set_nonfinite(policy)
+        }
+
+        fn nonfinite(&self) -> $crate::NonFinite {
+            self.inner.nonfinite()
+        }
+
+        fn skipped_steps(&self) -> u64 {
+            self.inner.skipped_steps()
+        }
+
+        fn state_tensors(&self) -> Vec<String> {
+            self.inner.state_tensors()
+        }
+
+        fn state_of(&self, tensor: &str) -> Option<$crate::engine::NamedState<F>> {
+            self.inner.state_of(tensor)
+        }
+
+        fn load_tensor_state(
+            &mut self,
+            tensor: &str,
+            state: $crate::engine::NamedState<F>,
+        ) -> Result<(), $crate::Error> {
+            self.inner.load_tensor_state(tensor, state)
+        }
+    };
+}
+pub(crate) use forward_policy_and_state_to_inner;

@@ -3,7 +3,7 @@
 use super::Schedule;
 use crate::hyper::Value;
 use crate::saved::{self, Reader, Writer};
-use crate::{Error, Float, NonFinite, Optimizer, Param};
+use crate::{Error, Float, Optimizer, Param};
 use std::fmt;
 
 /// An optimizer whose learning rate follows a [`Schedule`], like torch's optimizer with
@@ -13,7 +13,7 @@ use std::fmt;
 /// optimizer's learning rate to the schedule's value at the number of steps taken so
 /// far (and, for OneCycleLR with `cycle_momentum`, its `momentum` or first of
 /// `betas`), then steps it. A step skipped for non-finite gradients
-/// ([`NonFinite::Skip`]) leaves the schedule where it was.
+/// ([`NonFinite::Skip`](crate::NonFinite::Skip)) leaves the schedule where it was.
 pub struct Scheduled<F: Float> {
     inner: Box<dyn Optimizer<F>>,
     schedule: Schedule,
@@ -180,33 +180,7 @@ impl<F: Float> Optimizer<F> for Scheduled<F> {
         }
     }
 
-    fn set_nonfinite(&mut self, policy: NonFinite) -> Result<(), Error> {
-        self.inner.set_nonfinite(policy)
-    }
-
-    fn nonfinite(&self) -> NonFinite {
-        self.inner.nonfinite()
-    }
-
-    fn skipped_steps(&self) -> u64 {
-        self.inner.skipped_steps()
-    }
-
-    fn state_tensors(&self) -> Vec<String> {
-        self.inner.state_tensors()
-    }
-
-    fn state_of(&self, tensor: &str) -> Option<crate::engine::NamedState<F>> {
-        self.inner.state_of(tensor)
-    }
-
-    fn load_tensor_state(
-        &mut self,
-        tensor: &str,
-        state: crate::engine::NamedState<F>,
-    ) -> Result<(), Error> {
-        self.inner.load_tensor_state(tensor, state)
-    }
+    crate::engine::forward_policy_and_state_to_inner!();
 
     fn save_state(&self) -> Result<Vec<u8>, Error> {
         let inner = self.inner.save_state()?;
