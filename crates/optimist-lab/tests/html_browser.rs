@@ -494,9 +494,10 @@ fn leaving(tab: &Tab, dir: &Path) -> Result<()> {
     let u = rect[0] + 62.0 + (x - window.x_min) / (window.x_max - window.x_min) * plot.width as f64;
     let v = rect[1] + 12.0;
     let shot = Shot::take(tab)?;
-    // The arrowhead's body, either side of the trail's line, below its tip on the edge.
-    for side in [-2.5, 2.5] {
-        let p = shot.pixel((u + side).round() as i32, (v + 8.0).round() as i32);
+    // The arrowhead's body, either side of the trail's line, below its tip on the edge
+    // (inside its dark outline, which is 1.5 px wide).
+    for side in [-1.5, 1.5] {
+        let p = shot.pixel((u + side).round() as i32, (v + 7.0).round() as i32);
         assert!(
             close(p, series_rgb(0)),
             "{p:?} beside the trail at the exit"

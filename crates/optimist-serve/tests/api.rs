@@ -181,7 +181,7 @@ fn bad_requests_are_refused_in_the_cli_words() {
     let cases: Vec<(Value, &str)> = vec![
         (
             json!({"optimizers": ["adamm"]}),
-            "unknown optimizer 'adamm'; known optimizers: sgd,",
+            "unknown optimizer 'adamm' (did you mean 'adam'?); known optimizers: sgd,",
         ),
         (json!({"optimizers": ["adam:lr=-1"]}), "lr > 0"),
         (json!({"optimizers": ["adam:beta1=1.5"]}), "0 <= beta1 < 1"),
