@@ -1,7 +1,7 @@
 //! The network: hand-computed values, backpropagation against finite differences, the
 //! blocked kernels against the triple loop, and errors for bad input.
 
-use optimist_lab::network::{gradient_check, Kernel, Mlp, NetworkError};
+use optimist_lab::network::{gradient_check, Kernel, Mlp, NetworkError, HALVES_MIN};
 use optimist_lab::rng::SplitMix64;
 
 const BOOK: [usize; 6] = [784, 100, 100, 100, 100, 10];
@@ -54,19 +54,23 @@ fn backpropagation_matches_central_differences() {
                 }
             }
         }
-        let (x, labels) = batch(&mut rng, 9, sizes[0], 4);
-        for skip in [true, false] {
-            net.set_skip_blank_columns(skip);
-            let checks = gradient_check(&mut net, &x, &labels, 1e-5).unwrap();
-            assert_eq!(checks.len(), 8);
-            for c in &checks {
-                assert!(
-                    c.relative_error < 1e-6,
-                    "seed {seed}, skip {skip}, {}: relative error {:e} (max abs {:e})",
-                    c.name,
-                    c.relative_error,
-                    c.max_abs_difference
-                );
+        // A batch taken whole, and one taken in two halves whose gradients are added.
+        for rows in [9, HALVES_MIN + 7] {
+            let (x, labels) = batch(&mut rng, rows, sizes[0], 4);
+            for skip in [true, false] {
+                net.set_skip_blank_columns(skip);
+                let checks = gradient_check(&mut net, &x, &labels, 1e-5).unwrap();
+                assert_eq!(checks.len(), 8);
+                for c in &checks {
+                    assert!(
+                        c.relative_error < 1e-6,
+                        "seed {seed}, {rows} rows, skip {skip}, {}: relative error {:e} \
+                         (max abs {:e})",
+                        c.name,
+                        c.relative_error,
+                        c.max_abs_difference
+                    );
+                }
             }
         }
     }

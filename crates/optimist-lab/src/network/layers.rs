@@ -117,6 +117,18 @@ impl SoftmaxCrossEntropy {
     /// The probabilities (written to `probs`) and the mean loss, from the scores of
     /// `labels.len()` rows of `classes` each.
     pub fn forward<F: Real>(logits: &[F], labels: &[u8], classes: usize, probs: &mut [F]) -> F {
+        let total = Self::log_likelihood(logits, labels, classes, probs);
+        F::from_f64(-total / labels.len() as f64)
+    }
+
+    /// As [`SoftmaxCrossEntropy::forward`], but Σ log(y_t + ε) over the rows instead of
+    /// the mean loss: minus the loss times the rows, for a batch taken in parts.
+    pub fn log_likelihood<F: Real>(
+        logits: &[F],
+        labels: &[u8],
+        classes: usize,
+        probs: &mut [F],
+    ) -> f64 {
         let eps = F::from_f64(LOG_EPSILON);
         let mut total = 0.0;
         for ((z, p), &t) in logits
@@ -127,7 +139,7 @@ impl SoftmaxCrossEntropy {
             softmax_row(z, p);
             total += (p[usize::from(t)] + eps).ln().to_f64();
         }
-        F::from_f64(-total / labels.len() as f64)
+        total
     }
 
     /// ∂L/∂scores from the probabilities `forward` wrote, into `dlogits`.
@@ -137,8 +149,20 @@ impl SoftmaxCrossEntropy {
     /// by less than 1e-6 once y_t > 0.1; keeping it makes backpropagation agree with
     /// finite differences of the loss that is reported.
     pub fn backward<F: Real>(probs: &[F], labels: &[u8], classes: usize, dlogits: &mut [F]) {
+        Self::backward_in(probs, labels, classes, labels.len(), dlogits);
+    }
+
+    /// As [`SoftmaxCrossEntropy::backward`], for rows that are part of a batch of `n`:
+    /// their share of the gradient of the batch's mean loss.
+    pub fn backward_in<F: Real>(
+        probs: &[F],
+        labels: &[u8],
+        classes: usize,
+        n: usize,
+        dlogits: &mut [F],
+    ) {
         let eps = F::from_f64(LOG_EPSILON);
-        let n = F::from_f64(labels.len() as f64);
+        let n = F::from_f64(n as f64);
         for ((p, d), &t) in probs
             .chunks_exact(classes)
             .zip(dlogits.chunks_exact_mut(classes))

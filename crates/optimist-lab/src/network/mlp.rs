@@ -1,10 +1,11 @@
 //! The book's `MultiLayerNet`: affine layers with ReLU between them and softmax with
 //! cross-entropy at the end.
 
-use super::columns::Columns;
-use super::{Affine, Kernel, Real, Relu, SoftmaxCrossEntropy};
+use super::pass::{Model, Workspace};
+use super::{Affine, Kernel, Real};
 use crate::rng::SplitMix64;
 use optimist::{Optimizer, Param};
+use std::ops::Range;
 
 /// What went wrong with a network or its input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -54,25 +55,21 @@ pub struct Mlp<F> {
     sizes: Vec<usize>,
     layers: Vec<Affine>,
     tensors: Vec<TensorInfo>,
+    /// Where each tensor lives in `params`, in `tensors` order.
+    ranges: Vec<Range<usize>>,
     params: Vec<F>,
     grads: Vec<F>,
     kernel: Kernel,
     skip_blank_columns: bool,
-    work: Workspace<F>,
+    /// Buffers for each half of a batch ([`Mlp::loss_and_gradient`]); the first also
+    /// for whole batches.
+    work: [Workspace<F>; 2],
 }
 
-/// Buffers reused from one batch to the next.
-#[derive(Debug, Clone, Default)]
-struct Workspace<F> {
-    batch: usize,
-    /// Each layer's output (after ReLU for hidden layers; scores for the last).
-    acts: Vec<Vec<F>>,
-    probs: Vec<F>,
-    delta: Vec<F>,
-    delta_next: Vec<F>,
-    /// The first layer's non-zero input columns.
-    columns: Columns<F>,
-}
+/// Batches of at least this many rows are taken in two halves, one on each of two
+/// threads where rayon has them, and their gradients added: the same halves whatever
+/// the threads, so that no result depends on them.
+pub const HALVES_MIN: usize = 64;
 
 impl<F: Real> Mlp<F> {
     /// A network with layer widths `sizes` (input first, classes last) and every
@@ -126,12 +123,13 @@ impl<F: Real> Mlp<F> {
         Ok(Mlp {
             sizes: sizes.to_vec(),
             layers,
+            ranges: tensors.iter().map(|t| t.offset..t.offset + t.len).collect(),
             tensors,
             params: vec![F::ZERO; offset],
             grads: vec![F::ZERO; offset],
             kernel: Kernel::default(),
             skip_blank_columns: true,
-            work: Workspace::default(),
+            work: Default::default(),
         })
     }
 
@@ -155,6 +153,7 @@ impl<F: Real> Mlp<F> {
             sizes: self.sizes.clone(),
             layers: self.layers.clone(),
             tensors: self.tensors.clone(),
+            ranges: self.ranges.clone(),
             params: self
                 .params
                 .iter()
@@ -163,7 +162,7 @@ impl<F: Real> Mlp<F> {
             grads: self.grads.iter().map(|v| G::from_f64(v.to_f64())).collect(),
             kernel: self.kernel,
             skip_blank_columns: self.skip_blank_columns,
-            work: Workspace::default(),
+            work: Default::default(),
         }
     }
 
@@ -230,25 +229,68 @@ impl<F: Real> Mlp<F> {
     /// values: one row of [`Mlp::classes`] scores per example.
     pub fn forward(&mut self, x: &[F]) -> Result<&[F], NetworkError> {
         let batch = self.check_input(x)?;
-        self.run_forward(x, batch);
-        Ok(self.work.acts.last().expect("at least one layer"))
+        let (model, [work, _], _) = self.parts();
+        work.forward(&model, x, batch);
+        Ok(self.work[0].scores())
     }
 
     /// The mean loss on a batch, without gradients.
     pub fn loss(&mut self, x: &[F], labels: &[u8]) -> Result<F, NetworkError> {
         let batch = self.check_batch(x, labels)?;
-        self.run_forward(x, batch);
-        Ok(self.run_loss(labels))
+        let (model, [work, _], _) = self.parts();
+        work.forward(&model, x, batch);
+        Ok(F::from_f64(-work.log_likelihood(labels) / batch as f64))
     }
 
     /// The mean loss on a batch, leaving its gradient in [`Mlp::grads`]
-    /// (backpropagation).
+    /// (backpropagation). Batches of [`HALVES_MIN`] rows or more are taken in two
+    /// halves, on two threads where rayon has them.
     pub fn loss_and_gradient(&mut self, x: &[F], labels: &[u8]) -> Result<F, NetworkError> {
         let batch = self.check_batch(x, labels)?;
-        self.run_forward(x, batch);
-        let loss = self.run_loss(labels);
-        self.run_backward(x, labels, batch);
-        Ok(loss)
+        let width = self.sizes[0];
+        let (model, [first, second], grads) = self.parts();
+        let whole = |work: &mut Workspace<F>, grads: &mut [F], x: &[F], t: &[u8]| {
+            work.forward(&model, x, t.len());
+            let total = work.log_likelihood(t);
+            work.backward(&model, x, t, batch, grads);
+            total
+        };
+        let total = if batch < HALVES_MIN {
+            whole(first, grads, x, labels)
+        } else {
+            let half = batch / 2;
+            let (x0, x1) = x.split_at(half * width);
+            let (t0, t1) = labels.split_at(half);
+            let mut grads1 = std::mem::take(&mut second.grads);
+            grads1.resize(grads.len(), F::ZERO);
+            let mut totals = (0.0, 0.0);
+            let second_half = |_: &rayon::Scope<'_>| {
+                totals.1 = whole(second, &mut grads1, x1, t1);
+            };
+            // The calling thread takes the first half, and another the second.
+            rayon::in_place_scope(|s| {
+                s.spawn(second_half);
+                totals.0 = whole(first, grads, x0, t0);
+            });
+            for (g, &h) in grads.iter_mut().zip(&grads1) {
+                *g += h;
+            }
+            second.grads = grads1;
+            totals.0 + totals.1
+        };
+        Ok(F::from_f64(-total / batch as f64))
+    }
+
+    /// What a pass reads of the network, its buffers, and its gradient.
+    fn parts(&mut self) -> (Model<'_, F>, &mut [Workspace<F>; 2], &mut [F]) {
+        let model = Model {
+            layers: &self.layers,
+            ranges: &self.ranges,
+            params: &self.params,
+            kernel: self.kernel,
+            skip_blank_columns: self.skip_blank_columns,
+        };
+        (model, &mut self.work, &mut self.grads)
     }
 
     /// Every parameter tensor with its gradient, as an optimizer steps them.
@@ -305,121 +347,5 @@ impl<F: Real> Mlp<F> {
             )));
         }
         Ok(batch)
-    }
-
-    /// Sizes the buffers for `batch` rows.
-    fn prepare(&mut self, batch: usize) {
-        let classes = self.classes();
-        let w = &mut self.work;
-        if w.batch == batch && w.acts.len() == self.layers.len() {
-            return;
-        }
-        w.batch = batch;
-        w.acts = self
-            .layers
-            .iter()
-            .map(|l| vec![F::ZERO; batch * l.outputs])
-            .collect();
-        w.probs = vec![F::ZERO; batch * classes];
-        let widest = self.sizes.iter().copied().max().unwrap_or(0);
-        w.delta = vec![F::ZERO; batch * widest];
-        w.delta_next = vec![F::ZERO; batch * widest];
-    }
-
-    fn run_forward(&mut self, x: &[F], batch: usize) {
-        self.prepare(batch);
-        let last = self.layers.len() - 1;
-        let Workspace { acts, columns, .. } = &mut self.work;
-        columns.used = false;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let (before, rest) = acts.split_at_mut(l);
-            let out = &mut rest[0];
-            let (w, b) = (&self.tensors[2 * l], &self.tensors[2 * l + 1]);
-            let (w, b) = (
-                &self.params[w.offset..w.offset + w.len],
-                &self.params[b.offset..b.offset + b.len],
-            );
-            if l == 0 && self.skip_blank_columns && columns.select(x, layer.inputs) {
-                columns.gather_weights(w, layer.outputs);
-                let narrow = Affine {
-                    inputs: columns.width,
-                    outputs: layer.outputs,
-                };
-                narrow.forward(self.kernel, &columns.w, b, &columns.x, out);
-            } else {
-                let input: &[F] = if l == 0 { x } else { &before[l - 1] };
-                layer.forward(self.kernel, w, b, input, out);
-            }
-            if l < last {
-                Relu::forward(out);
-            }
-        }
-    }
-
-    fn run_loss(&mut self, labels: &[u8]) -> F {
-        let classes = self.classes();
-        let scores = self.work.acts.last().expect("at least one layer");
-        SoftmaxCrossEntropy::forward(scores, labels, classes, &mut self.work.probs)
-    }
-
-    fn run_backward(&mut self, x: &[F], labels: &[u8], batch: usize) {
-        let classes = self.classes();
-        let mut delta = std::mem::take(&mut self.work.delta);
-        let mut delta_next = std::mem::take(&mut self.work.delta_next);
-        SoftmaxCrossEntropy::backward(
-            &self.work.probs,
-            labels,
-            classes,
-            &mut delta[..batch * classes],
-        );
-        for (l, layer) in self.layers.iter().enumerate().rev() {
-            let input: &[F] = if l == 0 { x } else { &self.work.acts[l - 1] };
-            let (w, b) = (&self.tensors[2 * l], &self.tensors[2 * l + 1]);
-            // W and b are adjacent, W first.
-            let (dw, db) = self.grads[w.offset..b.offset + b.len].split_at_mut(w.len);
-            let dy = &delta[..batch * layer.outputs];
-            let dx = if l > 0 {
-                Some(&mut delta_next[..batch * layer.inputs])
-            } else {
-                None
-            };
-            let columns = &mut self.work.columns;
-            if l == 0 && columns.used {
-                let narrow = Affine {
-                    inputs: columns.width,
-                    outputs: layer.outputs,
-                };
-                columns.dw.resize(columns.width * layer.outputs, F::ZERO);
-                narrow.backward(
-                    self.kernel,
-                    &columns.w,
-                    &columns.x,
-                    dy,
-                    &mut columns.dw,
-                    db,
-                    None,
-                );
-                columns.scatter_gradient(dw, layer.outputs);
-            } else {
-                layer.backward(
-                    self.kernel,
-                    &self.params[w.offset..w.offset + w.len],
-                    input,
-                    dy,
-                    dw,
-                    db,
-                    dx,
-                );
-            }
-            if l > 0 {
-                Relu::backward(
-                    &self.work.acts[l - 1],
-                    &mut delta_next[..batch * layer.inputs],
-                );
-                std::mem::swap(&mut delta, &mut delta_next);
-            }
-        }
-        self.work.delta = delta;
-        self.work.delta_next = delta_next;
     }
 }

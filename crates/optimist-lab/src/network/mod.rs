@@ -5,17 +5,24 @@
 //! for the gradient check). Matrix products go through `matrixmultiply`
 //! ([`Kernel::Blocked`]) or, as a reference and a baseline, a textbook triple loop
 //! ([`Kernel::Naive`]).
+//!
+//! Files: `mlp.rs` the network and its parameters; `pass.rs` one forward and backward
+//! pass in buffers of its own (a training batch is taken in two halves, one per
+//! thread); `layers.rs`, `columns.rs` (the first layer on a batch's non-blank
+//! columns) and `matmul.rs` what a pass is made of; `gradcheck.rs` the check against
+//! central differences.
 
 mod columns;
 mod gradcheck;
 mod layers;
 mod matmul;
 mod mlp;
+mod pass;
 
 pub use gradcheck::{gradient_check, TensorCheck};
 pub use layers::{Affine, Relu, SoftmaxCrossEntropy, LOG_EPSILON};
 pub use matmul::{gemm, Kernel};
-pub use mlp::{Mlp, NetworkError, TensorInfo};
+pub use mlp::{Mlp, NetworkError, TensorInfo, HALVES_MIN};
 
 /// An element type the network computes in: [`optimist::Float`] plus what layers need.
 pub trait Real: optimist::Float + std::ops::AddAssign + std::ops::MulAssign {
