@@ -120,6 +120,17 @@ fn bytes_per_param(slots: usize) -> Traffic {
     }
 }
 
+/// The bytes an elementwise rule with `slots` state buffers reads per parameter when
+/// the gradients are checked first, over those it reads unchecked: the check reads
+/// the gradient once more. Where reading memory bounds a step, as on machines whose
+/// cores keep too few reads in flight to use the memory's bandwidth, this is the least
+/// the check can cost while a refused step changes nothing: every gradient must be
+/// read before the first value is written, and a step's gradients outgrow the caches.
+fn reads_x(slots: usize) -> f64 {
+    let reads = 4 * (2 + slots);
+    (reads + 4) as f64 / reads as f64
+}
+
 /// Runs `f` repeatedly for about `budget`, returning the fastest time of one call.
 fn best_time(budget: Duration, mut f: impl FnMut()) -> Duration {
     f(); // warm-up: first-touch page faults, state allocation
@@ -323,7 +334,7 @@ fn main() {
     println!(
         "optimist update step, float32, {} threads, {}\n\
          ns/param: the default step, which first checks the gradients for NaN and infinities; \
-         unchecked: NonFinite::Trust, as torch.optim and optax run (no check); check x: the default step's time over the unchecked one's; \
+         unchecked: NonFinite::Trust, as torch.optim and optax run (no check); check x: the default step's time over the unchecked one's; reads x: its bytes read over the unchecked step's (the gradient once more), what the check costs where reads bound the step; \
          GB/s, x bound, % bw: of the unchecked step (% bw: the share of the `update` bandwidth it reaches, bound over time); \
          bound: the time its bytes take at the `update` bandwidth (in-place a += s*b), or at the `read` bandwidth (a sum) for passes that only read; \
          threads x: speed-up over one thread; simd x: one vectorized thread over one scalar thread",
@@ -356,11 +367,12 @@ fn main() {
             size.shapes.len()
         );
         println!(
-            "{:<34} {:>9} {:>10} {:>8} {:>7} {:>11} {:>8} {:>6} {:>9} {:>7}",
+            "{:<34} {:>9} {:>10} {:>8} {:>7} {:>7} {:>11} {:>8} {:>6} {:>9} {:>7}",
             "optimizer",
             "ns/param",
             "unchecked",
             "check x",
+            "reads x",
             "GB/s",
             "bound ns/p",
             "x bound",
@@ -388,10 +400,10 @@ fn main() {
             } else {
                 row.spec.clone()
             };
-            let traffic = match row
-                .bytes
-                .map_or_else(|| state_slots(row).map(bytes_per_param), Ok)
-            {
+            let traffic = match row.bytes.map_or_else(
+                || state_slots(row).map(|slots| (bytes_per_param(slots), reads_x(slots))),
+                |t| Ok((t, f64::NAN)),
+            ) {
                 Ok(t) => t,
                 Err(e) => {
                     println!("{label:<34} cannot run: {e}");
@@ -452,6 +464,7 @@ fn main() {
                     continue;
                 }
             };
+            let (traffic, reads_x) = traffic;
             let bound = traffic.bound(read, update);
             let ratio = |x: f64| {
                 if x.is_nan() {
@@ -461,8 +474,9 @@ fn main() {
                 }
             };
             println!(
-                "{label:<34} {checked:>9.3} {ns:>10.3} {:>8.2} {:>7.1} {bound:>11.3} {:>8.2} {:>6.0} {:>9} {:>7}",
+                "{label:<34} {checked:>9.3} {ns:>10.3} {:>8.2} {:>7} {:>7.1} {bound:>11.3} {:>8.2} {:>6.0} {:>9} {:>7}",
                 checked / ns,
+                ratio(reads_x),
                 traffic.total() as f64 / ns,
                 ns / bound,
                 100.0 * bound / ns,
