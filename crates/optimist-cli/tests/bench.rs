@@ -1,10 +1,9 @@
 //! `optimist bench` end to end: shards merge into the single process's report byte for
 //! byte, a resumed bench runs no finished job again, the Slurm scripts, and bad input.
 
-mod common;
+use crate::common;
 
-#[path = "../../optimist-lab/tests/mnist_data/mod.rs"]
-mod mnist_data;
+use crate::mnist_data;
 
 use common::{fields, ok, optimist, scratch};
 use std::path::{Path, PathBuf};

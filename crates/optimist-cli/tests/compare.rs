@@ -1,7 +1,7 @@
 //! `optimist compare` end to end: the reference trajectories through its CSV, its
 //! files, and every kind of bad input.
 
-mod common;
+use crate::common;
 
 use common::{listing, ok, optimist, read_csv, scratch};
 

@@ -2,11 +2,9 @@
 //! address): what it downloads and prints, what it says when a file is missing, damaged
 //! or the download is interrupted, and that nothing half-written is ever left.
 
-mod common;
-#[path = "../../optimist-lab/tests/mirror/mod.rs"]
-mod mirror;
-#[path = "../../optimist-lab/tests/mnist_data/mod.rs"]
-mod mnist_data;
+use crate::common;
+use crate::mirror;
+use crate::mnist_data;
 
 use common::listing;
 use mirror::{Mirror, Reply};

@@ -1,7 +1,7 @@
 //! `optimist compare --view gif` and `--view html`: the files they write are the lab's
 //! animation and page of the same race, byte for byte, whatever `--format` says.
 
-mod common;
+use crate::common;
 
 use common::{listing, ok, optimist, scratch};
 

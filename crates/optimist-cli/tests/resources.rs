@@ -1,7 +1,7 @@
 //! Runs too large for the memory, and absurd thread counts: refused or capped up
 //! front, with a message naming what is too large.
 
-mod common;
+use crate::common;
 
 use common::{optimist, scratch};
 use std::path::Path;

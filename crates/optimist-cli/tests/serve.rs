@@ -1,7 +1,7 @@
 //! `optimist serve`: the server the command starts answers races with exactly the
 //! numbers `optimist compare` writes to trajectories.csv, and its options are checked.
 
-mod common;
+use crate::common;
 
 use common::{ok, optimist, scratch};
 use optimist_serve::client::post;

@@ -2,7 +2,7 @@
 //! a full disk is exit 1, an interruption or a failure partway leaves the folder with
 //! one whole run and no debris.
 
-mod common;
+use crate::common;
 
 use common::{listing, optimist, scratch};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `optimist train` end to end on a small MNIST-format set written here: the book's
 //! log, the files, repeatability with --seed, and bad input.
 
-mod common;
+use crate::common;
 
 use common::{optimist, scratch};
 

@@ -1,7 +1,7 @@
 //! `optimist tune` and `compare --tune` end to end: the table, every trial in the CSV,
 //! the sensitivity figure, and a race that runs exactly the tuned trials.
 
-mod common;
+use crate::common;
 
 use common::{fields, ok, optimist, scratch};
 

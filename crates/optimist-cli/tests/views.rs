@@ -2,7 +2,7 @@
 //! formulas, windows, `--view`, and the bad input each adds; `optimist list
 //! landscapes`.
 
-mod common;
+use crate::common;
 
 use common::{listing, ok, optimist, read_csv, scratch};
 

@@ -3,8 +3,8 @@
 //! wrong size, or have no such file. Every failure says what failed and leaves the
 //! folder as it was; a file already there and verified is not requested again.
 
-mod mirror;
-mod mnist_data;
+use crate::mirror;
+use crate::mnist_data;
 
 use md5::{Digest, Md5};
 use mirror::{Mirror, Reply};

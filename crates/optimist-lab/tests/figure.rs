@@ -9,7 +9,7 @@ use optimist_lab::figure::{
 use optimist_lab::landscape::{article, Landscape};
 use optimist_lab::race::{Race, Run};
 
-mod image;
+use crate::image;
 
 use image::Image;
 

@@ -1,7 +1,7 @@
 //! The IDX reader: valid files read back exactly; every kind of bad file is an error
 //! naming the file and the problem.
 
-mod mnist_data;
+use crate::mnist_data;
 
 use flate2::write::GzEncoder;
 use flate2::Compression;

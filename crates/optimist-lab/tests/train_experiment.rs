@@ -1,7 +1,7 @@
 //! The network experiment: exact repeatability, the book's smoothing, outputs, errors,
 //! and learning on synthetic and (where present) real MNIST images.
 
-mod mnist_data;
+use crate::mnist_data;
 
 use mnist_data::mnist_dir;
 use optimist_lab::data::mnist::Dataset;

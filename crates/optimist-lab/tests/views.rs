@@ -8,7 +8,7 @@ use optimist_lab::landscape::{article, builtin, Landscape};
 use optimist_lab::race::{Race, Run};
 use optimist_lab::tune::{tune, Search, Tune};
 
-mod image;
+use crate::image;
 
 use image::Image;
 
