@@ -64,6 +64,8 @@ pub struct Mlp<F> {
     /// Buffers for each half of a batch ([`Mlp::loss_and_gradient`]); the first also
     /// for whole batches.
     work: [Workspace<F>; 2],
+    /// The second half's gradient, added into `grads`.
+    half_grads: Vec<F>,
 }
 
 /// Batches of at least this many rows are taken in two halves, one on each of two
@@ -130,6 +132,7 @@ impl<F: Real> Mlp<F> {
             kernel: Kernel::default(),
             skip_blank_columns: true,
             work: Default::default(),
+            half_grads: Vec::new(),
         })
     }
 
@@ -163,6 +166,7 @@ impl<F: Real> Mlp<F> {
             kernel: self.kernel,
             skip_blank_columns: self.skip_blank_columns,
             work: Default::default(),
+            half_grads: Vec::new(),
         }
     }
 
@@ -229,7 +233,7 @@ impl<F: Real> Mlp<F> {
     /// values: one row of [`Mlp::classes`] scores per example.
     pub fn forward(&mut self, x: &[F]) -> Result<&[F], NetworkError> {
         let batch = self.check_input(x)?;
-        let (model, [work, _], _) = self.parts();
+        let (model, [work, _], _, _) = self.parts();
         work.forward(&model, x, batch);
         Ok(self.work[0].scores())
     }
@@ -237,7 +241,7 @@ impl<F: Real> Mlp<F> {
     /// The mean loss on a batch, without gradients.
     pub fn loss(&mut self, x: &[F], labels: &[u8]) -> Result<F, NetworkError> {
         let batch = self.check_batch(x, labels)?;
-        let (model, [work, _], _) = self.parts();
+        let (model, [work, _], _, _) = self.parts();
         work.forward(&model, x, batch);
         Ok(F::from_f64(-work.log_likelihood(labels) / batch as f64))
     }
@@ -248,7 +252,7 @@ impl<F: Real> Mlp<F> {
     pub fn loss_and_gradient(&mut self, x: &[F], labels: &[u8]) -> Result<F, NetworkError> {
         let batch = self.check_batch(x, labels)?;
         let width = self.sizes[0];
-        let (model, [first, second], grads) = self.parts();
+        let (model, [first, second], grads, grads1) = self.parts();
         let whole = |work: &mut Workspace<F>, grads: &mut [F], x: &[F], t: &[u8]| {
             work.forward(&model, x, t.len());
             let total = work.log_likelihood(t);
@@ -261,28 +265,28 @@ impl<F: Real> Mlp<F> {
             let half = batch / 2;
             let (x0, x1) = x.split_at(half * width);
             let (t0, t1) = labels.split_at(half);
-            let mut grads1 = std::mem::take(&mut second.grads);
             grads1.resize(grads.len(), F::ZERO);
             let mut totals = (0.0, 0.0);
             let second_half = |_: &rayon::Scope<'_>| {
-                totals.1 = whole(second, &mut grads1, x1, t1);
+                totals.1 = whole(second, grads1, x1, t1);
             };
             // The calling thread takes the first half, and another the second.
             rayon::in_place_scope(|s| {
                 s.spawn(second_half);
                 totals.0 = whole(first, grads, x0, t0);
             });
-            for (g, &h) in grads.iter_mut().zip(&grads1) {
+            for (g, &h) in grads.iter_mut().zip(grads1.iter()) {
                 *g += h;
             }
-            second.grads = grads1;
             totals.0 + totals.1
         };
         Ok(F::from_f64(-total / batch as f64))
     }
 
-    /// What a pass reads of the network, its buffers, and its gradient.
-    fn parts(&mut self) -> (Model<'_, F>, &mut [Workspace<F>; 2], &mut [F]) {
+    /// What a pass reads of the network, its buffers, its gradient and the second
+    /// half's.
+    #[allow(clippy::type_complexity)]
+    fn parts(&mut self) -> (Model<'_, F>, &mut [Workspace<F>; 2], &mut [F], &mut Vec<F>) {
         let model = Model {
             layers: &self.layers,
             ranges: &self.ranges,
@@ -290,7 +294,7 @@ impl<F: Real> Mlp<F> {
             kernel: self.kernel,
             skip_blank_columns: self.skip_blank_columns,
         };
-        (model, &mut self.work, &mut self.grads)
+        (model, &mut self.work, &mut self.grads, &mut self.half_grads)
     }
 
     /// Every parameter tensor with its gradient, as an optimizer steps them.

@@ -36,9 +36,6 @@ pub(crate) struct Workspace<F> {
     delta_next: Vec<F>,
     /// The first layer's non-zero input columns.
     columns: Columns<F>,
-    /// The gradient of this pass's rows, for a pass that does not write the network's
-    /// own.
-    pub grads: Vec<F>,
 }
 
 impl<F: Real> Workspace<F> {
