@@ -1,13 +1,12 @@
 //! Memory a run may take, estimated before it starts: a run that would need more than
 //! the budget (half this machine's memory, or `--memory-limit`) is refused, saying which
-//! product of the settings is too large.
+//! product of the settings is too large. The estimates and the refusal are the lab's
+//! (`optimist_lab::budget`), shared with Python's `memory_limit=`; this file adds the
+//! option and the names of the flags that lower a run.
 
 use crate::Failure;
-
-/// The share of the machine's memory a run may take by default.
-const DEFAULT_SHARE: f64 = 0.5;
-/// The budget where the machine's memory is unknown.
-const FALLBACK: u64 = 4 << 30;
+use optimist_lab::budget::{self as lab, parse_size, Limit};
+use optimist_lab::train::TrainConfig;
 
 /// `--memory-limit`.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,102 +17,44 @@ pub struct BudgetArgs {
     memory_limit: Option<u64>,
 }
 
-/// A run's memory, estimated: bytes, and the product they come from, in words.
+/// A run's memory, estimated (the lab's estimate), with the options that lower it.
 pub struct Estimate {
-    /// Bytes the run is expected to hold at its peak.
-    pub bytes: f64,
-    /// How they were counted, e.g. "8 optimizers × 10000001 points × 160 bytes".
-    pub product: String,
+    /// Bytes, and the product they come from.
+    pub estimate: lab::Estimate,
     /// Which options lower it.
     pub lower: &'static str,
 }
 
-/// A size such as `8G`, `512M`, `1.5GiB` or `1000000` (bytes).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix(['B', 'b']))
-        .unwrap_or(t);
-    let (number, scale) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let power = match c.to_ascii_uppercase() {
-                'K' => 1,
-                'M' => 2,
-                'G' => 3,
-                'T' => 4,
-                _ => 99,
-            };
-            (&t[..i], 1024f64.powi(power))
-        }
-        _ => (t, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && scale < 1e20 && v * scale < 1.8e19 => {
-            Ok((v * scale) as u64)
-        }
-        _ => Err(format!(
-            "{} is not a size such as 8G, 512M or 1000000 (bytes)",
-            optimist_lab::text::quoted(text)
-        )),
+/// What a race of `optimizers` × `steps` holds.
+pub fn race_memory(optimizers: usize, steps: usize) -> Estimate {
+    Estimate {
+        estimate: lab::race_memory(optimizers, steps),
+        lower: "--steps or the number of optimizers",
     }
 }
 
-/// The machine's memory in bytes, where the system tells (Linux).
-fn machine_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
-}
-
-/// Bytes in words: `6.4 GB`.
-pub fn human(bytes: f64) -> String {
-    let units = ["bytes", "KB", "MB", "GB", "TB", "PB"];
-    let mut v = bytes;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < units.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} bytes")
-    } else {
-        format!("{v:.1} {}", units[u])
+/// What training `config` on images of `inputs` pixels holds.
+pub fn network_memory(config: &TrainConfig, inputs: usize) -> Estimate {
+    Estimate {
+        estimate: lab::network_memory(config, inputs),
+        lower: "--hidden, --batch-size or the number of optimizers",
     }
 }
 
 impl BudgetArgs {
     /// The budget and where it comes from.
-    fn limit(&self) -> (f64, String) {
+    fn limit(&self) -> Limit {
         match self.memory_limit {
-            Some(b) => (b as f64, "--memory-limit".into()),
-            None => match machine_memory() {
-                Some(m) => (
-                    m as f64 * DEFAULT_SHARE,
-                    format!("half this machine's {}", human(m as f64)),
-                ),
-                None => (
-                    FALLBACK as f64,
-                    "the default where the machine's memory is unknown".into(),
-                ),
-            },
+            Some(b) => Limit::given(b, "--memory-limit"),
+            None => Limit::default_for_machine(),
         }
     }
 
     /// Refuses a run whose estimate exceeds the budget.
     pub fn check(&self, estimate: &Estimate) -> Result<(), Failure> {
-        let (limit, source) = self.limit();
-        if estimate.bytes <= limit {
-            return Ok(());
-        }
-        Err(Failure::usage(format!(
-            "this run would take about {} ({}), more than the limit of {} ({source}); lower {}, or raise the limit with --memory-limit SIZE",
-            human(estimate.bytes),
-            estimate.product,
-            human(limit),
-            estimate.lower
-        )))
+        self.limit()
+            .check(&estimate.estimate, estimate.lower, "--memory-limit SIZE")
+            .map_err(Failure::usage)
     }
 }
 
@@ -122,28 +63,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_parse_in_powers_of_1024() {
-        assert_eq!(parse_size("1000"), Ok(1000));
-        assert_eq!(parse_size("8G"), Ok(8 << 30));
-        assert_eq!(parse_size("512M"), Ok(512 << 20));
-        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
-        assert_eq!(parse_size("2kb"), Ok(2048));
-        for bad in ["", "G", "-1G", "1X", "1e30", "nan"] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-        assert_eq!(human(6.4e9), "6.4 GB");
-        assert_eq!(human(12.0), "12 bytes");
-    }
-
-    #[test]
     fn a_run_over_the_limit_names_its_product_and_the_limit() {
         let args = BudgetArgs {
             memory_limit: Some(1 << 30),
         };
         let e = args
             .check(&Estimate {
-                bytes: 6.4e9,
-                product: "8 optimizers × 10000001 points × 80 bytes".into(),
+                estimate: lab::Estimate {
+                    bytes: 6.4e9,
+                    product: "8 optimizers × 10000001 points × 80 bytes".into(),
+                },
                 lower: "--steps",
             })
             .unwrap_err()
@@ -154,8 +83,10 @@ mod tests {
         );
         assert!(args
             .check(&Estimate {
-                bytes: 1e9,
-                product: String::new(),
+                estimate: lab::Estimate {
+                    bytes: 1e9,
+                    product: String::new(),
+                },
                 lower: ""
             })
             .is_ok());

@@ -67,24 +67,6 @@ pub struct Args {
     budget: crate::budget::BudgetArgs,
 }
 
-/// Memory per recorded point: the point itself, with the vector's slack and what the
-/// figures take (the CSV is streamed).
-const POINT_BYTES: usize = 96;
-
-/// What a race of `optimizers` × `steps` holds: every point, and the CSV.
-fn race_memory(optimizers: usize, steps: usize) -> crate::budget::Estimate {
-    let points = optimizers as f64 * (steps as f64 + 1.0);
-    crate::budget::Estimate {
-        bytes: points * POINT_BYTES as f64,
-        product: format!(
-            "{optimizers} optimizer{} × {} points × {POINT_BYTES} bytes",
-            if optimizers == 1 { "" } else { "s" },
-            steps + 1
-        ),
-        lower: "--steps or the number of optimizers",
-    }
-}
-
 /// Runs the race (after tuning, with `--tune`), then writes every view's files and the
 /// CSV, then prints the table(s). Nothing is written unless everything succeeded.
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -104,8 +86,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     if !defaults {
         race.optimizers = args.optimizers;
     }
-    args.budget
-        .check(&race_memory(race.optimizers.len(), race.steps))?;
+    args.budget.check(&crate::budget::race_memory(
+        race.optimizers.len(),
+        race.steps,
+    ))?;
     let formats = dedup(if args.format.is_empty() {
         vec![Format::Png]
     } else {

@@ -188,8 +188,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
             "{e}\n(point --data DIR at a folder with the MNIST files, or download them with `optimist data mnist`)"
         ))
     })?;
-    args.budget
-        .check(&network_memory(&config, data.train.image_size()))?;
+    args.budget.check(&crate::budget::network_memory(
+        &config,
+        data.train.image_size(),
+    ))?;
     if let Some(note) = &data.note {
         say!("note: {note}");
     }
@@ -249,38 +251,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
         say!("wrote {}", path.display());
     }
     printed
-}
-
-/// Memory per parameter of each network: the weights, their gradients and up to two
-/// slots of optimizer state, in f32.
-const PARAMETER_BYTES: usize = 16;
-/// Memory per unit of a layer per image of a batch: activations, their gradients and
-/// what the backward pass keeps, in f32.
-const UNIT_BYTES: usize = 16;
-
-/// What training `config` holds: each optimizer's network with its state, and the
-/// activations of a batch through it.
-fn network_memory(config: &TrainConfig, inputs: usize) -> crate::budget::Estimate {
-    let mut sizes = vec![inputs];
-    sizes.extend(&config.hidden);
-    sizes.push(optimist_lab::data::mnist::CLASSES);
-    let parameters: f64 = sizes
-        .windows(2)
-        .map(|w| (w[0] as f64 + 1.0) * w[1] as f64)
-        .sum();
-    let units: usize = sizes.iter().sum();
-    let n = config.optimizers.len();
-    let per_network =
-        parameters * PARAMETER_BYTES as f64 + (config.batch_size * units * UNIT_BYTES) as f64;
-    crate::budget::Estimate {
-        bytes: n as f64 * per_network,
-        product: format!(
-            "{n} optimizer{} × ({parameters} parameters × {PARAMETER_BYTES} bytes + {} images × {units} units × {UNIT_BYTES} bytes)",
-            if n == 1 { "" } else { "s" },
-            config.batch_size
-        ),
-        lower: "--hidden, --batch-size or the number of optimizers",
-    }
 }
 
 /// The results: per optimizer, hyperparameters, final losses, accuracy and time.
