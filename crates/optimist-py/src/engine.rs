@@ -1,13 +1,11 @@
 //! [`Engine`]: one optimist optimizer stepping numpy arrays in place.
 
+use crate::step::{describe_type, step_typed};
 use crate::{type_error, value_error, value_to_py};
-use numpy::{
-    Element, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyReadwriteArrayDyn, PyUntypedArray,
-    PyUntypedArrayMethods,
-};
+use numpy::PyArrayDyn;
 use optimist::groups::{self, GroupSpec};
 use optimist::hyper::Value;
-use optimist::{Convention, Float, NonFinite, Optimizer, Param, Spec};
+use optimist::{Convention, Float, NonFinite, Optimizer, Spec};
 use optimist_lab::race::Wrapping;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyList, PyTuple};
@@ -15,13 +13,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The element type of an engine's tensors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dtype {
+pub(crate) enum Dtype {
     F32,
     F64,
 }
 
 impl Dtype {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Dtype::F32 => "float32",
             Dtype::F64 => "float64",
@@ -71,6 +69,12 @@ struct Inner {
     f32: Box<dyn Optimizer<f32>>,
     f64: Box<dyn Optimizer<f64>>,
     dtype: Option<Dtype>,
+    /// Whether the optimizers clip or schedule (a whole step's work, which tensors
+    /// that share memory, stepped in several passes, cannot have).
+    wrapped: bool,
+    /// Passes taken beyond one per step (tensors that share memory), which the
+    /// optimizers count as steps: subtracted from their count.
+    extra_passes: u64,
 }
 
 /// Which of its two optimizers an engine steps: `$body` with `$opt` bound to it.
@@ -135,92 +139,6 @@ fn dtype_of(name: &str, param: &Bound<'_, PyAny>) -> PyResult<Dtype> {
     )))
 }
 
-/// What an object is, for errors: `a numpy array of int64`, `a list`.
-fn describe_type(obj: &Bound<'_, PyAny>) -> String {
-    match obj.cast::<PyUntypedArray>() {
-        Ok(a) => format!("a numpy array of {}", a.dtype()),
-        Err(_) => match obj.get_type().name() {
-            Ok(n) => format!("a {n}"),
-            Err(_) => "an object of unknown type".to_string(),
-        },
-    }
-}
-
-/// Checks a parameter's or gradient's array: a numpy array of `F`, C-contiguous.
-fn typed<'a, 'py, F: Element>(
-    what: &str,
-    name: &str,
-    obj: &'a Bound<'py, PyAny>,
-    dtype: Dtype,
-) -> PyResult<&'a Bound<'py, PyArrayDyn<F>>> {
-    let array = obj.cast::<PyArrayDyn<F>>().map_err(|_| {
-        type_error(format!(
-            "{what} '{name}' is {}; this step's parameters are {} arrays, and each gradient must have its parameter's dtype",
-            describe_type(obj),
-            dtype.name()
-        ))
-    })?;
-    if !array.is_c_contiguous() {
-        return Err(value_error(format!(
-            "{what} '{name}' is not C-contiguous (a strided view or a transpose); pass a contiguous array, e.g. numpy.ascontiguousarray(x), and keep it"
-        )));
-    }
-    Ok(array)
-}
-
-/// One step over `params` and `grads` (numpy arrays of `F`), all checked before the
-/// optimizer runs, with the GIL released while it does.
-fn step_typed<F: Float + Element>(
-    py: Python<'_>,
-    opt: &mut dyn Optimizer<F>,
-    dtype: Dtype,
-    names: &[String],
-    params: &[Bound<'_, PyAny>],
-    grads: &[Bound<'_, PyAny>],
-) -> PyResult<()> {
-    let mut values: Vec<PyReadwriteArrayDyn<'_, F>> = Vec::with_capacity(params.len());
-    let mut gradients: Vec<PyReadonlyArrayDyn<'_, F>> = Vec::with_capacity(params.len());
-    for ((name, p), g) in names.iter().zip(params).zip(grads) {
-        let p = typed::<F>("parameter", name, p, dtype)?;
-        let g = typed::<F>("gradient", name, g, dtype)?;
-        if p.shape() != g.shape() {
-            return Err(value_error(format!(
-                "parameters and gradients do not match: gradient '{name}' has shape {:?} but the parameter has shape {:?}",
-                g.shape(),
-                p.shape()
-            )));
-        }
-        let w = p.try_readwrite().map_err(|e| {
-            value_error(match e {
-                numpy::BorrowError::NotWriteable => format!(
-                    "parameter '{name}' is read-only (its array's WRITEABLE flag is off); pass an array the optimizer may update in place"
-                ),
-                _ => format!(
-                    "parameter '{name}' is already in use: the same array is given twice, or as a gradient too"
-                ),
-            })
-        })?;
-        let r = g.try_readonly().map_err(|_| {
-            value_error(format!(
-                "gradient '{name}' is the same array as a parameter being updated; pass a separate array"
-            ))
-        })?;
-        values.push(w);
-        gradients.push(r);
-    }
-    let shapes: Vec<Vec<usize>> = values.iter().map(|v| v.shape().to_vec()).collect();
-    let mut views = Vec::with_capacity(values.len());
-    for (((name, shape), v), g) in names.iter().zip(&shapes).zip(&mut values).zip(&gradients) {
-        views.push(Param {
-            name,
-            shape,
-            value: v.as_slice_mut().map_err(value_error)?,
-            grad: g.as_slice().map_err(value_error)?,
-        });
-    }
-    py.detach(|| opt.step(&mut views)).map_err(value_error)
-}
-
 /// A hyperparameter value from Python: a bool, a real number, or a pair of them.
 fn value_from_py(key: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_instance_of::<PyBool>() {
@@ -280,6 +198,7 @@ impl Engine {
                 .transpose()
                 .map_err(value_error)?,
         };
+        let wrapped = wrapping.clip.is_some() || wrapping.schedule.is_some();
         Ok(Engine {
             inner: Mutex::new(Inner {
                 f32: build(&spec, &groups, convention, nonfinite, &wrapping)
@@ -287,6 +206,8 @@ impl Engine {
                 f64: build(&spec, &groups, convention, nonfinite, &wrapping)
                     .map_err(value_error)?,
                 dtype: None,
+                wrapped,
+                extra_passes: 0,
             }),
         })
     }
@@ -324,14 +245,17 @@ impl Engine {
                 )));
             }
         }
-        with_active!(e, dtype, |opt| step_typed(
+        let wrapped = e.wrapped;
+        let extra = with_active!(e, dtype, |opt| step_typed(
             py,
             opt.as_mut(),
             dtype,
             &names,
             &params,
-            &grads
+            &grads,
+            wrapped
         ))?;
+        e.extra_passes += extra;
         e.dtype = Some(dtype);
         Ok(())
     }
@@ -399,10 +323,18 @@ impl Engine {
     #[getter]
     fn steps(&self) -> u64 {
         let e = self.read();
-        match e.dtype {
+        let passes = match e.dtype {
             Some(Dtype::F32) => e.f32.steps(),
             _ => e.f64.steps(),
-        }
+        };
+        passes.saturating_sub(e.extra_passes)
+    }
+
+    /// Passes taken beyond one per step, for tensors that share memory (stepped one
+    /// pass after another); `steps` leaves them out. Saved beside the state.
+    #[getter]
+    fn extra_passes(&self) -> u64 {
+        self.read().extra_passes
     }
 
     /// Steps skipped for non-finite gradients (policy `skip`).
@@ -427,6 +359,7 @@ impl Engine {
         e.f32.reset();
         e.f64.reset();
         e.dtype = None;
+        e.extra_passes = 0;
     }
 
     /// The state as `(dtype, bytes)`: the library's saved-state format, from which
@@ -445,9 +378,9 @@ impl Engine {
     }
 
     /// Replaces the state with one [`Engine::save_state`] gave (`dtype` None: no step
-    /// was taken); on an error nothing changes.
-    #[pyo3(signature = (dtype, state))]
-    fn load_state(&mut self, dtype: Option<&str>, state: &[u8]) -> PyResult<()> {
+    /// was taken), with the saved `extra_passes`; on an error nothing changes.
+    #[pyo3(signature = (dtype, state, extra_passes=0))]
+    fn load_state(&mut self, dtype: Option<&str>, state: &[u8], extra_passes: u64) -> PyResult<()> {
         let dtype = dtype.map(Dtype::parse).transpose()?;
         let e = self.write();
         match dtype {
@@ -460,6 +393,7 @@ impl Engine {
             _ => e.f32.reset(),
         }
         e.dtype = dtype;
+        e.extra_passes = extra_passes;
         Ok(())
     }
 }

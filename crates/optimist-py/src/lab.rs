@@ -1,20 +1,22 @@
 //! The lab from Python: races on landscapes with their figures, and the book's network
 //! experiment, each a thin call into `optimist-lab`.
 
-use crate::value_error;
+use crate::{type_error, value_error};
 use numpy::{PyArray1, PyArrayMethods};
 use optimist::clip::Clip;
 use optimist::groups::GroupSpec;
 use optimist::schedule::Schedule;
 use optimist::{Convention, NonFinite, Spec};
+use optimist_lab::budget::{self, Estimate, Limit};
 use optimist_lab::figure::{Format, View, ViewInput};
 use optimist_lab::landscape::formula::Formula;
 use optimist_lab::landscape::{self, Landscape, Window};
 use optimist_lab::race::{self, Run, Wrapping};
 use optimist_lab::train::{self as lab_train, Parallelism, TrainConfig};
 use optimist_lab::tune::{self, Tune};
+use pyo3::exceptions::PyMemoryError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
 use std::path::PathBuf;
 
 /// Parses every text of `texts` as `T`, a bad one as a `ValueError`.
@@ -62,6 +64,51 @@ fn resolve(function: &str, window: Option<(f64, f64, f64, f64)>) -> PyResult<Box
     Ok(Box::new(formula.with_window(window.unwrap_or(
         optimist_lab::landscape::formula::DEFAULT_WINDOW,
     ))))
+}
+
+/// The memory limit `memory_limit=` gives: bytes (an int) or a size such as `"8G"`
+/// (K, M, G, T in powers of 1024); None for the command line's default, half this
+/// machine's memory.
+fn memory_limit(given: Option<&Bound<'_, PyAny>>) -> PyResult<Limit> {
+    let Some(obj) = given else {
+        return Ok(Limit::default_for_machine());
+    };
+    let bytes = if obj.is_instance_of::<PyString>() {
+        let text: String = obj.extract()?;
+        budget::parse_size(&text).map_err(|e| value_error(format!("memory_limit: {e}")))?
+    } else if obj.is_instance_of::<PyBool>() {
+        return Err(type_error(
+            "memory_limit must be a number of bytes or a size such as '8G', not a bool",
+        ));
+    } else if let Ok(n) = obj.extract::<i128>() {
+        match u64::try_from(n) {
+            Ok(b) if b > 0 => b,
+            _ => {
+                return Err(value_error(format!(
+                    "memory_limit = {n} is out of range; expected a number of bytes from 1 to {}, or a size such as '8G'",
+                    u64::MAX
+                )))
+            }
+        }
+    } else {
+        return Err(type_error(format!(
+            "memory_limit must be a number of bytes (an int) or a size such as '8G', not {}",
+            crate::step::describe_type(obj)
+        )));
+    };
+    Ok(Limit::given(bytes, "memory_limit"))
+}
+
+/// Refuses, with a `MemoryError`, a run whose estimate exceeds `limit`; `lower` names
+/// the arguments that make it smaller.
+fn check_memory(limit: &Limit, estimate: &Estimate, lower: &str) -> PyResult<()> {
+    limit
+        .check(
+            estimate,
+            lower,
+            "memory_limit= (bytes, or a size such as '64G')",
+        )
+        .map_err(PyMemoryError::new_err)
 }
 
 /// A race's runs on its landscape: the numbers, and every view of them.
@@ -144,7 +191,7 @@ impl Race {
 /// float64, after tuning each one's learning rate on it when `tune` is true.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (function, optimizers, start, steps, tune=false, convention="article", window=None, schedule=None, clip=None))]
+#[pyo3(signature = (function, optimizers, start, steps, tune=false, convention="article", window=None, schedule=None, clip=None, memory_limit=None))]
 pub fn compare(
     py: Python<'_>,
     function: &str,
@@ -156,7 +203,9 @@ pub fn compare(
     window: Option<(f64, f64, f64, f64)>,
     schedule: Option<&str>,
     clip: Option<&str>,
+    memory_limit: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Race> {
+    let limit = self::memory_limit(memory_limit.as_ref())?;
     let landscape = resolve(function, window)?;
     if optimizers.is_empty() {
         return Err(value_error("no optimizers to race; give at least one spec"));
@@ -169,6 +218,11 @@ pub fn compare(
     race.convention = convention.parse::<Convention>().map_err(value_error)?;
     race.start = start.unwrap_or_else(|| landscape.start());
     race.steps = steps;
+    check_memory(
+        &limit,
+        &budget::race_memory(race.optimizers.len(), steps),
+        "steps or the number of optimizers",
+    )?;
     race.wrapping = Wrapping {
         schedule: parse_opt::<Schedule>(schedule)?,
         clip: parse_opt::<Clip>(clip)?,
@@ -230,7 +284,7 @@ pub fn landscapes() -> Vec<(
 /// losses, accuracy, ...).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-#[pyo3(signature = (data, optimizers, iterations=2000, batch_size=128, hidden=None, seed=2024, convention="article", schedule=None, clip=None, groups=Vec::new(), nonfinite="refuse"))]
+#[pyo3(signature = (data, optimizers, iterations=2000, batch_size=128, hidden=None, seed=2024, convention="article", schedule=None, clip=None, groups=Vec::new(), nonfinite="refuse", memory_limit=None))]
 pub fn train<'py>(
     py: Python<'py>,
     data: PathBuf,
@@ -244,7 +298,9 @@ pub fn train<'py>(
     clip: Option<&str>,
     groups: Vec<String>,
     nonfinite: &str,
+    memory_limit: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let limit = self::memory_limit(memory_limit.as_ref())?;
     let mut config = TrainConfig::book(seed);
     if !optimizers.is_empty() {
         config.optimizers = parse_all::<Spec>(&optimizers)?;
@@ -262,14 +318,18 @@ pub fn train<'py>(
     config.log_every = 0;
     config.parallelism = Parallelism::Auto;
     config.validate().map_err(value_error)?;
-    let result = py
-        .detach(|| {
-            let data = lab_train::load_data(&data)?;
-            let result = lab_train::train(&config, &data, &mut |_| {})?;
-            Ok::<_, lab_train::TrainError>((result, data.note))
-        })
+    let data = py
+        .detach(|| lab_train::load_data(&data))
         .map_err(value_error)?;
-    let (result, note) = result;
+    check_memory(
+        &limit,
+        &budget::network_memory(&config, data.train.image_size()),
+        "hidden, batch_size or the number of optimizers",
+    )?;
+    let result = py
+        .detach(|| lab_train::train(&config, &data, &mut |_| {}))
+        .map_err(value_error)?;
+    let note = data.note.clone();
     let out = PyDict::new(py);
     out.set_item("note", note)?;
     out.set_item("sizes", result.sizes.clone())?;

@@ -12,10 +12,27 @@ use pyo3::types::{PyDict, PyList};
 
 mod engine;
 mod lab;
+mod step;
 
 /// A library error as Python's `ValueError`, its message unchanged.
 pub(crate) fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
+}
+
+pyo3::create_exception!(
+    _optimist,
+    StateMismatchError,
+    PyValueError,
+    "A known tensor given with another shape than its optimizer state's (a ValueError)."
+);
+
+/// A step's error from the library: `StateMismatchError` for a tensor whose shape is
+/// not its state's, else a `ValueError`; the message unchanged.
+pub(crate) fn step_error(e: optimist::Error) -> PyErr {
+    match e {
+        optimist::Error::StateMismatch(_) => StateMismatchError::new_err(e.to_string()),
+        e => value_error(e),
+    }
 }
 
 /// A `TypeError` with `message`.
@@ -82,6 +99,10 @@ fn schedules(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 fn _optimist(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<lab::Race>()?;
+    m.add(
+        "StateMismatchError",
+        m.py().get_type::<StateMismatchError>(),
+    )?;
     m.add_function(wrap_pyfunction!(catalog, m)?)?;
     m.add_function(wrap_pyfunction!(schedules, m)?)?;
     m.add_function(wrap_pyfunction!(lab::compare, m)?)?;

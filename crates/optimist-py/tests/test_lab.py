@@ -115,3 +115,40 @@ def test_the_notebook_runs(tmp_path, monkeypatch):
     runpy.run_path(str(notebook), run_name="__main__")
     assert (tmp_path / "rosenbrock.gif").read_bytes().startswith(b"GIF89a")
     assert (tmp_path / "rosenbrock.html").stat().st_size > 10_000
+
+
+def test_a_race_too_large_for_memory_is_refused_before_it_starts():
+    import time
+
+    # The race: 40 optimizers × 10,000,001 points, about 38 GB; the default
+    # limit is half this machine's memory, as on the command line.
+    start = time.monotonic()
+    with pytest.raises(MemoryError, match=r"this run would take about 38.4 GB \(40 optimizers × 10000001 points × 96 bytes\), more than the limit of .* \(half this machine's .*\); lower steps or the number of optimizers, or raise the limit with memory_limit="):
+        optimist.compare("rosenbrock", optimizers=["sgd:lr=1e-9"] * 40, steps=10_000_000)
+    assert time.monotonic() - start < 5
+    # A limit in bytes or as a size, named in the message.
+    with pytest.raises(MemoryError, match=r"about 7.7 GB \(8 optimizers × 10000001 points × 96 bytes\), more than the limit of 1.1 GB \(memory_limit\)"):
+        optimist.compare("rosenbrock", optimizers=["sgd:lr=1e-9"] * 8, steps=10_000_000, memory_limit="1G")
+    with pytest.raises(MemoryError, match=r"more than the limit of 1.0 KB \(memory_limit\)"):
+        optimist.compare("rosenbrock", optimizers=["sgd:lr=1e-9"], steps=100, memory_limit=1000)
+    # Under the limit the race runs: 101 points × 96 bytes fit in 10 KB.
+    r = optimist.compare("rosenbrock", optimizers=["sgd:lr=1e-9"], steps=100, memory_limit=10_000)
+    assert r.runs[0].trajectory.shape == (101, 3)
+    for bad, kind, message in [
+        ("lots", ValueError, "memory_limit: 'lots' is not a size such as 8G, 512M or 1000000"),
+        (0, ValueError, "memory_limit = 0 is out of range"),
+        (-5, ValueError, "memory_limit = -5 is out of range"),
+        (True, TypeError, "memory_limit must be a number of bytes or a size such as '8G', not a bool"),
+        (1.5, TypeError, "memory_limit must be a number of bytes \\(an int\\) or a size such as '8G', not a float"),
+    ]:
+        with pytest.raises(kind, match=message):
+            optimist.compare("rosenbrock", optimizers=["sgd:lr=0.01"], steps=10, memory_limit=bad)
+
+
+def test_a_network_too_large_for_memory_is_refused_before_training(tmp_path):
+    small_mnist(tmp_path)
+    # 784 → 20,000 → 10: 15.9M parameters × 16 bytes, plus the batch's activations.
+    with pytest.raises(MemoryError, match=r"this run would take about .* \(1 optimizer × \(15900010 parameters × 16 bytes \+ 32 images × 20794 units × 16 bytes\)\), more than the limit of 104.9 MB \(memory_limit\); lower hidden, batch_size or the number of optimizers"):
+        optimist.train(["sgd:lr=0.01"], data=tmp_path, iterations=5, batch_size=32, hidden=[20_000], memory_limit="100M")
+    r = optimist.train(["sgd:lr=0.01"], data=tmp_path, iterations=5, batch_size=32, hidden=[16], memory_limit="100M")
+    assert r.runs[0].losses.shape == (5,)

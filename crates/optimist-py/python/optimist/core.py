@@ -217,31 +217,49 @@ class Optimizer:
             "hyperparameters": self.hyperparameters,
             "dtype": dtype,
             "state": state,
+            "extra_passes": self._engine.extra_passes,
         }
 
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Resumes from ``state_dict()``'s result: the next steps are the same, bit for
-        bit, as those of the optimizer it came from. On an error nothing changes."""
+        bit, as those of the optimizer it came from. Everything is checked and decoded
+        into a new engine first: on an error nothing changes."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict must be a dict from state_dict(), not {type(state_dict).__name__}")
         if state_dict.get("optimist_state") != _STATE_VERSION or not isinstance(state_dict.get("state"), bytes):
             raise ValueError("not an optimist state dict: expected the dict state_dict() returns")
-        if state_dict.get("config") != self._config:
+        for key in ("config", "hyperparameters", "dtype"):
+            if key not in state_dict:
+                raise ValueError(f"the state dict has no {key!r} entry; expected the dict state_dict() returns")
+        if state_dict["config"] != self._config:
             raise ValueError(
-                f"the state is of another optimizer: saved {state_dict.get('config')!r}, this one is {self._config!r}"
+                f"the state is of another optimizer: saved {state_dict['config']!r}, this one is {self._config!r}"
             )
-        before = self.hyperparameters
-        try:
-            if self._config["schedule"] is None:
-                for key, value in state_dict.get("hyperparameters", {}).items():
-                    if before.get(key) != value:
-                        self._engine.set_hyperparameter(key, value)
-            self._engine.load_state(state_dict["dtype"], state_dict["state"])
-        except Exception:
-            for key, value in before.items():
-                if self.hyperparameters.get(key) != value:
-                    self._engine.set_hyperparameter(key, value)
-            raise
+        hyperparameters = state_dict["hyperparameters"]
+        if not isinstance(hyperparameters, Mapping):
+            raise TypeError(f"the state dict's 'hyperparameters' is {type(hyperparameters).__name__}; expected a dict of names to values")
+        dtype = state_dict["dtype"]
+        if dtype not in (None, "float32", "float64"):
+            raise ValueError(f"the state dict's 'dtype' is {dtype!r}; expected None, 'float32' or 'float64'")
+        extra = state_dict.get("extra_passes", 0)
+        if isinstance(extra, bool) or not isinstance(extra, int) or extra < 0:
+            raise ValueError(f"the state dict's 'extra_passes' is {extra!r}; expected an int >= 0")
+        engine = _optimist.Engine(
+            self._config["spec"],
+            self._config["convention"],
+            self._config["groups"],
+            self._config["nonfinite"],
+            self._config["clip"],
+            self._config["schedule"],
+        )
+        engine.nonfinite = self._engine.nonfinite
+        if self._config["schedule"] is None:
+            before = dict(engine.hyperparameters())
+            for key, value in hyperparameters.items():
+                if before.get(key) != value:
+                    engine.set_hyperparameter(key, value)
+        engine.load_state(dtype, state_dict["state"], extra)
+        self._engine = engine
 
     def __reduce__(self):
         return (_restore, (type(self), self._config, self.state_dict()))

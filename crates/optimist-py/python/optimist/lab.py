@@ -165,12 +165,17 @@ def compare(
     window: Optional[Tuple[float, float, float, float]] = None,
     schedule: Optional[str] = None,
     clip: Optional[str] = None,
+    memory_limit: Union[int, str, None] = None,
 ) -> CompareResult:
     """Races ``optimizers`` (specs) on ``function`` (a built-in landscape such as
     ``"rosenbrock"``, or a formula in x and y) from ``start`` (the landscape's classic
     start by default) for ``steps`` updates (30 on the article's landscape, else 100),
     in float64, as ``optimist compare`` does. With ``tune=True`` each optimizer's
-    learning rate is first tuned on the landscape. Returns a ``CompareResult``."""
+    learning rate is first tuned on the landscape. Returns a ``CompareResult``.
+
+    As ``optimist compare`` does, a race whose memory is estimated above
+    ``memory_limit`` (bytes, or a size such as ``"8G"``; by default half this
+    machine's memory) raises ``MemoryError`` before it starts."""
     if isinstance(optimizers, str):
         optimizers = [optimizers]
     if steps is None:
@@ -184,7 +189,7 @@ def compare(
         if len(start) != 2:
             raise ValueError(f"start must be two numbers (x, y), not {len(start)}")
     race = _optimist.compare(
-        function, list(optimizers), start, steps, bool(tune), convention, window, schedule, clip
+        function, list(optimizers), start, steps, bool(tune), convention, window, schedule, clip, memory_limit
     )
     return CompareResult(race)
 
@@ -269,12 +274,16 @@ def train(
     clip: Optional[str] = None,
     groups: Sequence[str] = (),
     nonfinite: str = "refuse",
+    memory_limit: Union[int, str, None] = None,
 ) -> TrainResult:
     """The book's network experiment (784 → 100×4 → 10, ReLU, He initialization) on
     MNIST in ``data`` (default ``data/mnist``, else the cache folder): every optimizer
     trains its own copy from the same weights on the same mini-batches. Returns each
     run's loss curve as arrays. Without the training files, 8,000 of the test images
-    are trained on and the other 2,000 held out."""
+    are trained on and the other 2,000 held out. As ``optimist train`` does, a run
+    whose memory is estimated above ``memory_limit`` (bytes, or a size such as
+    ``"8G"``; by default half this machine's memory) raises ``MemoryError`` before
+    training."""
     if isinstance(optimizers, str):
         optimizers = [optimizers]
     data = Path(data) if data is not None else _default_data()
@@ -290,6 +299,7 @@ def train(
         clip,
         list(groups),
         nonfinite,
+        memory_limit,
     )
     runs = [TrainRun(**r) for r in d["runs"]]
     return TrainResult(

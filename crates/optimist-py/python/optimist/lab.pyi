@@ -53,6 +53,7 @@ def compare(
     window: Optional[Tuple[float, float, float, float]] = None,
     schedule: Optional[str] = None,
     clip: Optional[str] = None,
+    memory_limit: Union[int, str, None] = None,
 ) -> CompareResult: ...
 def landscapes() -> list[dict[str, Any]]: ...
 
@@ -93,4 +94,5 @@ def train(
     clip: Optional[str] = None,
     groups: Sequence[str] = (),
     nonfinite: str = "refuse",
+    memory_limit: Union[int, str, None] = None,
 ) -> TrainResult: ...

@@ -21,6 +21,7 @@ torch-style names (``lr``, ``betas``) for optax's rules and defaults.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
@@ -142,16 +143,20 @@ class _Optimist(_TorchOptimizer):
             self._engines[index] = engine
             self._applied[index] = values
         elif values != self._applied[index]:
-            for ((_, lib), new), old in zip(zip(self._keys, values), self._applied[index]):
-                if new == old or lib is None:
-                    continue
-                if isinstance(lib, tuple):
-                    for k, v in zip(lib, new):
-                        engine.set_hyperparameter(k, self._convert(k, v))
-                else:
-                    engine.set_hyperparameter(lib, self._convert(lib, new))
+            self._apply(engine, self._applied[index], values)
             self._applied[index] = values
         return engine
+
+    def _apply(self, engine: Any, old: tuple, new: tuple) -> None:
+        """Sets the engine's hyperparameters that differ between ``old`` and ``new``."""
+        for ((_, lib), value), before in zip(zip(self._keys, new), old):
+            if value == before or lib is None:
+                continue
+            if isinstance(lib, tuple):
+                for k, v in zip(lib, value):
+                    engine.set_hyperparameter(k, self._convert(k, v))
+            else:
+                engine.set_hyperparameter(lib, self._convert(lib, value))
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
         """One step over every parameter with a gradient; ``closure`` (if given)
@@ -190,15 +195,33 @@ class _Optimist(_TorchOptimizer):
                 while len(views) <= i:
                     views.append(None)
                 v = views[i]
-                # Reuse the numpy views while the tensors are the same.
-                if v is None or v[0] is not p or v[1] != p.data_ptr() or v[3] is not g:
-                    v = views[i] = (p, p.data_ptr(), _numpy(p, "parameter", index, i), g, _numpy(g, "gradient", index, i), f"{index}.{i}")
-                names.append(v[5])
-                values.append(v[2])
-                grads.append(v[4])
+                # The numpy views are reused while both tensors keep their address,
+                # shape, strides and dtype (`.data =`, `set_` and `resize_` change
+                # those, not the tensors' identity): with all four equal, a view
+                # covers exactly the tensor's memory, whatever happened in between.
+                if (
+                    v is None
+                    or v[0] is not g
+                    or v[1] != p.data_ptr()
+                    or v[2] != g.data_ptr()
+                    or v[3] != p.shape
+                    or v[4] != g.shape
+                    or v[5] != p.stride()
+                    or v[6] != g.stride()
+                    or v[7] is not p.dtype
+                    or v[8] is not g.dtype
+                ):
+                    v = views[i] = _views(p, g, index, i)
+                names.append(v[9])
+                values.append(v[10])
+                grads.append(v[11])
             if not names:
                 continue
-            engine.step(names, values, grads)
+            try:
+                engine.step(names, values, grads)
+            except _optimist.StateMismatchError as e:
+                # torch raises a RuntimeError for a parameter resized under its state.
+                raise RuntimeError(f"parameter group {index}: {e}") from None
         return loss
 
     # -- state ---------------------------------------------------------------------
@@ -213,19 +236,76 @@ class _Optimist(_TorchOptimizer):
         return sd
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Resumes from ``state_dict()``'s result. Everything is checked and decoded
+        first: a dict that fails (a missing key, bytes that do not decode) raises and
+        changes nothing, neither the groups nor torch's state nor the engines."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{owner}: expected the dict state_dict() returns, not {type(state_dict).__name__}")
         saved = state_dict.get("optimist")
-        if not isinstance(saved, dict):
+        if not isinstance(saved, Mapping):
             raise ValueError("not an optimist.torch state dict: its 'optimist' entry, the engines' state, is missing")
+        for key, kind in (("state", Mapping), ("param_groups", list)):
+            if key not in state_dict:
+                raise ValueError(f"{owner}: the state dict has no {key!r} entry (torch's part of it); expected the dict state_dict() returns")
+            if not isinstance(state_dict[key], kind):
+                raise TypeError(f"{owner}: the state dict's {key!r} is {type(state_dict[key]).__name__}; expected a {kind.__name__}")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{owner}: the state dict has {len(groups)} parameter groups and this optimizer {len(self.param_groups)}")
+        for i, (group, mine) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(group, Mapping) or not isinstance(group.get("params"), (list, tuple)):
+                raise ValueError(f"{owner}: parameter group {i} of the state dict is not a dict with a 'params' list")
+            if len(group["params"]) != len(mine["params"]):
+                raise ValueError(f"{owner}: parameter group {i} of the state dict has {len(group['params'])} parameters and this optimizer's {len(mine['params'])}")
+            missing = [k for k, _ in self._keys if k not in group]
+            if missing:
+                raise ValueError(f"{owner}: parameter group {i} of the state dict has no {', '.join(map(repr, missing))}; expected {type(self).__name__}'s hyperparameters")
+        engines, applied = {}, {}
+        for key, entry in saved.items():
+            where = f"{owner}: 'optimist' entry {key!r}"
+            if isinstance(key, str) and key.isdigit():
+                key = int(key)
+            if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < len(groups):
+                raise ValueError(f"{where}: expected a parameter group's index, 0 to {len(groups) - 1}")
+            if not isinstance(entry, Mapping):
+                raise TypeError(f"{where} is {type(entry).__name__}; expected a dict with 'state' and 'applied'")
+            for field in ("state", "applied"):
+                if field not in entry:
+                    raise ValueError(f"{where} has no {field!r} key; expected a dict with 'state' and 'applied'")
+            values = entry["applied"]
+            if not isinstance(values, (tuple, list)) or len(values) != len(self._keys):
+                raise ValueError(f"{where}: 'applied' must hold the group's {len(self._keys)} hyperparameters ({', '.join(k for k, _ in self._keys)}), not {values!r}")
+            state = entry["state"]
+            if not (isinstance(state, (tuple, list)) and len(state) == 2 and isinstance(state[1], bytes) and state[0] in (None, "float32", "float64")):
+                raise ValueError(f"{where}: 'state' must be the pair (dtype, bytes) the engine saved, dtype None, 'float32' or 'float64'")
+            values = tuple(values)
+            # The group's own values (a scheduler's lr, say) apply from the next step.
+            current = self._values(groups[key])
+            try:
+                engine = _optimist.Engine(self._spec(values), "pytorch", [], self._nonfinite)
+                engine.load_state(state[0], state[1])
+                self._apply(engine, values, current)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{where}: {e}") from None
+            engines[key], applied[key] = engine, current
+        # torch checks the groups against this optimizer's before it changes anything.
         rest = {k: v for k, v in state_dict.items() if k != "optimist"}
         super().load_state_dict(rest)
-        engines, applied = {}, {}
-        for i, entry in saved.items():
-            values = tuple(entry["applied"])
-            engine = _optimist.Engine(self._spec(values), "pytorch", [], self._nonfinite)
-            dtype, state = entry["state"]
-            engine.load_state(dtype, state)
-            engines[int(i)], applied[int(i)] = engine, values
         self._engines, self._applied, self._views = engines, applied, {}
+
+
+def _views(p: torch.Tensor, g: torch.Tensor, group: int, index: int) -> tuple:
+    """The cache entry of a parameter and its gradient: what the numpy views were made
+    from, the tensor's name, and the views."""
+    if g.shape != p.shape:
+        # torch's step raises a RuntimeError too (the shapes do not broadcast).
+        raise RuntimeError(
+            f"gradient {index} of parameter group {group} has shape {list(g.shape)} but its parameter has shape {list(p.shape)}"
+        )
+    # The views first: they check the tensors (sparse ones have no address).
+    pv, gv = _numpy(p, "parameter", group, index), _numpy(g, "gradient", group, index)
+    return (g, p.data_ptr(), g.data_ptr(), p.shape, g.shape, p.stride(), g.stride(), p.dtype, g.dtype, f"{group}.{index}", pv, gv)
 
 
 _hooked_step = _TorchOptimizer.profile_hook_step(_Optimist._step)
