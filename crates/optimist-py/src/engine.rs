@@ -1,6 +1,6 @@
 //! [`Engine`]: one optimist optimizer stepping numpy arrays in place.
 
-use crate::step::{describe_type, step_typed};
+use crate::step::{describe_type, step_typed, Dtype};
 use crate::{type_error, value_error, value_to_py};
 use numpy::PyArrayDyn;
 use optimist::groups::{self, GroupSpec};
@@ -10,32 +10,6 @@ use optimist_lab::race::Wrapping;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyList, PyTuple};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-
-/// The element type of an engine's tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dtype {
-    F32,
-    F64,
-}
-
-impl Dtype {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "float32",
-            Dtype::F64 => "float64",
-        }
-    }
-
-    fn parse(text: &str) -> PyResult<Dtype> {
-        match text {
-            "float32" => Ok(Dtype::F32),
-            "float64" => Ok(Dtype::F64),
-            _ => Err(value_error(format!(
-                "unknown dtype '{text}'; expected float32 or float64"
-            ))),
-        }
-    }
-}
 
 /// The optimizer a spec names with its groups, non-finite policy, clipping and
 /// schedule, in `F`.

@@ -8,7 +8,6 @@
 //! are stepped in a later pass, in the order given, as torch's loop over parameters
 //! does; a gradient that shares memory with a parameter being updated is refused.
 
-use crate::engine::Dtype;
 use crate::{step_error, type_error, value_error};
 use numpy::{
     Element, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyReadwriteArrayDyn,
@@ -16,6 +15,32 @@ use numpy::{
 };
 use optimist::{Float, NonFinite, Optimizer, Param};
 use pyo3::prelude::*;
+
+/// The element type of an engine's tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dtype {
+    F32,
+    F64,
+}
+
+impl Dtype {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "float32",
+            Dtype::F64 => "float64",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> PyResult<Dtype> {
+        match text {
+            "float32" => Ok(Dtype::F32),
+            "float64" => Ok(Dtype::F64),
+            _ => Err(value_error(format!(
+                "unknown dtype '{text}'; expected float32 or float64"
+            ))),
+        }
+    }
+}
 
 /// What an object is, for errors: `a numpy array of int64`, `a list`.
 pub(crate) fn describe_type(obj: &Bound<'_, PyAny>) -> String {
@@ -56,6 +81,9 @@ fn span<F: Element>(a: &Bound<'_, PyArrayDyn<F>>) -> (usize, usize) {
     (start, start + a.len() * std::mem::size_of::<F>())
 }
 
+/// One tensor's arrays, checked: its parameter and its gradient.
+type Arrays<'a, 'py, F> = (&'a Bound<'py, PyArrayDyn<F>>, &'a Bound<'py, PyArrayDyn<F>>);
+
 /// The borrows of one tensor: its parameter to write, its gradient to read.
 type Borrowed<'py, F> = (PyReadwriteArrayDyn<'py, F>, PyReadonlyArrayDyn<'py, F>);
 
@@ -89,7 +117,7 @@ fn step_some<F: Float + Element>(
     py: Python<'_>,
     opt: &mut dyn Optimizer<F>,
     names: &[String],
-    arrays: &[(&Bound<'_, PyArrayDyn<F>>, &Bound<'_, PyArrayDyn<F>>)],
+    arrays: &[Arrays<'_, '_, F>],
     which: impl Iterator<Item = usize>,
 ) -> PyResult<()> {
     let mut held = Vec::with_capacity(arrays.len());
