@@ -34,7 +34,7 @@ pub use self::draw::style::{series_dash, series_rgb, DIVERGED_RGB, SERIES_RGB, T
 pub use self::error::FigureError;
 pub use self::format::Format;
 pub use self::gif::{
-    animation, animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
+    animation, animation_layout, animation_until, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
     LAST_DELAY, MAX_FRAMES,
 };
 pub use self::grid::grid;
