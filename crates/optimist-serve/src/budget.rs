@@ -2,7 +2,7 @@
 //! the budget is refused at once (400, saying the limit) instead of running until its
 //! deadline. Work is counted in units of one operation of a formula (about 8 ns on
 //! one core): a step costs what one evaluation of f and its gradient does (the
-//! formula's operations, 1,183 for a sum of 70 terms `sin(x/k)*cos(y/k)`;
+//! formula's operations: 5 for `x^2`, 673 for a sum of 40 terms `sin(x/k)*cos(y/k)`;
 //! [`BUILTIN_COST`] for a built-in) plus [`UPDATE_COST`] for the optimizer's update
 //! and the point recorded; drawing costs [`DRAW_COST`] per point of a PNG or SVG and
 //! [`FRAME_COST`] per point and trail of an animation (each frame redraws every trail
@@ -29,12 +29,12 @@ pub const FRAME_COST: u64 = 500;
 /// The default budget of a race or export, about 2.5 s of one core: the largest race
 /// on a built-in ([`MAX_OPTIMIZERS`](crate::MAX_OPTIMIZERS) ×
 /// [`MAX_STEPS`](crate::MAX_STEPS)) fits, its PNG and SVG up to half as many steps,
-/// its animation up to 500 steps; on a 70-term formula, 250,000 updates in all.
+/// its animation up to 500 steps; on a 40-term formula, 400,000 updates in all.
 pub const MAX_WORK: u64 = 300_000_000;
 
 /// The default budget of one tuning, about 5 s of one core (tuning runs on every
 /// core): 20 million updates on a built-in, as many as a search was allowed before
-/// budgets, and 500,000 on a 70-term formula.
+/// budgets, and 850,000 on a 40-term formula.
 pub const MAX_TUNE_WORK: u64 = 600_000_000;
 
 /// What a race's output is.

@@ -134,17 +134,23 @@ fn work_cut_off_at_its_deadline_stops_with_its_answer() {
         ..Limits::default()
     })
     .unwrap();
+    // The GIF alone: answered at the deadline, and its drawing stops with it.
+    let started = Instant::now();
+    let r = post(addr, "/api/export/gif", big_gif().as_bytes()).unwrap();
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(error(&r).contains("the export took longer than 0.5 s and was cut off"));
+    let stopped = until(addr, "jobs", 0, Duration::from_millis(500));
+    println!(
+        "the GIF was answered after {:?} and stopped {stopped:?} later",
+        started.elapsed()
+    );
     let slow = json!({"function": long_formula(40), "steps": 100_000,
                       "optimizers": vec!["adam:lr=0.01"; 20]})
     .to_string();
     // Four at once on two slots: never more than two run.
     let mut clients = Vec::new();
-    for path in ["/api/export/gif", "/api/race", "/api/export/png", "/api/race"] {
-        let body = if path.ends_with("gif") {
-            big_gif()
-        } else {
-            slow.clone()
-        };
+    for path in ["/api/export/svg", "/api/race", "/api/export/png", "/api/race"] {
+        let body = slow.clone();
         clients.push(std::thread::spawn(move || {
             post(addr, path, body.as_bytes()).unwrap()
         }));
@@ -345,7 +351,8 @@ fn slow_and_idle_clients_are_closed_in_time() {
     let (time, answer) = closed_after(kept);
     assert!(time < Duration::from_secs(2), "kept alive: open {time:?}");
     assert!(answer.starts_with("HTTP/1.1 200"));
-    assert_eq!(status(addr)["connections"], 1, "only the status request");
+    // None left open but the status request's own.
+    until(addr, "connections", 1, Duration::from_secs(1));
 }
 
 #[test]
@@ -378,5 +385,9 @@ fn a_thousand_idle_sockets_leave_room_for_a_real_client() {
     first
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    assert_eq!(first.read(&mut [0u8; 16]).unwrap(), 0);
+    // Closed: the end of the stream, or a reset for the half header it left unread.
+    match first.read(&mut [0u8; 16]) {
+        Ok(n) => assert_eq!(n, 0),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+    }
 }
