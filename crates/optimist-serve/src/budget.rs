@@ -29,7 +29,7 @@ pub const FRAME_COST: u64 = 500;
 /// The default budget of a race or export, about 2.5 s of one core: the largest race
 /// on a built-in ([`MAX_OPTIMIZERS`](crate::MAX_OPTIMIZERS) ×
 /// [`MAX_STEPS`](crate::MAX_STEPS)) fits, its PNG and SVG up to half as many steps,
-/// its animation up to 500 steps; on a 40-term formula, 400,000 updates in all.
+/// its animation up to 1,495 steps; on a 40-term formula, 400,000 updates in all.
 pub const MAX_WORK: u64 = 300_000_000;
 
 /// The default budget of one tuning, about 5 s of one core (tuning runs on every

@@ -104,7 +104,7 @@ fn clip(text: &str) -> String {
 }
 
 /// `name`'s value as text, if sent once and readable.
-fn single<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Result<Option<&'a str>, ()> {
+fn single(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>, ()> {
     let mut values = headers.get_all(name).iter();
     let first = values.next();
     if values.next().is_some() {
@@ -211,9 +211,7 @@ impl FromRequest<AppState> for Body {
                     optimist_lab::text::number(limit.as_secs_f64())
                 ),
             )),
-            Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(too_large("larger"))
-            }
+            Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large("larger")),
             Ok(Err(e)) => Err(ApiError::bad(format!(
                 "the request body could not be read: {e}"
             ))),

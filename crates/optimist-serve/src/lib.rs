@@ -75,8 +75,8 @@ mod vet;
 mod work;
 
 pub use error::ApiError;
-pub use vet::vet;
 pub use problem::{RaceRequest, RaceResponse, RunJson, MAX_FORMULA, MAX_OPTIMIZERS, MAX_STEPS};
+pub use vet::vet;
 
 use axum::extract::State;
 use axum::routing::{get, post};

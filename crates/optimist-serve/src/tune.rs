@@ -140,7 +140,9 @@ pub(crate) async fn start(
         let result = if cancel.load(Ordering::SeqCst) {
             Err(abandoned(state.limits.tune_abandon))
         } else {
-            result.map(|tuning| results_json(&tuning)).map_err(|e| e.to_string())
+            result
+                .map(|tuning| results_json(&tuning))
+                .map_err(|e| e.to_string())
         };
         *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
     });

@@ -149,7 +149,12 @@ fn work_cut_off_at_its_deadline_stops_with_its_answer() {
     .to_string();
     // Four at once on two slots: never more than two run.
     let mut clients = Vec::new();
-    for path in ["/api/export/svg", "/api/race", "/api/export/png", "/api/race"] {
+    for path in [
+        "/api/export/svg",
+        "/api/race",
+        "/api/export/png",
+        "/api/race",
+    ] {
         let body = slow.clone();
         clients.push(std::thread::spawn(move || {
             post(addr, path, body.as_bytes()).unwrap()
@@ -192,7 +197,10 @@ fn a_search_nobody_polls_is_cancelled_and_searches_are_capped() {
     // Nobody asks about the first: it stops.
     until(addr, "tunes", 0, Duration::from_secs(5));
     until(addr, "jobs", 0, Duration::from_secs(1));
-    let s = get(addr, &format!("/api/tune/{id}")).unwrap().json().unwrap();
+    let s = get(addr, &format!("/api/tune/{id}"))
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(s["finished"], true);
     assert!(s["error"]
         .as_str()
@@ -204,17 +212,39 @@ fn a_search_nobody_polls_is_cancelled_and_searches_are_capped() {
 #[test]
 fn search_ids_are_unguessable_and_read_strictly() {
     let addr = spawn(Limits::default()).unwrap();
-    let r = post(addr, "/api/tune", br#"{"optimizers": ["sgd"], "trials": 4}"#).unwrap();
+    let r = post(
+        addr,
+        "/api/tune",
+        br#"{"optimizers": ["sgd"], "trials": 4}"#,
+    )
+    .unwrap();
     let id = r.json().unwrap()["id"].as_str().unwrap().to_string();
     assert_eq!(id.len(), 32);
-    assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-    let r2 = post(addr, "/api/tune", br#"{"optimizers": ["sgd"], "trials": 4}"#).unwrap();
+    assert!(id
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    let r2 = post(
+        addr,
+        "/api/tune",
+        br#"{"optimizers": ["sgd"], "trials": 4}"#,
+    )
+    .unwrap();
     assert_ne!(r2.json().unwrap()["id"].as_str().unwrap(), id);
     assert_eq!(get(addr, &format!("/api/tune/{id}")).unwrap().status, 200);
     let upper = id.to_uppercase();
     let plus = format!("+{}", &id[1..]);
     let longer = format!("0{id}");
-    for bad in ["0", "1", "+1", "01", "%2B1", &upper, &plus, &longer, &id[1..]] {
+    for bad in [
+        "0",
+        "1",
+        "+1",
+        "01",
+        "%2B1",
+        &upper,
+        &plus,
+        &longer,
+        &id[1..],
+    ] {
         let r = get(addr, &format!("/api/tune/{bad}")).unwrap();
         assert_eq!(r.status, 404, "{bad}: {}", r.text());
         assert!(error(&r).contains("ids are the 32 lower-case hex digits"));
@@ -253,7 +283,11 @@ fn other_sites_pages_and_hosts_are_refused() {
             body,
         );
         assert_eq!(r.status, 403, "{origin}: {}", r.text());
-        assert!(error(&r).contains("only the server's own page"), "{}", r.text());
+        assert!(
+            error(&r).contains("only the server's own page"),
+            "{}",
+            r.text()
+        );
     }
     // A name rebound to 127.0.0.1 (DNS rebinding), for the page and the API.
     let r = raw(
@@ -327,7 +361,8 @@ fn slow_and_idle_clients_are_closed_in_time() {
     .unwrap();
     // Half a header.
     let mut half = TcpStream::connect(addr).unwrap();
-    half.write_all(b"POST /api/race HTTP/1.1\r\nHost: 127.0").unwrap();
+    half.write_all(b"POST /api/race HTTP/1.1\r\nHost: 127.0")
+        .unwrap();
     // Nothing at all.
     let idle = TcpStream::connect(addr).unwrap();
     // Half a body.
@@ -377,7 +412,10 @@ fn a_thousand_idle_sockets_leave_room_for_a_real_client() {
     let started = Instant::now();
     let r = post(addr, "/api/race", br#"{"optimizers": ["adam:lr=0.3"]}"#).unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
-    println!("answered in {:?} beside 1100 idle sockets", started.elapsed());
+    println!(
+        "answered in {:?} beside 1100 idle sockets",
+        started.elapsed()
+    );
     let open = status(addr)["connections"].as_u64().unwrap();
     assert!(open <= cap as u64, "{open} connections open");
     // The oldest idle ones were closed to make room.
