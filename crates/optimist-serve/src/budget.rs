@@ -10,9 +10,7 @@
 //! jumps across the plot cost up to 50 times what a trail settling in a valley does);
 //! it is counted for a typical race, and the deadline stops the rest.
 
-use crate::problem::CheckedRace;
 use crate::ApiError;
-use optimist_lab::tune::Tune;
 
 /// What one evaluation of a built-in landscape's value and gradient costs.
 pub const BUILTIN_COST: u64 = 5;
@@ -53,15 +51,26 @@ fn total(parts: &[(u64, String)]) -> u64 {
     parts.iter().fold(0u64, |a, (n, _)| a.saturating_add(*n))
 }
 
-/// `(count, what)` for the steps of `runs` runs of `steps` updates.
-fn steps_part(checked: &CheckedRace, runs: u64) -> (u64, String) {
-    let step = checked.step_cost + UPDATE_COST;
-    let steps = checked.race.steps as u64;
+/// What a race is: runs of so many steps, each step costing so much.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Size {
+    /// Optimizers raced (or tuned).
+    pub optimizers: usize,
+    /// Updates per run.
+    pub steps: usize,
+    /// One evaluation of the landscape's value and gradient.
+    pub step_cost: u64,
+}
+
+/// `(count, what)` for the steps of `runs` runs.
+fn steps_part(size: Size, runs: u64) -> (u64, String) {
+    let step = size.step_cost + UPDATE_COST;
+    let steps = size.steps as u64;
     (
         runs.saturating_mul(steps).saturating_mul(step),
         format!(
             "{runs} run(s) × {steps} steps × {step} per step ({} for f and its gradient, {UPDATE_COST} for the update)",
-            checked.step_cost
+            size.step_cost
         ),
     )
 }
@@ -80,10 +89,10 @@ fn refuse(what: &str, parts: &[(u64, String)], budget: u64, fewer: &str) -> Resu
 }
 
 /// Refuses a race, and its figure, over `budget`.
-pub(crate) fn race(checked: &CheckedRace, output: Output, budget: u64) -> Result<(), ApiError> {
-    let runs = checked.race.optimizers.len() as u64;
-    let points = runs.saturating_mul(checked.race.steps as u64 + 1);
-    let mut parts = vec![steps_part(checked, runs)];
+pub(crate) fn race(size: Size, output: Output, budget: u64) -> Result<(), ApiError> {
+    let runs = size.optimizers as u64;
+    let points = runs.saturating_mul(size.steps as u64 + 1);
+    let mut parts = vec![steps_part(size, runs)];
     match output {
         Output::Runs => {}
         Output::Figure => parts.push((
@@ -108,12 +117,12 @@ pub(crate) fn race(checked: &CheckedRace, output: Output, budget: u64) -> Result
     )
 }
 
-/// Refuses a tuning over `budget`.
-pub(crate) fn tune(checked: &CheckedRace, config: &Tune, budget: u64) -> Result<(), ApiError> {
-    let runs = (checked.race.optimizers.len() * config.search.trials()) as u64;
+/// Refuses a tuning of `trials` rates per optimizer over `budget`.
+pub(crate) fn tune(size: Size, trials: usize, budget: u64) -> Result<(), ApiError> {
+    let runs = (size.optimizers as u64).saturating_mul(trials as u64);
     refuse(
         "this tuning",
-        &[steps_part(checked, runs)],
+        &[steps_part(size, runs)],
         budget,
         "fewer steps, trials or optimizers, or a shorter formula",
     )

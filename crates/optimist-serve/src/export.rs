@@ -47,7 +47,7 @@ pub(crate) async fn export(
     let ((name, media), output) = output(&format)?;
     let request: RaceRequest = parse_body(body)?;
     let checked = request.check()?;
-    budget::race(&checked, output, state.limits.budget)?;
+    budget::race(checked.size(), output, state.limits.budget)?;
     let bytes = compute(&state, "export", move |cancel| {
         let runs = checked.run(cancel)?;
         // The contours are computed on it too: they stop as soon as the flag rises.

@@ -260,7 +260,7 @@ async fn race(
 ) -> Result<Json<RaceResponse>, ApiError> {
     let request: RaceRequest = parse_body(body)?;
     let race = request.check()?;
-    budget::race(&race, budget::Output::Runs, state.limits.budget)?;
+    budget::race(race.size(), budget::Output::Runs, state.limits.budget)?;
     let response = work::compute(&state, "race", move |cancel| {
         let runs = race.run(cancel)?;
         Ok(RaceResponse::new(&runs))

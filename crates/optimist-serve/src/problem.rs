@@ -1,7 +1,7 @@
 //! The API's requests and answers: a landscape and a race asked for in JSON, checked
 //! as `optimist compare` checks its options, and the catalogues.
 
-use crate::budget;
+use crate::budget::{Size, BUILTIN_COST};
 use crate::work::Cancellable;
 use crate::ApiError;
 use optimist::hyper::{Range, Value as HyperValue};
@@ -123,13 +123,23 @@ pub struct CheckedRace {
     /// Where it runs, in the window to show.
     pub landscape: Box<dyn Landscape>,
     /// What one evaluation of the landscape's value and gradient costs, in the units of
-    /// [`crate::budget`].
+    /// [`crate::budget`] ([`BUILTIN_COST`] for a built-in, else the formula's
+    /// operations).
     pub step_cost: u64,
     /// What runs.
     pub race: Race,
 }
 
 impl CheckedRace {
+    /// Its size, for the budget.
+    pub(crate) fn size(&self) -> Size {
+        Size {
+            optimizers: self.race.optimizers.len(),
+            steps: self.race.steps,
+            step_cost: self.step_cost,
+        }
+    }
+
     /// The runs, by the lab's race code in f64 (as `optimist compare`), one optimizer
     /// at a time on a landscape that stops reading finite once `cancel` is raised, so
     /// that the work stops at the next step. Each run is the one the whole race would
@@ -182,7 +192,7 @@ fn resolve(
             Some(w) => Box::new(b.with_window(w)),
             None => Box::new(b),
         };
-        return Ok((landscape, budget::BUILTIN_COST));
+        return Ok((landscape, BUILTIN_COST));
     }
     let length = text.chars().count();
     if length > MAX_FORMULA {

@@ -81,7 +81,11 @@ pub(crate) async fn start(
 ) -> Result<Json<Value>, ApiError> {
     let request: RaceRequest = parse_body(body)?;
     let (checked, config) = request.check_tune()?;
-    budget::tune(&checked, &config, state.limits.tune_budget)?;
+    budget::tune(
+        checked.size(),
+        config.search.trials(),
+        state.limits.tune_budget,
+    )?;
     let total = checked.race.optimizers.len() * config.search.trials();
     let tunings = &state.tunings;
     let Ok(slot) = tunings.slots.clone().try_acquire_owned() else {

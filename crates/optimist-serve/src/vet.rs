@@ -44,16 +44,16 @@ pub fn vet(
         }
         ("POST", "/api/race") => {
             let checked = parse_body::<RaceRequest>(bytes)?.check()?;
-            budget::race(&checked, Output::Runs, limits.budget)?;
+            budget::race(checked.size(), Output::Runs, limits.budget)?;
         }
         ("POST", "/api/tune") => {
             let (checked, config) = parse_body::<RaceRequest>(bytes)?.check_tune()?;
-            budget::tune(&checked, &config, limits.tune_budget)?;
+            budget::tune(checked.size(), config.search.trials(), limits.tune_budget)?;
         }
         ("POST", _) if path.starts_with("/api/export/") => {
             let output = crate::export::output(&path["/api/export/".len()..])?.1;
             let checked = parse_body::<RaceRequest>(bytes)?.check()?;
-            budget::race(&checked, output, limits.budget)?;
+            budget::race(checked.size(), output, limits.budget)?;
         }
         ("GET", _) if path.starts_with("/api/tune/") => {
             crate::tune::read_id(&path["/api/tune/".len()..])?;
