@@ -61,7 +61,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         if args.open {
             open(&url);
         }
-        optimist_serve::serve(listener, optimist_serve::Limits::default())
+        // Requests must name this server: the --host given counts as one of its names.
+        let names = [args.host.clone()];
+        optimist_serve::serve(listener, optimist_serve::Limits::default(), &names)
             .await
             .map_err(|e| Failure::runtime(format!("the server stopped: {e}")).because(e))
     })

@@ -3,8 +3,8 @@
 //! heads where the optimizers are, the legend, the timing and the loop.
 
 use optimist_lab::figure::{
-    animation, animation_layout, frame_delay, frame_steps, series_rgb, AnimationLayout,
-    FigureError, DIVERGED_RGB, FIRST_DELAY, LAST_DELAY, MAX_FRAMES,
+    animation, animation_layout, animation_until, frame_delay, frame_steps, series_rgb,
+    AnimationLayout, FigureError, DIVERGED_RGB, FIRST_DELAY, LAST_DELAY, MAX_FRAMES,
 };
 use optimist_lab::landscape::{builtin, Builtin, Landscape};
 use optimist_lab::race::{Race, Run};
@@ -417,4 +417,15 @@ fn at_the_start_every_runs_colour_shows() {
             "run {i}: its colour inside the later runs' discs"
         );
     }
+}
+
+#[test]
+fn a_raised_flag_stops_the_animation_and_a_lowered_one_changes_nothing() {
+    use std::sync::atomic::AtomicBool;
+    let landscape = builtin("article").unwrap();
+    let runs = Race::article().run::<f64>(&landscape).unwrap();
+    let stopped = animation_until(&landscape, &runs, &AtomicBool::new(true));
+    assert_eq!(stopped, Err(FigureError::Cancelled));
+    let whole = animation_until(&landscape, &runs, &AtomicBool::new(false)).unwrap();
+    assert_eq!(whole, animation(&landscape, &runs).unwrap());
 }

@@ -74,6 +74,18 @@ pub fn request(
     parse(&raw)
 }
 
+/// Sends `message` (a whole request, as bytes) to the server at `addr` and reads the
+/// answer to the end: for requests the other functions do not make (other headers,
+/// hostile ones).
+pub fn raw(addr: SocketAddr, message: &[u8]) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let _ = stream.write_all(message);
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse(&raw)
+}
+
 fn invalid(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
 }

@@ -1,6 +1,6 @@
 //! Refusals and failures as HTTP responses: a status and `{"error": "..."}`.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -8,20 +8,26 @@ use axum::Json;
 /// it, and for a formula that does not parse, the column where reading stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
-    /// 400 for bad input, 404, 503 for a computation cut off, 500 otherwise.
+    /// 400 for bad input, 403 for a foreign page or host, 404, 408 for a body that
+    /// did not arrive in time, 413 for one too large, 415 for one not declared JSON,
+    /// 503 for a computation cut off or a server busy, 500 otherwise.
     pub status: StatusCode,
     /// What was wrong, and what is allowed.
     pub message: String,
     /// The formula's column (1 for the first character), when it did not parse.
     pub column: Option<usize>,
+    /// Seconds after which to try again (sent as `Retry-After`), when the server is busy.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    /// An error with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
             column: None,
+            retry_after: None,
         }
     }
 
@@ -38,6 +44,14 @@ impl ApiError {
     /// A computation cut off: 503.
     pub fn timeout(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
+    /// Every slot for work taken: 503, to be tried again in a second.
+    pub fn busy(message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
     }
 
     /// A failure of the server's own: 500.
@@ -58,6 +72,12 @@ impl IntoResponse for ApiError {
         if let Some(column) = self.column {
             body["column"] = column.into();
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

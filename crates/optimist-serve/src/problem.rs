@@ -1,6 +1,8 @@
 //! The API's requests and answers: a landscape and a race asked for in JSON, checked
 //! as `optimist compare` checks its options, and the catalogues.
 
+use crate::budget::{Size, BUILTIN_COST};
+use crate::work::Cancellable;
 use crate::ApiError;
 use optimist::hyper::{Range, Value as HyperValue};
 use optimist::{registry, Convention, Spec};
@@ -22,10 +24,6 @@ pub const MAX_OPTIMIZERS: usize = 20;
 
 /// The longest formula read, in characters.
 pub const MAX_FORMULA: usize = 1000;
-
-/// The most optimizer updates one search may make (optimizers × trials × steps): a
-/// search cannot be cut off midway, so it is bounded before it starts.
-pub const MAX_TUNE_UPDATES: usize = 20_000_000;
 
 /// `{function, window?}`: a landscape to draw.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -124,23 +122,44 @@ impl RaceResponse {
 pub struct CheckedRace {
     /// Where it runs, in the window to show.
     pub landscape: Box<dyn Landscape>,
+    /// What one evaluation of the landscape's value and gradient costs, in the units of
+    /// [`crate::budget`] ([`BUILTIN_COST`] for a built-in, else the formula's
+    /// operations).
+    pub step_cost: u64,
     /// What runs.
     pub race: Race,
 }
 
 impl CheckedRace {
+    /// Its size, for the budget.
+    pub(crate) fn size(&self) -> Size {
+        Size {
+            optimizers: self.race.optimizers.len(),
+            steps: self.race.steps,
+            step_cost: self.step_cost,
+        }
+    }
+
     /// The runs, by the lab's race code in f64 (as `optimist compare`), one optimizer
-    /// at a time so that a raised `cancel` stops the work between two of them. Each
-    /// run is the one the whole race would record: the optimizers never interact.
+    /// at a time on a landscape that stops reading finite once `cancel` is raised, so
+    /// that the work stops at the next step. Each run is the one the whole race would
+    /// record: the optimizers never interact.
     pub fn run(&self, cancel: &AtomicBool) -> Result<Vec<Run>, ApiError> {
+        let cut = || ApiError::timeout("the race was cut off");
+        let landscape = Cancellable {
+            inner: self.landscape.as_ref(),
+            cancel,
+        };
         let mut runs = Vec::with_capacity(self.race.optimizers.len());
         for spec in &self.race.optimizers {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(ApiError::timeout("the race was cut off"));
-            }
             let mut one = self.race.clone();
             one.optimizers = vec![spec.clone()];
-            runs.extend(one.run::<f64>(self.landscape.as_ref())?);
+            let run = one.run::<f64>(&landscape);
+            // A run cut off ends as if it diverged: never hand it on.
+            if cancel.load(Ordering::SeqCst) {
+                return Err(cut());
+            }
+            runs.extend(run?);
         }
         Ok(runs)
     }
@@ -149,15 +168,16 @@ impl CheckedRace {
 impl LandscapeRequest {
     /// The landscape asked for, in its window.
     pub fn resolve(&self) -> Result<Box<dyn Landscape>, ApiError> {
-        resolve(self.function.as_deref(), self.window)
+        Ok(resolve(self.function.as_deref(), self.window)?.0)
     }
 }
 
-/// `function` (a built-in's name, else a formula) in `window`.
+/// `function` (a built-in's name, else a formula) in `window`, and what evaluating it
+/// costs.
 fn resolve(
     function: Option<&str>,
     window: Option<[f64; 4]>,
-) -> Result<Box<dyn Landscape>, ApiError> {
+) -> Result<(Box<dyn Landscape>, u64), ApiError> {
     let window = window
         .map(|[a, b, c, d]| {
             Window::new(a, b, c, d).map_err(|e| ApiError::bad(format!("window: {e}")))
@@ -168,10 +188,11 @@ fn resolve(
         .into_iter()
         .find(|b| b.name().eq_ignore_ascii_case(text))
     {
-        return Ok(match window {
+        let landscape: Box<dyn Landscape> = match window {
             Some(w) => Box::new(b.with_window(w)),
             None => Box::new(b),
-        });
+        };
+        return Ok((landscape, BUILTIN_COST));
     }
     let length = text.chars().count();
     if length > MAX_FORMULA {
@@ -192,8 +213,10 @@ fn resolve(
         error.column = Some(e.column);
         error
     })?;
-    Ok(Box::new(
-        formula.with_window(window.unwrap_or(DEFAULT_WINDOW)),
+    let cost = formula.operations() as u64;
+    Ok((
+        Box::new(formula.with_window(window.unwrap_or(DEFAULT_WINDOW))),
+        cost,
     ))
 }
 
@@ -232,7 +255,7 @@ impl RaceRequest {
 
     /// [`RaceRequest::check`], the tuning options allowed.
     fn check_race(&self) -> Result<CheckedRace, ApiError> {
-        let landscape = resolve(self.function.as_deref(), self.window)?;
+        let (landscape, step_cost) = resolve(self.function.as_deref(), self.window)?;
         let is_article = landscape.name() == "article";
         let steps = match self.steps {
             Some(s) => whole("steps", s, 1..=MAX_STEPS)?,
@@ -278,7 +301,11 @@ impl RaceRequest {
         for spec in &race.optimizers {
             registry::build_in::<f64>(spec, convention)?;
         }
-        Ok(CheckedRace { landscape, race })
+        Ok(CheckedRace {
+            landscape,
+            step_cost,
+            race,
+        })
     }
 
     /// The race and the tuning asked for (`score`, `trials`), checked.
@@ -302,17 +329,6 @@ impl RaceRequest {
             ));
         }
         search.check().map_err(|e| ApiError::bad(e.to_string()))?;
-        let (count, trials, steps) = (
-            checked.race.optimizers.len(),
-            search.trials(),
-            checked.race.steps,
-        );
-        if count * trials * steps > MAX_TUNE_UPDATES {
-            return Err(ApiError::bad(format!(
-                "tuning {count} optimizer(s) × {trials} trials × {steps} steps is {} updates; at most {MAX_TUNE_UPDATES} here: ask for fewer steps, trials or optimizers",
-                count * trials * steps
-            )));
-        }
         let config = Tune {
             start: checked.race.start,
             steps: checked.race.steps,

@@ -145,7 +145,7 @@ fn tuning_reports_progress_and_the_lab_best_rates() {
     );
     assert_eq!(status, 200, "{job}");
     assert_eq!(job["total"], 20);
-    let path = format!("/api/tune/{}", job["id"]);
+    let path = format!("/api/tune/{}", job["id"].as_str().unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = loop {
         let s = get(addr, &path).unwrap().json().unwrap();
@@ -172,6 +172,7 @@ fn tuning_reports_progress_and_the_lab_best_rates() {
         assert_eq!(got["tuned"], want.tuned_spec().to_string());
     }
     assert_eq!(get(addr, "/api/tune/999").unwrap().status, 404);
+    assert_eq!(get(addr, "/api/tune/0").unwrap().status, 404);
 }
 
 #[test]
@@ -247,8 +248,12 @@ fn bad_requests_are_refused_in_the_cli_words() {
     assert!(refused(addr, "/api/race", b"{\"optimizers\": [\"sgd\"")
         .contains("the request is not the JSON expected: EOF"));
     assert!(refused(addr, "/api/race", b"").contains("the request is not the JSON expected"));
-    let big = vec![b' '; MAX_BODY + 1];
-    assert!(refused(addr, "/api/race", &big).contains("the request body is over 64 KiB"));
+    let big = post(addr, "/api/race", &vec![b' '; MAX_BODY + 1]).unwrap();
+    assert_eq!(big.status, 413);
+    assert!(big.json().unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("the request body is 65537 bytes, over 64 KiB"));
     let tune = refused(
         addr,
         "/api/tune",
@@ -276,7 +281,7 @@ fn bad_requests_are_refused_in_the_cli_words() {
             .as_bytes(),
     );
     assert!(
-        tune.contains("tuning 20 optimizer(s) × 50 trials × 100000 steps is 100000000 updates; at most 20000000 here"),
+        tune.contains("this tuning is 3000000000 units of work (1000 run(s) × 100000 steps × 30 per step (5 for f and its gradient, 25 for the update)); at most 600000000 here"),
         "{tune}"
     );
     let missing = get(addr, "/nowhere").unwrap();
@@ -293,6 +298,8 @@ fn bad_requests_are_refused_in_the_cli_words() {
 fn a_long_race_is_cut_off_and_blocks_no_other_request() {
     let addr = spawn(Limits {
         timeout: Duration::from_millis(300),
+        budget: u64::MAX,
+        ..Limits::default()
     })
     .unwrap();
     // 20 optimizers × 100,000 steps of a long formula: far more than 0.3 s.

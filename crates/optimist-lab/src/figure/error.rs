@@ -29,6 +29,9 @@ pub enum FigureError {
     /// The GIF encoder failed.
     #[error("the GIF could not be encoded: {0}")]
     Gif(String),
+    /// The work was cancelled before the figure was done.
+    #[error("the figure was cancelled before it was done")]
+    Cancelled,
     /// A view name that is not one of [`View::ALL`](super::View::ALL).
     #[error("unknown view '{name}'; known views: {known}")]
     UnknownView {

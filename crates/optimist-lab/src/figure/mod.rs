@@ -34,8 +34,8 @@ pub use self::draw::style::{series_dash, series_rgb, DIVERGED_RGB, SERIES_RGB, T
 pub use self::error::FigureError;
 pub use self::format::Format;
 pub use self::gif::{
-    animation, animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY,
-    LAST_DELAY, MAX_FRAMES,
+    animation, animation_layout, animation_until, frame_delay, frame_steps, AnimationLayout,
+    FIRST_DELAY, LAST_DELAY, MAX_FRAMES,
 };
 pub use self::grid::grid;
 pub use self::html::{contour_rings, page, CONTOUR_QUANTUM, MAX_PAGE_STEPS, VALUE_GRID};

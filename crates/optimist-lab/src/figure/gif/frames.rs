@@ -17,12 +17,25 @@ use crate::landscape::Landscape;
 use crate::race::Run;
 use plotters::style::text_anchor::HPos;
 use plotters::style::FontStyle;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The animation of `runs` on `landscape`, as GIF bytes: one frame per step (at most
 /// [`MAX_FRAMES`](super::MAX_FRAMES), evenly spread), each showing every trail up to that step, the
 /// optimizers' current positions and their losses; the last frame holds for
 /// [`LAST_DELAY`](super::LAST_DELAY), then it loops.
 pub fn animation(landscape: &dyn Landscape, runs: &[Run]) -> Result<Vec<u8>, FigureError> {
+    animation_until(landscape, runs, &AtomicBool::new(false))
+}
+
+/// [`animation`], stopped with [`FigureError::Cancelled`] once `cancel` is raised: it is
+/// checked before every frame and every stretch of trail redrawn, so a server can drop
+/// the work its client no longer waits for.
+pub fn animation_until(
+    landscape: &dyn Landscape,
+    runs: &[Run],
+    cancel: &AtomicBool,
+) -> Result<Vec<u8>, FigureError> {
+    let cancelled = || cancel.load(Ordering::Relaxed);
     let layout = animation_layout(landscape.window(), runs.len())?;
     register_fonts()?;
     let last_step = runs.iter().map(end_step).max().unwrap_or(0);
@@ -40,12 +53,18 @@ pub fn animation(landscape: &dyn Landscape, runs: &[Run]) -> Result<Vec<u8>, Fig
     let mut encoder = Encoder::new(layout.width, layout.height, &palette)?;
 
     for (k, &step) in steps.iter().enumerate() {
+        if cancelled() {
+            return Err(FigureError::Cancelled);
+        }
         // New stretches of trail go into each run's coverage, then onto the canvas.
         let mut dirty: Vec<Rect> = Vec::new();
         for ((run, trail), progress) in runs.iter().zip(&mut trails).zip(&mut drawn) {
             extend_trail(run, step, &layout.panel, trail, progress, &mut dirty);
         }
         for rect in &dirty {
+            if cancelled() {
+                return Err(FigureError::Cancelled);
+            }
             composite(rect, &base, &base_index, &trails, &mut canvas, &mut palette);
         }
         let mut frame = canvas.clone();

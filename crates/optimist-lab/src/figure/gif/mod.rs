@@ -17,7 +17,7 @@ pub mod frames;
 pub mod layout;
 pub mod palette;
 
-pub use self::frames::animation;
+pub use self::frames::{animation, animation_until};
 pub(crate) use self::layout::spread_steps;
 pub use self::layout::{
     animation_layout, frame_delay, frame_steps, AnimationLayout, FIRST_DELAY, LAST_DELAY,

@@ -109,6 +109,12 @@ impl Formula {
         &self.text
     }
 
+    /// How many operations f and its gradient take at a point: what one step on it
+    /// costs, for budgets of work.
+    pub fn operations(&self) -> usize {
+        self.ops.len()
+    }
+
     /// The same formula shown in `window`.
     pub fn with_window(self, window: Window) -> Formula {
         Formula { window, ..self }
