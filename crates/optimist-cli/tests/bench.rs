@@ -541,7 +541,8 @@ fn tampered_or_special_job_files_are_never_taken_as_done() {
     let json = |v: Vec<u8>| -> Box<dyn Fn(&Path)> {
         Box::new(move |p: &Path| std::fs::write(p, &v).unwrap())
     };
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    type Tamper = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
         (
             "a metric of -5",
             json(edited(&|r| r["curve"]["metric"][3] = (-5.0).into())),

@@ -644,7 +644,7 @@ mod tests {
         let long = format!("adam:{}", "x".repeat(60_000));
         let e = long.parse::<Spec>().unwrap_err().to_string();
         assert!(e.len() < 400, "{} bytes: {e}", e.len());
-        assert_eq!(e.matches("xxxxxxxxxx").count(), 1, "{e}");
+        assert_eq!(e.matches(&"x".repeat(40)).count(), 1, "{e}");
         assert!(e.contains("… (60005 characters in all)"), "{e}");
         assert!(
             e.contains("item 1 after the name (60000 characters) is not KEY=VALUE"),

@@ -218,6 +218,9 @@ fn missing(plan: &Plan, job: &Job) -> BenchError {
     ))
 }
 
+/// What [`run`] calls: after every job, and with why a stored file is run again.
+type Hooks<'a> = (&'a (dyn Fn(Phase, &Job) + Sync), &'a (dyn Fn(&str) + Sync));
+
 fn run_jobs(
     plan: &Plan,
     dir: &Path,
@@ -225,7 +228,7 @@ fn run_jobs(
     jobs: &[Job],
     phase: Phase,
     summary: &mut Summary,
-    (progress, notice): (&(dyn Fn(Phase, &Job) + Sync), &(dyn Fn(&str) + Sync)),
+    (progress, notice): Hooks<'_>,
 ) -> Result<(), BenchError> {
     let results: Vec<Option<(usize, f64)>> = jobs
         .par_iter()

@@ -32,8 +32,9 @@ pub const LOCK: &str = ".optimist.lock";
 pub struct FolderLock {
     dir: PathBuf,
     path: PathBuf,
-    /// `None` where the filesystem has no locks: the run goes on unguarded.
-    file: Option<File>,
+    /// The locked file, held open for its lock; `None` where the filesystem has no
+    /// locks (the run goes on unguarded).
+    _file: Option<File>,
 }
 
 impl FolderLock {
@@ -75,7 +76,7 @@ pub fn lock_folder(dir: &Path, waiting: &mut dyn FnMut()) -> std::io::Result<Fol
                 return Ok(FolderLock {
                     dir: dir.to_path_buf(),
                     path,
-                    file: None,
+                    _file: None,
                 });
             }
             Err(TryLockError::Error(e)) => return Err(e),
@@ -87,7 +88,7 @@ pub fn lock_folder(dir: &Path, waiting: &mut dyn FnMut()) -> std::io::Result<Fol
             return Ok(FolderLock {
                 dir: dir.to_path_buf(),
                 path,
-                file: Some(file),
+                _file: Some(file),
             });
         }
     }
