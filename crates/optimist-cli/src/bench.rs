@@ -212,6 +212,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             }
             bar.inc(1)
         },
+        &|why| bar.suspend(|| say!("note: {why}")),
     );
     bar.finish_and_clear();
     let summary = summary.map_err(failure)?;
@@ -257,7 +258,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
 /// Writes the report of the bench in `dir`; missing jobs are a failure (exit 1).
 fn report(dir: &Path) -> Result<(), Failure> {
     let report = bench::report(dir).map_err(failure)?;
+    // Two reports at once (two shards finishing) take turns writing their sets.
+    let lock = crate::shared::lock(dir)?;
     report.write(dir).map_err(failure)?;
+    drop(lock);
     let mut out = String::new();
     for (problem, rows) in &report.tables {
         out.push_str(&format!("{problem}\n"));
@@ -319,13 +323,24 @@ fn write_slurm(args: &Args, plan: Plan) -> Result<(), Failure> {
             "--slurm-tasks and --slurm-cpus must be at least 1",
         ));
     }
-    let abs = |p: &Path| {
-        std::path::absolute(p)
-            .map_err(|e| Failure::runtime(format!("cannot make {} absolute: {e}", p.display())))
+    // The scripts name paths as text: one that is not UTF-8 is refused, not mangled.
+    let text = |p: &Path, what: &str| -> Result<String, Failure> {
+        p.to_str().map(str::to_string).ok_or_else(|| {
+            Failure::usage(format!(
+                "--slurm: {what} {} is not valid UTF-8, which the Slurm scripts cannot name; choose another",
+                p.display()
+            ))
+        })
+    };
+    let abs = |p: &Path, what: &str| {
+        let p = std::path::absolute(p)
+            .map_err(|e| Failure::runtime(format!("cannot make {} absolute: {e}", p.display())))?;
+        text(&p, what)
     };
     let exe = std::env::current_exe()
         .map_err(|e| Failure::runtime(format!("cannot find the optimist binary: {e}")))?;
-    let dir = abs(&args.out)?;
+    let exe = text(&exe, "the optimist binary")?;
+    let dir = abs(&args.out, "--out")?;
     let mut cli: Vec<String> = Vec::new();
     for p in &plan.suite.problems {
         cli.extend(["--problem".into(), p.clone()]);
@@ -344,19 +359,23 @@ fn write_slurm(args: &Args, plan: Plan) -> Result<(), Failure> {
         plan.suite.convention.clone(),
     ]);
     if let Some(d) = &args.data {
-        cli.extend(["--data".into(), abs(d)?.to_string_lossy().into_owned()]);
+        cli.extend(["--data".into(), abs(d, "--data")?]);
     } else if plan.problems.iter().any(|p| p.needs_mnist()) {
         let d = crate::train::default_data()?;
-        cli.extend(["--data".into(), abs(&d)?.to_string_lossy().into_owned()]);
+        cli.extend(["--data".into(), abs(&d, "the MNIST folder")?]);
     }
-    let scripts = slurm::Slurm {
+    let slurm = slurm::Slurm {
         tasks: args.slurm_tasks,
         cpus: args.slurm_cpus,
-        exe: exe.to_string_lossy().into_owned(),
-        dir: dir.to_string_lossy().into_owned(),
+        exe,
+        dir,
         args: cli,
-    }
-    .scripts();
+    };
+    slurm
+        .check()
+        .map_err(|why| Failure::usage(format!("--slurm: {why}; choose another path")))?;
+    let scripts = slurm.scripts();
+    let dir = PathBuf::from(&slurm.dir);
     let plan = bench::prepare(&dir, plan.suite).map_err(failure)?;
     let folder = dir.join("slurm");
     let files: Vec<(PathBuf, Vec<u8>)> = scripts

@@ -4,8 +4,7 @@
 
 use crate::landscape::LandscapeArgs;
 use crate::shared::{
-    aligned, coordinate, create_dir, dedup, default_steps, parse_format, parse_spec, parse_steps,
-    parse_view,
+    aligned, coordinate, dedup, default_steps, parse_format, parse_spec, parse_steps, parse_view,
 };
 use crate::tune::SearchArgs;
 use crate::Failure;
@@ -149,7 +148,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let csv = args.out.join("trajectories.csv");
     let mut paths: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
     paths.insert(files.len() - tuning_count, &csv);
-    let (run_json, stale) = crate::shared::manifest(&args.out, &paths);
+    let lock = crate::shared::lock(&args.out)?;
+    let (run_json, stale) = crate::shared::manifest(&lock, &paths);
     // The CSV is streamed into its file: a long race's rows are never held whole.
     let mut contents: Vec<(&Path, Content<'_>)> = files
         .iter()
@@ -162,10 +162,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
             Content::Stream(Box::new(|out| write_trajectories_csv(&runs, out))),
         ),
     );
-    create_dir(&args.out)?;
     contents.push((&run_json.0, Content::Bytes(&run_json.1)));
     write_contents(&contents).map_err(|e| Failure::runtime(e.to_string()).because(e))?;
     crate::shared::remove_stale(&stale)?;
+    drop(lock);
     let written: Vec<PathBuf> = contents.iter().map(|(p, _)| p.to_path_buf()).collect();
     if let Some(text) = tuning_table {
         crate::stdio::print(&format!("{text}\n"))?;

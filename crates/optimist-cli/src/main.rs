@@ -215,9 +215,39 @@ fn parse() -> Result<Cli, ExitCode> {
                     _ => ExitCode::SUCCESS,
                 });
             }
-            say!("{}", optimist_lab::text::clean_message(text.trim_end()));
+            say!(
+                "{}",
+                optimist_lab::text::clean_message(echo_once(&e, &text).trim_end())
+            );
             Err(ExitCode::from(2))
         }
+    }
+}
+
+/// clap's message for a value its parser refused echoes the value whole before the
+/// parser's reason, which echoes it again: the value is shown once, cut, instead.
+fn echo_once(e: &clap::Error, text: &str) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::ValueValidation {
+        return text.to_string();
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return text.to_string();
+    };
+    let Some(reason) = std::error::Error::source(e).map(|s| s.to_string()) else {
+        return text.to_string();
+    };
+    let tail = text
+        .rfind(&reason)
+        .map_or("", |at| &text[at + reason.len()..]);
+    let shown = optimist_lab::text::quoted(value);
+    if reason.contains(&shown) {
+        format!("error: invalid value for '{arg}': {reason}{tail}")
+    } else {
+        format!("error: invalid value {shown} for '{arg}': {reason}{tail}")
     }
 }
 

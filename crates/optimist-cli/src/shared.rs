@@ -52,14 +52,38 @@ pub fn write_files(dir: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failu
     write_set(files).map_err(|e| Failure::runtime(e.to_string()).because(e))
 }
 
-/// This run's manifest for `dir` (`run.json`: the command line, the version, the
-/// files), to write with `files`, and the previous run's files there that this run
-/// does not rewrite, to remove once it is written ([`remove_stale`]).
-pub fn manifest(dir: &Path, files: &[&Path]) -> ((PathBuf, Vec<u8>), Vec<PathBuf>) {
+/// Creates the output folder `dir` and takes its lock, held until the value is
+/// dropped: a run writing there waits for another one to finish, saying so, so that
+/// the two never mix their files.
+pub fn lock(dir: &Path) -> Result<output::FolderLock, Failure> {
+    create_dir(dir)?;
+    output::lock_folder(dir, &mut || {
+        say!(
+            "waiting for another optimist run writing to {} to finish",
+            dir.display()
+        )
+    })
+    .map_err(|e| {
+        Failure::runtime(format!(
+            "cannot lock the output folder {} ({}): {e}",
+            dir.display(),
+            dir.join(output::LOCK).display()
+        ))
+        .because(e)
+    })
+}
+
+/// This run's manifest for the folder `lock` holds (`run.json`: the command line, the
+/// version, the files), to write with `files`, and the previous run's files there that
+/// this run does not rewrite, to remove once it is written ([`remove_stale`]).
+pub fn manifest(lock: &output::FolderLock, files: &[&Path]) -> ((PathBuf, Vec<u8>), Vec<PathBuf>) {
     let command: Vec<String> = std::env::args().collect();
     let text = output::manifest(&command, env!("CARGO_PKG_VERSION"), files);
-    let stale = output::stale_files(dir, files);
-    ((dir.join(output::MANIFEST), text.into_bytes()), stale)
+    let stale = output::stale_files(lock, files);
+    (
+        (lock.dir().join(output::MANIFEST), text.into_bytes()),
+        stale,
+    )
 }
 
 /// Removes the previous run's files this run did not rewrite, saying so.

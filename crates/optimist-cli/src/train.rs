@@ -233,15 +233,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
     bar.finish_and_clear();
     let result = result.map_err(|e| Failure::usage(e.to_string()).because(e))?;
 
+    let lock = crate::shared::lock(&args.out)?;
     let mut paths = train::write_outputs(&result, &args.out).map_err(|e| {
         Failure::runtime(format!("{e}; choose another folder with --out DIR")).because(e)
     })?;
     // As compare and tune do: run.json names this run's files, and what a previous
     // run left in the folder that this one did not rewrite is removed.
     let written: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
-    let (run_json, stale) = crate::shared::manifest(&args.out, &written);
+    let (run_json, stale) = crate::shared::manifest(&lock, &written);
     crate::shared::write_files(&args.out, std::slice::from_ref(&run_json))?;
     crate::shared::remove_stale(&stale)?;
+    drop(lock);
     paths.push(run_json.0);
     let printed = match log_failure {
         Some(f) => Err(f),

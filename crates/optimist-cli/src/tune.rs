@@ -273,10 +273,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let tuning = tune_with_progress(landscape, &specs, &config)?;
     let mut files = files(&tuning, &formats, &args.out)?;
     let paths: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
-    let (run_json, stale) = shared::manifest(&args.out, &paths);
+    let lock = shared::lock(&args.out)?;
+    let (run_json, stale) = shared::manifest(&lock, &paths);
     files.push(run_json);
     shared::write_files(&args.out, &files)?;
     shared::remove_stale(&stale)?;
+    drop(lock);
     crate::stdio::print(&table(&tuning))?;
     for (path, _) in &files {
         say!("wrote {}", path.display());

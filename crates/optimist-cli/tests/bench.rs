@@ -169,15 +169,19 @@ fn a_resumed_bench_runs_only_the_missing_jobs() {
     let out = run(&suite(&dir, &[]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("0 jobs run, 42 already done"), "{stderr}");
-    // A damaged result is a run-time error naming the file.
+    // A damaged result is not a finished job: said, naming the file, and run again.
     std::fs::write(&jobs[3], "{").unwrap();
     let out = run(&suite(&dir, &[]));
-    assert_eq!(out.status.code(), Some(1));
+    ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("is not a job result") && stderr.contains("delete it"),
+        stderr.contains(&jobs[3].display().to_string())
+            && stderr.contains("is not a valid result")
+            && stderr.contains("not a job result")
+            && stderr.contains("1 jobs run, 41 already done"),
         "{stderr}"
     );
+    assert_eq!(report_files(&dir), before);
 }
 
 #[test]
@@ -355,4 +359,258 @@ fn bad_input_says_what_is_allowed() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("SLURM_ARRAY_TASK_ID='x' is not a whole number"));
+}
+
+/// `optimist` run under `timeout`, so that a hang fails the test instead of holding it.
+fn bounded(args: &[&std::ffi::OsStr], cwd: Option<&Path>) -> std::process::Output {
+    let mut c = Command::new("timeout");
+    c.arg("60").arg(env!("CARGO_BIN_EXE_optimist")).args(args);
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let out = c.output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "{args:?} hung");
+    out
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(|a| a.into()).collect()
+}
+
+fn refs(args: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
+    args.iter().map(|a| a.as_os_str()).collect()
+}
+
+/// A newline in `--out` once broke the `#SBATCH --output=` line and ran the command
+/// after it. Paths with quotes, `$( )`, backticks, spaces, `%` and `#` are quoted: a
+/// stub sbatch sees exactly the folder, the scripts run the bench in it, and nothing
+/// else runs (no canary file); control characters and non-UTF-8 are refused.
+#[cfg(unix)]
+#[test]
+fn hostile_paths_are_quoted_or_refused_in_the_slurm_scripts() {
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let base = scratch("bench-slurm-hostile");
+    let bin = base.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = base.join("sbatch.log");
+    let stub = bin.join("sbatch");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\n{{ printf 'cwd=%s\\n' \"$(pwd)\"; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }} >> '{}'\necho 42\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let canary = base.join("canary");
+    let shell = if Path::new("/bin/bash").exists() {
+        "bash"
+    } else {
+        "sh"
+    };
+    let small = [
+        "bench",
+        "--problem",
+        "booth:budget=10",
+        "-o",
+        "sgd",
+        "--seeds",
+        "1",
+        "--trials",
+        "2",
+    ];
+    for name in [
+        "q'uote",
+        "d\"ouble",
+        "$(touch canary)",
+        "`touch canary`",
+        "sp ace",
+        "all ' \" $(touch canary) `touch canary` 100%a #x",
+    ] {
+        let dir = base.join(name);
+        let mut args = os(&small);
+        args.extend(os(&["--slurm", "--slurm-tasks", "1", "--out"]));
+        args.push(dir.clone().into());
+        let out = bounded(&refs(&args), Some(&base));
+        ok(&out);
+        let slurm = dir.join("slurm");
+        for f in ["bench-array.sbatch", "bench-report.sbatch", "submit.sh"] {
+            let status = Command::new(shell)
+                .arg("-n")
+                .arg(slurm.join(f))
+                .status()
+                .unwrap();
+            assert!(status.success(), "{name}: {f} does not parse");
+        }
+        let _ = std::fs::remove_file(&log);
+        let out = Command::new("sh")
+            .arg(slurm.join("submit.sh"))
+            .env("PATH", &path)
+            .current_dir(&base)
+            .output()
+            .unwrap();
+        ok(&out);
+        let seen = std::fs::read_to_string(&log).unwrap();
+        let cwd = format!("cwd={}", slurm.display());
+        assert_eq!(
+            seen,
+            format!("{cwd}\n[--parsable]\n[bench-array.sbatch]\n{cwd}\n[--parsable]\n[--dependency=afterok:42]\n[bench-report.sbatch]\n"),
+            "{name}"
+        );
+        // What the nodes run: the shard, then the report, into exactly that folder.
+        let out = Command::new("sh")
+            .arg(slurm.join("bench-array.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .env("SLURM_ARRAY_TASK_COUNT", "1")
+            .current_dir(&base)
+            .output()
+            .unwrap();
+        ok(&out);
+        let out = Command::new("sh")
+            .arg(slurm.join("bench-report.sbatch"))
+            .current_dir(&base)
+            .output()
+            .unwrap();
+        ok(&out);
+        assert!(dir.join("report.md").is_file(), "{name}");
+        assert_eq!(job_files(&dir).len(), 2, "{name}");
+        assert!(!canary.exists(), "{name}: a command ran");
+    }
+    // Slurm cannot take a control character, nor a path that is not UTF-8.
+    let mut bad: Vec<(std::ffi::OsString, &str)> = vec![
+        ("x\n$(touch canary)\ny".into(), "control character (\\n)"),
+        ("tab\there".into(), "control character (\\t)"),
+    ];
+    bad.push((
+        std::ffi::OsStr::from_bytes(b"bad\xff").to_os_string(),
+        "is not valid UTF-8",
+    ));
+    for (name, wanted) in bad {
+        let dir = base.join(&name);
+        let mut args = os(&small);
+        args.extend(os(&["--slurm", "--out"]));
+        args.push(dir.clone().into());
+        let out = bounded(&refs(&args), Some(&base));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(wanted) && stderr.contains("Slurm"),
+            "{stderr}"
+        );
+        assert!(!dir.exists(), "{name:?}");
+    }
+    assert!(!canary.exists());
+}
+
+/// Tampered results (a metric of −5, a 3-point curve, a step of 10^18, a 3M-point
+/// curve) and special files (a link to /dev/zero, a FIFO) were once read as done, or
+/// hung the bench: `bench report` now fails naming the file, and `bench` says so and
+/// runs the job again, each within the time bound.
+#[cfg(unix)]
+#[test]
+fn tampered_or_special_job_files_are_never_taken_as_done() {
+    let dir = scratch("bench-tampered");
+    let d = dir.to_str().unwrap();
+    let args = [
+        "bench",
+        "--problem",
+        "rosenbrock:budget=20",
+        "-o",
+        "sgd",
+        "--seeds",
+        "1",
+        "--trials",
+        "2",
+        "--out",
+        d,
+    ];
+    ok(&bounded(&refs(&os(&args)), None));
+    let jobs = job_files(&dir);
+    assert_eq!(jobs.len(), 2);
+    let target = &jobs[0];
+    let good = std::fs::read(target).unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let edited = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut r = record.clone();
+        f(&mut r);
+        serde_json::to_vec(&r).unwrap()
+    };
+    let json = |v: Vec<u8>| -> Box<dyn Fn(&Path)> {
+        Box::new(move |p: &Path| std::fs::write(p, &v).unwrap())
+    };
+    type Tamper = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "a metric of -5",
+            json(edited(&|r| r["curve"]["metric"][3] = (-5.0).into())),
+            "is -5, outside 0 to",
+        ),
+        (
+            "a 3-point curve",
+            json(edited(&|r| {
+                let c = &mut r["curve"];
+                c["steps"] = c["steps"].as_array().unwrap()[..3].to_vec().into();
+                c["metric"] = c["metric"].as_array().unwrap()[..3].to_vec().into();
+            })),
+            "recorded at 3 steps",
+        ),
+        (
+            "a step of 10^18",
+            json(edited(&|r| {
+                r["curve"]["steps"][20] = 1_000_000_000_000_000_000u64.into()
+            })),
+            "recorded at 21 steps",
+        ),
+        (
+            "a 3M-point curve",
+            json(edited(&|r| {
+                r["curve"]["steps"] = (0..3_000_000u64).collect::<Vec<_>>().into();
+                r["curve"]["metric"] = vec![1.0; 3_000_000].into();
+            })),
+            "larger than",
+        ),
+        ("damaged JSON", json(b"{".to_vec()), "not a job result"),
+        (
+            "a link to /dev/zero",
+            Box::new(|p: &Path| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
+            "not a regular file but a device",
+        ),
+        (
+            "a FIFO",
+            Box::new(|p: &Path| assert!(Command::new("mkfifo").arg(p).status().unwrap().success())),
+            "not a regular file but a FIFO",
+        ),
+    ];
+    let shown = target.display().to_string();
+    for (what, tamper, why) in cases {
+        std::fs::remove_file(target).unwrap();
+        tamper(target);
+        let out = bounded(&refs(&os(&["bench", "report", d])), None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&shown)
+                && stderr.contains("is not a valid result")
+                && stderr.contains(why),
+            "{what}: {stderr}"
+        );
+        let out = bounded(&refs(&os(&args)), None);
+        ok(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("note: {shown} is not a valid result"))
+                && stderr.contains(why)
+                && stderr.contains("running the job again")
+                && stderr.contains("1 jobs run, 1 already done"),
+            "{what}: {stderr}"
+        );
+        // Run again, the job gives its curve back.
+        let again: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(target).unwrap()).unwrap();
+        assert_eq!(again["curve"], record["curve"], "{what}");
+        assert!(std::fs::symlink_metadata(target).unwrap().is_file());
+    }
 }

@@ -11,6 +11,7 @@ mod mnist_data;
 mod bench;
 mod compare;
 mod data;
+mod folders;
 mod gif_html_views;
 mod resources;
 mod serve;

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tempfile::NamedTempFile;
 
+mod lock;
+pub use lock::{lock_folder, FolderLock, LOCK};
+
 /// Temporary files being written, so that an interruption can remove them
 /// ([`temporary_in`] adds them, [`untrack`] forgets them).
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -23,11 +26,14 @@ pub fn untrack(path: &Path) {
     }
 }
 
-/// Removes every temporary file being written, for a signal handler about to exit:
-/// it keeps the lock, so that no temporary file is created afterwards. Call it once, at
+/// Removes every temporary file being written, and the output folders' lock files this
+/// process holds, for a signal handler about to exit: it keeps the lock on the list,
+/// so that no temporary file is created afterwards. Call it once, at
 /// the end of the process.
 pub fn remove_temporaries() {
-    std::mem::forget(remove_tracked());
+    let list = remove_tracked();
+    lock::remove_held();
+    std::mem::forget(list);
 }
 
 /// Removes every tracked temporary file; returns the lock, still held.
@@ -200,11 +206,13 @@ pub fn manifest(command: &[String], version: &str, files: &[&Path]) -> String {
     text
 }
 
-/// The files the previous run's manifest in `dir` lists that `files` (this run's)
-/// does not: left in place they would sit beside this run's as if they were its.
-/// Only plain names within `dir` that still exist as files count; a missing or
-/// unreadable manifest lists nothing.
-pub fn stale_files(dir: &Path, files: &[&Path]) -> Vec<PathBuf> {
+/// The files the previous run's manifest in the folder `lock` holds lists that `files`
+/// (this run's) does not: left in place they would sit beside this run's as if they
+/// were its. Only plain names within the folder that still exist as files count (never
+/// the manifest or the lock); a missing or unreadable manifest lists nothing. Read
+/// under the folder's lock, so that no other run writes there until this one is done.
+pub fn stale_files(lock: &FolderLock, files: &[&Path]) -> Vec<PathBuf> {
+    let dir = lock.dir();
     let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) else {
         return Vec::new();
     };
@@ -217,7 +225,10 @@ pub fn stale_files(dir: &Path, files: &[&Path]) -> Vec<PathBuf> {
         .filter_map(|n| n.as_str())
         .filter(|n| {
             let mut parts = Path::new(n).components();
-            matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none()
+            matches!(parts.next(), Some(std::path::Component::Normal(_)))
+                && parts.next().is_none()
+                && *n != MANIFEST
+                && *n != LOCK
         })
         .map(|n| dir.join(n))
         .filter(|p| !files.iter().any(|f| f.file_name() == p.file_name()))
@@ -232,9 +243,16 @@ pub fn shortest(x: f64) -> String {
     format!("{x:?}")
 }
 
-/// `text` as a CSV field: quoted (quotes doubled) when it holds a comma or a quote.
+/// `text` (a name, a label, a spec: never a number) as a CSV field: quoted (quotes
+/// doubled) when it holds a comma, a quote or a line break; and, as OWASP advises
+/// against formula injection, one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a `'` in front and is quoted, so that a spreadsheet shows it
+/// as text instead of running it. Every CSV the project writes puts its text through
+/// here; numbers are written as they are (`-7.0` stays `-7.0`).
 pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("\"'{}\"", text.replace('"', "\"\""))
+    } else if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_string()
@@ -296,6 +314,23 @@ mod tests {
             assert_eq!(shortest(x).parse::<f64>().unwrap(), x);
         }
         assert_eq!(shortest(-6.335), "-6.335");
+    }
+
+    /// OWASP's advice against formula injection, for text cells only.
+    #[test]
+    fn csv_text_cells_are_neutralised_and_quoted() {
+        assert_eq!(csv_field("sgd"), "sgd");
+        assert_eq!(
+            csv_field("adam:lr=0.1,beta1=0.8"),
+            "\"adam:lr=0.1,beta1=0.8\""
+        );
+        assert_eq!(csv_field("=1+2"), "\"'=1+2\"");
+        assert_eq!(csv_field("+1"), "\"'+1\"");
+        assert_eq!(csv_field("-7.0"), "\"'-7.0\"");
+        assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_field("\tx"), "\"'\tx\"");
+        assert_eq!(csv_field("=\"a\",b"), "\"'=\"\"a\"\",b\"");
+        assert_eq!(csv_field("a=b"), "a=b");
     }
 
     #[test]

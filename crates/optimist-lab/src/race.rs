@@ -163,8 +163,13 @@ impl Race {
     /// Builds every optimizer first (so a bad spec fails before any work), then runs
     /// each in `F` on `landscape`.
     pub fn run<F: Float>(&self, landscape: &dyn Landscape) -> Result<Vec<Run>, Error> {
-        let (specs, given): (Vec<Spec>, Vec<Option<String>>) =
-            self.optimizers.iter().map(split_label).unzip();
+        let (specs, given): (Vec<Spec>, Vec<Option<String>>) = self
+            .optimizers
+            .iter()
+            .map(split_label)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         let optimizers: Vec<(Box<dyn Optimizer<F>>, Settings)> = specs
             .iter()
             .map(|s| {
@@ -196,15 +201,31 @@ impl Race {
 /// hyperparameter.
 pub const LABEL_KEY: &str = "label";
 
-/// `spec` without its `label=`, and that label.
-pub fn split_label(spec: &Spec) -> (Spec, Option<String>) {
-    let mut spec = spec.clone();
-    let label = spec
+/// `spec` without its `label=`, and that label; a label holding a control character
+/// (a tab, a newline, an escape that would drive the terminal) is refused: labels are
+/// printed, and written into CSV files and figures.
+pub fn split_label(spec: &Spec) -> Result<(Spec, Option<String>), Error> {
+    let mut split = spec.clone();
+    let label = split
         .values
         .iter()
         .position(|(k, _)| k == LABEL_KEY)
-        .map(|i| spec.values.remove(i).1);
-    (spec, label)
+        .map(|i| split.values.remove(i).1);
+    if let Some(c) = label
+        .as_deref()
+        .and_then(|l| l.chars().find(|c| c.is_control()))
+    {
+        return Err(Error::BadValue {
+            optimizer: spec.name.clone(),
+            key: LABEL_KEY.into(),
+            value: label.unwrap_or_default(),
+            expected: format!(
+                "printable text: it holds the control character {}, and a label is printed and written into CSV files and figures",
+                c.escape_debug()
+            ),
+        });
+    }
+    Ok((split, label))
 }
 
 /// Each run's name and settings, for [`labels`].

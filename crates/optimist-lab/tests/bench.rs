@@ -179,3 +179,75 @@ fn problem_specs_are_canonical_and_checked() {
     assert!(names.contains(&"rosenbrock".to_string()));
     assert!(builtin("saddle").unwrap().minima().is_empty());
 }
+
+/// A stored result is checked against its job: a tampered or damaged file is never
+/// taken as done. Each tampering the hostile tests tried, on the problem whose metric
+/// it breaks (an accuracy of 1e308 or −5, a loss below −ln(1 + ε) or above −ln ε, a
+/// distance of −5), and curves of the wrong length or steps.
+#[test]
+fn stored_results_are_checked_against_their_job() {
+    use optimist_lab::bench::jobs::check;
+    use optimist_lab::bench::{Curve, Record};
+    let record = |p: &problems::Problem, f: &dyn Fn(usize) -> f64| {
+        let steps = p.steps();
+        Record {
+            problem: p.spec.clone(),
+            optimizer: "sgd".into(),
+            lr: 0.1,
+            seed: 0,
+            curve: Curve {
+                metric: (0..steps.len()).map(f).collect(),
+                steps,
+                diverged_at: None,
+            },
+            seconds: 0.5,
+        }
+    };
+    let mlp = problems::parse("mlp").unwrap();
+    let logreg = problems::parse("logreg").unwrap();
+    let landscape = problems::parse("rosenbrock").unwrap();
+    assert_eq!(check(&mlp, &record(&mlp, &|_| 0.9)), Ok(()));
+    assert_eq!(check(&logreg, &record(&logreg, &|_| 2.3)), Ok(()));
+    assert_eq!(check(&landscape, &record(&landscape, &|_| 1e200)), Ok(()));
+    for (p, v) in [
+        (&mlp, 1e308),
+        (&mlp, -5.0),
+        (&mlp, 1.0 + 1e-9),
+        (&logreg, 1e308),
+        (&logreg, -5.0),
+        (&logreg, 17.0),
+        (&landscape, -5.0),
+        (&landscape, f64::NAN),
+    ] {
+        let e = check(p, &record(p, &|i| if i == 1 { v } else { 0.5 })).unwrap_err();
+        let at = format!("at step {} is", p.steps()[1]);
+        assert!(e.contains(&at) && e.contains("outside"), "{e}");
+    }
+    // The curve's steps: as many as the problem records, at its checkpoints.
+    let mut r = record(&landscape, &|_| 1.0);
+    r.curve.steps.truncate(3);
+    r.curve.metric.truncate(3);
+    let e = check(&landscape, &r).unwrap_err();
+    assert!(e.contains("recorded at 3 steps") && e.contains("51"), "{e}");
+    let mut r = record(&landscape, &|_| 1.0);
+    *r.curve.steps.last_mut().unwrap() = 1_000_000_000_000_000_000;
+    assert!(check(&landscape, &r).is_err());
+    let mut r = record(&landscape, &|_| 1.0);
+    r.curve.metric.pop();
+    assert!(check(&landscape, &r)
+        .unwrap_err()
+        .contains("51 steps but 50 values"));
+    // A diverged run: the checkpoints before the step it diverged at, within the budget.
+    let mut r = record(&landscape, &|_| 1.0);
+    r.curve.diverged_at = Some(25);
+    r.curve.steps.truncate(3);
+    r.curve.metric.truncate(3);
+    assert_eq!(check(&landscape, &r), Ok(()));
+    r.curve.diverged_at = Some(501);
+    assert!(check(&landscape, &r)
+        .unwrap_err()
+        .contains("past the budget"));
+    let mut r = record(&landscape, &|_| 1.0);
+    r.seconds = -1.0;
+    assert!(check(&landscape, &r).unwrap_err().contains("its time"));
+}

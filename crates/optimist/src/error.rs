@@ -1,6 +1,7 @@
 //! The one error type of the library.
 
 use crate::suggest::did_you_mean;
+use crate::text::quoted;
 use thiserror::Error;
 
 /// What went wrong, worded for the person who has to fix it.
@@ -20,7 +21,7 @@ pub enum Error {
         allowed: String,
     },
     /// A hyperparameter value that does not parse as its type.
-    #[error("{optimizer}: {key} = '{value}' is not {expected}")]
+    #[error("{optimizer}: {key} = {} is not {expected}", quoted(value))]
     BadValue {
         /// The optimizer's name.
         optimizer: String,
@@ -32,7 +33,7 @@ pub enum Error {
         expected: String,
     },
     /// An optimizer name the registry does not know.
-    #[error("unknown optimizer '{name}'{}; known optimizers: {}", did_you_mean(name, known), known.join(", "))]
+    #[error("unknown optimizer {}{}; known optimizers: {}", quoted(name), did_you_mean(name, known), known.join(", "))]
     UnknownOptimizer {
         /// The name given.
         name: String,
@@ -40,7 +41,7 @@ pub enum Error {
         known: Vec<String>,
     },
     /// A hyperparameter name the optimizer does not have.
-    #[error("{optimizer} has no hyperparameter '{key}'{}; its hyperparameters: {}{}", did_you_mean(key, known), known.join(", "), in_convention(optimizer, key, elsewhere))]
+    #[error("{optimizer} has no hyperparameter {}{}; its hyperparameters: {}{}", quoted(key), did_you_mean(key, known), known.join(", "), in_convention(optimizer, key, elsewhere))]
     UnknownKey {
         /// The optimizer's name.
         optimizer: String,
@@ -53,7 +54,7 @@ pub enum Error {
         elsewhere: Option<String>,
     },
     /// An optimizer spec that does not have the form `NAME[:KEY=VALUE[,KEY=VALUE...]]`.
-    #[error("bad optimizer spec '{spec}': {why}; expected NAME[:KEY=VALUE[,KEY=VALUE...]], e.g. adam:lr=0.3,beta1=0.9")]
+    #[error("bad optimizer spec {}: {why}; expected NAME[:KEY=VALUE[,KEY=VALUE...]], e.g. adam:lr=0.3,beta1=0.9", quoted(spec))]
     BadSpec {
         /// The spec given.
         spec: String,
@@ -79,7 +80,7 @@ pub enum Error {
     #[error("parameters and gradients do not match: {0}")]
     GradMismatch(String),
     /// A learning-rate schedule name that `optimist::schedule` does not know.
-    #[error("unknown schedule '{name}'{}; known schedules: {}", did_you_mean(name, known), known.join(", "))]
+    #[error("unknown schedule {}{}; known schedules: {}", quoted(name), did_you_mean(name, known), known.join(", "))]
     UnknownSchedule {
         /// The name given.
         name: String,
@@ -142,7 +143,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A parameter group that cannot be built or used.
-    #[error("parameter group '{pattern}': {why}")]
+    #[error("parameter group {}: {why}", quoted(pattern))]
     Group {
         /// The group's pattern.
         pattern: String,

@@ -571,6 +571,20 @@ impl std::str::FromStr for Spec {
             spec: text.to_string(),
             why: why.to_string(),
         };
+        // A part of the spec, for the reason: quoted, unless the spec is already cut
+        // in the message (then it is said by position, so no input is echoed twice).
+        let long = text.chars().count() > crate::text::ECHO_LIMIT;
+        let part = |k: usize, item: &str| {
+            if long {
+                format!(
+                    "item {} after the name ({} characters)",
+                    k + 1,
+                    item.chars().count()
+                )
+            } else {
+                crate::text::quoted(item)
+            }
+        };
         let (name, rest) = match text.split_once(':') {
             Some((n, r)) => (n.trim(), Some(r)),
             None => (text.trim(), None),
@@ -580,16 +594,20 @@ impl std::str::FromStr for Spec {
         }
         let mut values: Vec<(String, String)> = Vec::new();
         if let Some(rest) = rest {
-            for item in rest.split(',') {
+            for (k, item) in rest.split(',').enumerate() {
                 let (key, value) = item
                     .split_once('=')
-                    .ok_or_else(|| bad(&format!("'{item}' is not KEY=VALUE")))?;
+                    .ok_or_else(|| bad(&format!("{} is not KEY=VALUE", part(k, item))))?;
                 let (key, value) = (key.trim(), value.trim());
                 if key.is_empty() || value.is_empty() {
-                    return Err(bad(&format!("'{item}' is not KEY=VALUE")));
+                    return Err(bad(&format!("{} is not KEY=VALUE", part(k, item))));
                 }
                 if values.iter().any(|(k, _)| k == key) {
-                    return Err(bad(&format!("'{key}' is given twice")));
+                    return Err(bad(&if long {
+                        format!("the key of item {} after the name is given twice", k + 1)
+                    } else {
+                        format!("{} is given twice", crate::text::quoted(key))
+                    }));
                 }
                 values.push((key.to_string(), value.to_string()));
             }
@@ -622,6 +640,21 @@ mod tests {
         assert!(s.values.is_empty());
         let s: Spec = "adam:lr=0.3, beta1 = 0.8".parse().unwrap();
         assert_eq!(s.to_string(), "adam:lr=0.3,beta1=0.8");
+        // A long spec is echoed once, cut.
+        let long = format!("adam:{}", "x".repeat(60_000));
+        let e = long.parse::<Spec>().unwrap_err().to_string();
+        assert!(e.len() < 400, "{} bytes: {e}", e.len());
+        assert_eq!(e.matches(&"x".repeat(40)).count(), 1, "{e}");
+        assert!(e.contains("… (60005 characters in all)"), "{e}");
+        assert!(
+            e.contains("item 1 after the name (60000 characters) is not KEY=VALUE"),
+            "{e}"
+        );
+        let e = "adam:lr".parse::<Spec>().unwrap_err().to_string();
+        assert!(
+            e.starts_with("bad optimizer spec 'adam:lr': 'lr' is not KEY=VALUE"),
+            "{e}"
+        );
         for bad in [
             ":lr=1",
             "adam:lr",

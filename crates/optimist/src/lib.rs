@@ -71,6 +71,7 @@ pub mod saved;
 pub mod schedule;
 pub mod suggest;
 mod tensor;
+pub mod text;
 
 pub use engine::{
     CarryState, Elementwise, NamedState, NonFinite, Optimizer, Rule, Slots, State, TensorRule,

@@ -220,25 +220,47 @@ impl Plan {
             .join(format!("lr={},seed={}.json", shortest(job.lr), job.seed))
     }
 
-    /// Job `job`'s stored result, if it is there and is this job's.
+    /// Job `job`'s stored result, if it is there and is this job's; a file that is
+    /// not a valid result of the job is an error naming it.
     pub fn load(&self, dir: &Path, job: &Job) -> Result<Option<Record>, BenchError> {
+        match self.stored(dir, job)? {
+            Stored::Missing => Ok(None),
+            Stored::Done(record) => Ok(Some(record)),
+            Stored::Invalid(why) => Err(BenchError::Runtime(format!(
+                "{why}; run the bench again to redo that job (or delete the file)"
+            ))),
+        }
+    }
+
+    /// What job `job`'s file holds: nothing yet, its result, or something that is not
+    /// a valid result of it (a special file, a file too large, not a result, or a
+    /// result that does not fit the job: a tampered or damaged file), said with the
+    /// file's name. A file holding another job's result is an error: two jobs would
+    /// share one file.
+    pub fn stored(&self, dir: &Path, job: &Job) -> Result<Stored, BenchError> {
         let path = self.path(dir, job);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
+        let invalid = |why: String| {
+            Ok(Stored::Invalid(format!(
+                "{} is not a valid result of {}: {why}",
+                path.display(),
+                self.describe(job)
+            )))
+        };
+        let text = match read_capped(&path, MAX_RESULT_BYTES) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(Stored::Missing),
+            Err(Unreadable::Io(e)) => {
                 return Err(BenchError::Runtime(format!(
                     "cannot read {}: {e}",
                     path.display()
                 )))
             }
+            Err(Unreadable::Bad(why)) => return invalid(why),
         };
-        let record: Record = serde_json::from_str(&text).map_err(|e| {
-            BenchError::Runtime(format!(
-                "{} is not a job result ({e}); delete it to run the job again",
-                path.display()
-            ))
-        })?;
+        let record: Record = match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => return invalid(format!("not a job result ({e})")),
+        };
         let same = record.problem == self.problems[job.problem].spec
             && record.optimizer == self.label(job.optimizer)
             && record.lr == job.lr
@@ -247,13 +269,16 @@ impl Plan {
             return Err(BenchError::Runtime(format!(
                 "{} holds another job's result ({} / {} lr {} seed {}); delete it to run the job again",
                 path.display(),
-                record.problem,
-                record.optimizer,
+                crate::text::quoted(&record.problem),
+                crate::text::quoted(&record.optimizer),
                 shortest(record.lr),
                 record.seed
             )));
         }
-        Ok(Some(record))
+        match check(&self.problems[job.problem], &record) {
+            Ok(()) => Ok(Stored::Done(record)),
+            Err(why) => invalid(why),
+        }
     }
 
     /// Stores `record` as job `job`'s result, atomically.
@@ -268,6 +293,152 @@ impl Plan {
         let text = serde_json::to_string(record)
             .map_err(|e| BenchError::Runtime(format!("cannot encode a result: {e}")))?;
         crate::output::write_atomic(&path, text.as_bytes()).map_err(fail)
+    }
+}
+
+/// The largest job file read: a result holds at most a few dozen points (a few KB).
+pub const MAX_RESULT_BYTES: u64 = 1 << 20;
+
+/// What a job's file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// No file: the job is not done.
+    Missing,
+    /// The job's result, checked against the job.
+    Done(Record),
+    /// A file that is not a valid result of the job: why, naming the file.
+    Invalid(String),
+}
+
+/// Why a small file could not be read.
+pub(crate) enum Unreadable {
+    /// The system's error.
+    Io(std::io::Error),
+    /// Not a regular file, too large, or not text: why.
+    Bad(String),
+}
+
+/// The text of the regular file at `path` (a link to one is followed), `None` if there
+/// is none; anything else (a FIFO, a device such as `/dev/zero`, a folder) is refused
+/// before it is opened, and no more than `limit` bytes are read.
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Option<String>, Unreadable> {
+    use std::io::Read as _;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Unreadable::Io(e)),
+    };
+    if !meta.is_file() {
+        return Err(Unreadable::Bad(format!(
+            "it is not a regular file but {}",
+            file_kind(&meta.file_type())
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(Unreadable::Io)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Unreadable::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(Unreadable::Bad(format!(
+            "it is larger than {} bytes",
+            limit
+        )));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| Unreadable::Bad("it is not UTF-8 text".into()))
+}
+
+/// A file type in words.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
+/// Why `record` cannot be a result of a job on `problem`: its curve must be recorded at
+/// the problem's checkpoints (up to where it diverged, within the budget), with a
+/// finite metric in the metric's range at each, and a finite, non-negative time.
+pub fn check(problem: &Problem, record: &Record) -> Result<(), String> {
+    let curve = &record.curve;
+    if curve.steps.len() != curve.metric.len() {
+        return Err(format!(
+            "its curve has {} steps but {} values",
+            curve.steps.len(),
+            curve.metric.len()
+        ));
+    }
+    let checkpoints = problem.steps();
+    let expected: Vec<usize> = match curve.diverged_at {
+        None => checkpoints,
+        Some(d) if d > problem.budget => {
+            return Err(format!(
+                "it diverged at step {d}, past the budget of {} steps",
+                problem.budget
+            ))
+        }
+        Some(d) => checkpoints.into_iter().filter(|&s| s < d).collect(),
+    };
+    if curve.steps != expected {
+        return Err(format!(
+            "its curve is recorded at {} steps ({}), where the problem records {} ({}{})",
+            curve.steps.len(),
+            ends(&curve.steps),
+            expected.len(),
+            ends(&expected),
+            if curve.diverged_at.is_some() {
+                ", before the step it diverged at"
+            } else {
+                ", 0 to the budget"
+            }
+        ));
+    }
+    let (low, high) = problem.metric_range();
+    if let Some((s, v)) = curve
+        .steps
+        .iter()
+        .zip(&curve.metric)
+        .find(|(_, v)| !(v.is_finite() && (low..=high).contains(*v)))
+    {
+        return Err(format!(
+            "its {} at step {s} is {}, outside {} to {}",
+            problem.metric(),
+            crate::text::number(*v),
+            crate::text::number(low),
+            crate::text::number(high)
+        ));
+    }
+    if !(record.seconds.is_finite() && record.seconds >= 0.0) {
+        return Err(format!(
+            "its time, {} s, is not a finite, non-negative number",
+            crate::text::number(record.seconds)
+        ));
+    }
+    Ok(())
+}
+
+/// The first and last of `steps`, for a message.
+fn ends(steps: &[usize]) -> String {
+    match (steps.first(), steps.last()) {
+        (Some(a), Some(b)) if steps.len() > 1 => format!("{a} to {b}"),
+        (Some(a), _) => format!("{a}"),
+        _ => "none".into(),
     }
 }
 

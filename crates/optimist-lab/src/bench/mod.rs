@@ -17,7 +17,7 @@ pub mod runner;
 pub mod slurm;
 mod stats;
 
-pub use jobs::{parse_shard, Job, Plan, Record, Suite};
+pub use jobs::{parse_shard, Job, Plan, Record, Stored, Suite};
 pub use problems::{Goal, Kind, Problem};
 pub use report::{report, Report};
 pub use runner::{run_job, Curve};
@@ -62,15 +62,15 @@ pub fn prepare(dir: &Path, suite: Suite) -> Result<Plan, BenchError> {
     let text = serde_json::to_string_pretty(&plan.suite)
         .map_err(|e| BenchError::Runtime(format!("cannot encode the suite: {e}")))?
         + "\n";
-    match std::fs::read_to_string(&path) {
-        Ok(old) if old == text => {}
-        Ok(_) => {
+    match read_suite(&path) {
+        Ok(Some(old)) if old == text => {}
+        Ok(Some(_)) => {
             return Err(BenchError::Usage(format!(
                 "{} holds another bench (its {SUITE_FILE} differs: other problems, optimizers, seeds, trials or rates); choose another --out DIR, or delete that folder",
                 dir.display()
             )))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Ok(None) => {
             std::fs::create_dir_all(dir).map_err(|e| {
                 BenchError::Runtime(format!("cannot create {}: {e}", dir.display()))
             })?;
@@ -78,24 +78,29 @@ pub fn prepare(dir: &Path, suite: Suite) -> Result<Plan, BenchError> {
                 BenchError::Runtime(format!("cannot write {}: {e}", path.display()))
             })?;
         }
-        Err(e) => {
-            return Err(BenchError::Runtime(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
+        Err(e) => return Err(e),
     }
     Ok(plan)
+}
+
+/// The text of the suite file at `path`, if there is one: a regular file of at most
+/// [`jobs::MAX_RESULT_BYTES`] (a special file such as a FIFO is refused, never opened).
+fn read_suite(path: &Path) -> Result<Option<String>, BenchError> {
+    jobs::read_capped(path, jobs::MAX_RESULT_BYTES).map_err(|e| {
+        BenchError::Runtime(match e {
+            jobs::Unreadable::Io(e) => format!("cannot read {}: {e}", path.display()),
+            jobs::Unreadable::Bad(why) => format!("{} is not a bench suite: {why}", path.display()),
+        })
+    })
 }
 
 /// The suite stored in `dir`, planned.
 pub fn open(dir: &Path) -> Result<Plan, BenchError> {
     let path = dir.join(SUITE_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = read_suite(&path)?.ok_or_else(|| {
         BenchError::Usage(format!(
-            "{} is not a bench folder: cannot read {} ({e})",
+            "{} is not a bench folder: it has no {SUITE_FILE}",
             dir.display(),
-            path.display()
         ))
     })?;
     let suite: Suite = serde_json::from_str(&text).map_err(|e| {
@@ -146,13 +151,15 @@ pub fn shard_jobs(plan: &Plan, shard: (usize, usize)) -> usize {
 
 /// Runs the jobs of shard `shard` = (I, N) that are not already stored in `dir`, on
 /// rayon's threads: first each cell's tuning jobs, then its seed jobs at the best rate.
-/// `progress` is called after every job, run or skipped (from any thread).
+/// `progress` is called after every job, run or skipped (from any thread); `notice`
+/// with why a stored file was not a valid result, before its job is run again.
 pub fn run(
     plan: &Plan,
     dir: &Path,
     shard: (usize, usize),
     data: Option<&TrainData>,
     progress: &(dyn Fn(Phase, &Job) + Sync),
+    notice: &(dyn Fn(&str) + Sync),
 ) -> Result<Summary, BenchError> {
     if plan.problems.iter().any(Problem::needs_mnist) && data.is_none() {
         return Err(BenchError::Runtime("MNIST was not loaded".into()));
@@ -180,7 +187,7 @@ pub fn run(
         &tuning,
         Phase::Tuning,
         &mut summary,
-        progress,
+        (progress, notice),
     )?;
     let mut seeds = Vec::new();
     for &cell in &cells {
@@ -199,7 +206,7 @@ pub fn run(
         &seeds,
         Phase::Seeds,
         &mut summary,
-        progress,
+        (progress, notice),
     )?;
     Ok(summary)
 }
@@ -211,6 +218,9 @@ fn missing(plan: &Plan, job: &Job) -> BenchError {
     ))
 }
 
+/// What [`run`] calls: after every job, and with why a stored file is run again.
+type Hooks<'a> = (&'a (dyn Fn(Phase, &Job) + Sync), &'a (dyn Fn(&str) + Sync));
+
 fn run_jobs(
     plan: &Plan,
     dir: &Path,
@@ -218,14 +228,19 @@ fn run_jobs(
     jobs: &[Job],
     phase: Phase,
     summary: &mut Summary,
-    progress: &(dyn Fn(Phase, &Job) + Sync),
+    (progress, notice): Hooks<'_>,
 ) -> Result<(), BenchError> {
     let results: Vec<Option<(usize, f64)>> = jobs
         .par_iter()
         .map(|job| {
-            if plan.load(dir, job)?.is_some() {
-                progress(phase, job);
-                return Ok(None);
+            match plan.stored(dir, job)? {
+                Stored::Done(_) => {
+                    progress(phase, job);
+                    return Ok(None);
+                }
+                // A damaged or tampered file is not a finished job.
+                Stored::Invalid(why) => notice(&format!("{why}; running the job again")),
+                Stored::Missing => {}
             }
             let problem = &plan.problems[job.problem];
             let start = Instant::now();

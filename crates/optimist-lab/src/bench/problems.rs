@@ -108,6 +108,18 @@ impl Problem {
         }
     }
 
+    /// The values the metric can take, for checking stored results: an accuracy is a
+    /// fraction; a distance and a ratio of losses are never negative; the held-out loss
+    /// is −ln(p + ε) averaged, so within [−ln(1 + ε), −ln ε] (with slack for float32).
+    pub fn metric_range(&self) -> (f64, f64) {
+        let eps = crate::network::LOG_EPSILON;
+        match self.kind {
+            Kind::Mlp { .. } => (0.0, 1.0),
+            Kind::Logistic { .. } => (-1e-3, -eps.ln() + 1e-3),
+            _ => (0.0, f64::MAX),
+        }
+    }
+
     /// Which way the metric improves.
     pub fn goal(&self) -> Goal {
         match self.kind {

@@ -11,7 +11,7 @@ use super::stats::{rank, row, Cell};
 pub use super::stats::{sig, Row};
 use super::BenchError;
 use crate::figure::{band_chart, Format};
-use crate::output::shortest;
+use crate::output::{csv_field, shortest};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -179,15 +179,6 @@ fn results_csv(plan: &Plan, cells: &[Vec<Option<Cell>>]) -> String {
         }
     }
     out
-}
-
-/// A CSV field, quoted when it holds a comma or a quote.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 fn markdown(

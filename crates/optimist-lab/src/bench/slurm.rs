@@ -1,6 +1,10 @@
 //! The Slurm scripts of a bench: a job array whose tasks each run one shard (the
 //! command reads `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT`), and a report job
 //! that runs once the whole array has succeeded.
+//!
+//! Every value the scripts hold is shell-quoted, and the `#SBATCH` lines (which Slurm
+//! reads with its own rules, not the shell's) hold no path: the logs are named relative
+//! to the folder `submit.sh` submits from, `DIR/slurm`.
 
 use std::path::Path;
 
@@ -26,7 +30,8 @@ pub const REPORT_SCRIPT: &str = "bench-report.sbatch";
 /// The script that submits both, in `DIR/slurm/`.
 pub const SUBMIT_SCRIPT: &str = "submit.sh";
 
-/// `text` quoted for a POSIX shell.
+/// `text` quoted for a POSIX shell: as it is when every character is plain, else in
+/// single quotes (a quote inside written `'\''`), in which nothing is expanded.
 pub fn shell_quote(text: &str) -> String {
     let plain = !text.is_empty()
         && text
@@ -39,7 +44,30 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
+/// Why `text` cannot go into a Slurm script, if it cannot: a control character (a
+/// newline would end a line of the script; Slurm's `#SBATCH` lines and job names
+/// cannot hold one either).
+pub fn unfit(text: &str) -> Option<String> {
+    let c = text.chars().find(|c| c.is_control())?;
+    Some(format!(
+        "{} holds a control character ({}), which a Slurm script cannot take",
+        crate::text::quoted(text),
+        c.escape_debug()
+    ))
+}
+
 impl Slurm {
+    /// Why these settings cannot be written as scripts, if they cannot: a value with
+    /// a control character ([`unfit`]).
+    pub fn check(&self) -> Result<(), String> {
+        for text in [&self.exe, &self.dir].into_iter().chain(&self.args) {
+            if let Some(why) = unfit(text) {
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
     /// The scripts: (file name in `DIR/slurm/`, text).
     pub fn scripts(&self) -> Vec<(&'static str, String)> {
         let exe = shell_quote(&self.exe);
@@ -47,15 +75,18 @@ impl Slurm {
         let logs = Path::new(&self.dir).join("slurm");
         let logs = shell_quote(&logs.to_string_lossy());
         let args: Vec<String> = self.args.iter().map(|a| shell_quote(a)).collect();
+        // The logs are named relative to the folder sbatch runs in: submit.sh cds into
+        // DIR/slurm first.
         let array = format!(
             "#!/bin/sh\n\
              # optimist bench: one shard of the suite per array task; the command reads\n\
              # SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT. Finished jobs are never rerun,\n\
-             # so a task that is requeued resumes where it stopped.\n\
+             # so a task that is requeued resumes where it stopped. Logs go to the folder\n\
+             # sbatch runs in: submit with submit.sh, which runs it in this folder.\n\
              #SBATCH --job-name=optimist-bench\n\
              #SBATCH --array=0-{last}\n\
              #SBATCH --cpus-per-task={cpus}\n\
-             #SBATCH --output={logs}/shard-%a.out\n\
+             #SBATCH --output=shard-%a.out\n\
              export RAYON_NUM_THREADS=\"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"\n\
              exec {exe} bench {args} --out {dir}\n",
             last = self.tasks - 1,
@@ -64,10 +95,11 @@ impl Slurm {
         );
         let report = format!(
             "#!/bin/sh\n\
-             # optimist bench: the report, once every shard has finished.\n\
+             # optimist bench: the report, once every shard has finished. Its log goes to\n\
+             # the folder sbatch runs in: submit with submit.sh, which runs it in this folder.\n\
              #SBATCH --job-name=optimist-bench-report\n\
              #SBATCH --cpus-per-task=1\n\
-             #SBATCH --output={logs}/report.out\n\
+             #SBATCH --output=report.out\n\
              exec {exe} bench report {dir}\n"
         );
         let submit = format!(

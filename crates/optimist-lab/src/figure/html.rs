@@ -193,7 +193,9 @@ fn run_data(index: usize, run: &Run, steps: &[usize]) -> Value {
         kept.iter().map(|&k| f(&run.points[k])).collect()
     };
     json!({
-        "label": run.spec.to_string(),
+        // The run's name as the CSV, the table and the other figures give it (a
+        // spec's own `label=` included).
+        "label": run.label,
         "name": run.name,
         "hyperparameters": run.hyperparameter_text(),
         "colour": hex(series_rgb(index)),
@@ -302,7 +304,7 @@ mod tests {
         let shown = data["runs"].as_array().unwrap();
         assert_eq!(shown.len(), 4);
         for (i, (run, json)) in runs.iter().zip(shown).enumerate() {
-            assert_eq!(json["label"], run.spec.to_string());
+            assert_eq!(json["label"], run.label);
             assert_eq!(json["colour"], hex(series_rgb(i)));
             // Every position, to the bit (read as the browser reads it, correctly rounded,
             // which serde_json's own parser is not).
@@ -349,14 +351,35 @@ mod tests {
     fn text_cannot_close_the_script() {
         let article = builtin("article").unwrap();
         let mut runs = Race::article().run::<f64>(&article).unwrap();
-        runs[0].spec.name = "</script><b>".into();
+        runs[0].label = "</script><b>".into();
         let html = page(&article, &runs).unwrap();
         assert_eq!(
             html.matches("</script>").count(),
             2,
             "the data block and the code"
         );
-        assert_eq!(embedded(&html)["runs"][0]["label"], "</script><b>:lr=0.95");
+        assert_eq!(embedded(&html)["runs"][0]["label"], "</script><b>");
         assert_eq!(page(&article, &[]).unwrap_err(), FigureError::NoRuns);
+    }
+
+    /// The page once named runs by their spec (`sgd:lr=0.95`) where the CSV, the
+    /// table and the other figures give the spec's `label=` (`slow`).
+    #[test]
+    fn runs_are_named_by_their_label() {
+        let article = builtin("article").unwrap();
+        let mut race = Race::article();
+        race.optimizers = vec![
+            "sgd:lr=0.95,label=slow".parse().unwrap(),
+            "adam:lr=0.3".parse().unwrap(),
+        ];
+        let runs = race.run::<f64>(&article).unwrap();
+        let data = embedded(&page(&article, &runs).unwrap());
+        assert_eq!(data["runs"][0]["label"], "slow");
+        assert_eq!(data["runs"][1]["label"], "adam");
+        let csv = crate::output::trajectories_csv(&runs);
+        assert!(
+            csv.contains("\nslow,0,") && csv.contains("\nadam,0,"),
+            "{csv}"
+        );
     }
 }

@@ -325,7 +325,7 @@ impl<F: Real> Mlp<F> {
 
     fn check_input(&self, x: &[F]) -> Result<usize, NetworkError> {
         let width = self.sizes[0];
-        if x.is_empty() || x.len() % width != 0 {
+        if x.is_empty() || !x.len().is_multiple_of(width) {
             return Err(NetworkError::Batch(format!(
                 "{} input values are not a positive whole number of rows of {width}",
                 x.len()

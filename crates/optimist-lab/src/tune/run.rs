@@ -223,7 +223,7 @@ pub fn with_rate(spec: &Spec, key: &str, lr: f64) -> Spec {
 
 /// The key `spec`'s optimizer calls its learning rate; building it checks the spec.
 pub fn rate_key(spec: &Spec, convention: Convention) -> Result<String, TuneError> {
-    let opt = registry::build_in::<f64>(&split_label(spec).0, convention)?;
+    let opt = registry::build_in::<f64>(&split_label(spec)?.0, convention)?;
     opt.hyperparameters()
         .into_iter()
         .find(|(k, v)| LEARNING_RATE_KEYS.contains(k) && matches!(v, Value::Num(_)))
@@ -240,7 +240,7 @@ fn trial(
     refined: bool,
     config: &Tune,
 ) -> Result<Trial, TuneError> {
-    let spec = split_label(&with_rate(spec, key, lr)).0;
+    let spec = split_label(&with_rate(spec, key, lr))?.0;
     let opt = registry::build_in::<f64>(&spec, config.convention)?;
     let mut opt = config.wrapping.wrap(opt)?;
     let mut last = None;

@@ -285,7 +285,7 @@ pub fn prefetch_ahead<T>(at: *const T) {
 /// Whether [`stream`] may store at `at`: 16-byte aligned on x86-64.
 #[inline(always)]
 pub(crate) fn can_stream<T>(at: *const T) -> bool {
-    at as usize % 16 == 0
+    (at as usize).is_multiple_of(16)
 }
 
 /// Stores `src` at `dst` without bringing `dst`'s cache lines in (x86-64's
@@ -303,7 +303,7 @@ pub(crate) unsafe fn stream<F: Copy, const L: usize>(dst: *mut F, src: &[F; L]) 
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_stream_si128};
-        const { assert!(std::mem::size_of::<[F; L]>() % 16 == 0) };
+        const { assert!(std::mem::size_of::<[F; L]>().is_multiple_of(16)) };
         let (to, from) = (dst.cast::<__m128i>(), src.as_ptr().cast::<__m128i>());
         for k in 0..std::mem::size_of::<[F; L]>() / 16 {
             // SAFETY: in bounds of both (the caller's contract); SSE2 is part of x86-64.

@@ -150,7 +150,7 @@ fn take(ends: &AtomicU64, front: bool) -> Option<usize> {
 /// `piece` elements (a multiple of 64, so pieces start on cache lines) and never
 /// spanning two tensors.
 pub(crate) fn cut(lens: impl Iterator<Item = usize>, piece: usize) -> Vec<(usize, usize, usize)> {
-    debug_assert!(piece > 0 && piece % 64 == 0);
+    debug_assert!(piece > 0 && piece.is_multiple_of(64));
     lens.enumerate()
         .flat_map(|(t, n)| (0..n).step_by(piece).map(move |a| (t, a, piece.min(n - a))))
         .collect()
