@@ -1,7 +1,6 @@
 """A load_state_dict that fails changes nothing, and says what was wrong: corrupt engine
 bytes, missing keys, wrong types; for the numpy API and for optimist.torch."""
 import copy
-import os
 import pickle
 
 import numpy as np
@@ -69,13 +68,7 @@ def test_a_bad_numpy_state_dict_raises_and_changes_nothing(case):
 
 # -- optimist.torch ---------------------------------------------------------------------
 
-torch = __import__("torch") if os.environ.get("CI") else None
-if torch is None:
-    try:
-        import torch
-    except ImportError:
-        torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+from torch_optional import needs_torch, torch  # noqa: E402
 
 
 def torch_model():

@@ -2,7 +2,6 @@
 after the other, as torch's loop over parameters steps them: no update is lost to
 two threads writing the same elements. Sizes are large enough for the engine to
 share a step among threads."""
-import os
 
 import numpy as np
 import pytest
@@ -107,13 +106,7 @@ def test_a_resumed_run_over_shared_memory_counts_its_steps():
     assert opt.steps == 2
 
 
-torch = __import__("torch") if os.environ.get("CI") else None
-if torch is None:
-    try:
-        import torch
-    except ImportError:
-        torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+from torch_optional import needs_torch, torch  # noqa: E402
 
 
 @needs_torch
