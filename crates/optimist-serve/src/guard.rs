@@ -51,7 +51,7 @@ impl Allowed {
             .map(String::from)
             .to_vec();
         let ip = addr.ip();
-        if !ip.is_unspecified() {
+        if !ip.is_unspecified() && !all.contains(&host_form(ip)) {
             all.push(host_form(ip));
         }
         for name in names {
@@ -217,5 +217,26 @@ impl FromRequest<AppState> for Body {
             ))),
             Ok(Ok(bytes)) => Ok(Body(bytes)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Allowed;
+
+    #[test]
+    fn each_allowed_host_is_named_once() {
+        let allowed = Allowed::new("127.0.0.1:8765".parse().unwrap(), &["LocalHost".into()]);
+        assert_eq!(
+            allowed.describe(),
+            "localhost:8765, 127.0.0.1:8765, [::1]:8765"
+        );
+        let wide = Allowed::new("0.0.0.0:80".parse().unwrap(), &["box.lan".into()]);
+        assert_eq!(
+            wide.describe(),
+            "localhost:80, 127.0.0.1:80, [::1]:80, box.lan:80, ADDRESS:80"
+        );
+        assert!(wide.host("192.168.1.7:80") && wide.host("BOX.lan:80"));
+        assert!(!wide.host("box.lan:81") && !allowed.host("attacker.example:8765"));
     }
 }
