@@ -74,6 +74,19 @@ fn job_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The smallest suite: one problem, one optimizer, one seed, two trials.
+const SMALL: [&str; 9] = [
+    "bench",
+    "--problem",
+    "booth:budget=10",
+    "-o",
+    "sgd",
+    "--seeds",
+    "1",
+    "--trials",
+    "2",
+];
+
 #[test]
 fn shards_merge_into_the_single_process_report_byte_for_byte() {
     let dir = scratch("bench-shards");
@@ -319,19 +332,7 @@ fn bad_input_says_what_is_allowed() {
     fails(&["bench", "--trials", "1", "--out", o], 2, &["at least 2"]);
     fails(&["bench", "report", o], 2, &["is not a bench folder"]);
     // A folder holding another suite is not reused.
-    ok(&optimist(&[
-        "bench",
-        "--problem",
-        "booth:budget=10",
-        "-o",
-        "sgd",
-        "--seeds",
-        "1",
-        "--trials",
-        "2",
-        "--out",
-        o,
-    ]));
+    ok(&optimist(&[&SMALL[..], &["--out", o]].concat()));
     fails(
         &[
             "bench",
@@ -411,17 +412,6 @@ fn hostile_paths_are_quoted_or_refused_in_the_slurm_scripts() {
     } else {
         "sh"
     };
-    let small = [
-        "bench",
-        "--problem",
-        "booth:budget=10",
-        "-o",
-        "sgd",
-        "--seeds",
-        "1",
-        "--trials",
-        "2",
-    ];
     for name in [
         "q'uote",
         "d\"ouble",
@@ -431,7 +421,7 @@ fn hostile_paths_are_quoted_or_refused_in_the_slurm_scripts() {
         "all ' \" $(touch canary) `touch canary` 100%a #x",
     ] {
         let dir = base.join(name);
-        let mut args = os(&small);
+        let mut args = os(&SMALL);
         args.extend(os(&["--slurm", "--slurm-tasks", "1", "--out"]));
         args.push(dir.clone().into());
         let out = bounded(&refs(&args), Some(&base));
@@ -490,7 +480,7 @@ fn hostile_paths_are_quoted_or_refused_in_the_slurm_scripts() {
     ));
     for (name, wanted) in bad {
         let dir = base.join(&name);
-        let mut args = os(&small);
+        let mut args = os(&SMALL);
         args.extend(os(&["--slurm", "--out"]));
         args.push(dir.clone().into());
         let out = bounded(&refs(&args), Some(&base));

@@ -95,14 +95,6 @@ impl Allowed {
     }
 }
 
-/// `text` cut to 100 characters, for echoing a header back.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(100) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
-}
-
 /// `name`'s value as text, if sent once and readable.
 fn single(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>, ()> {
     let mut values = headers.get_all(name).iter();
@@ -121,7 +113,7 @@ pub(crate) fn refusal(allowed: &Allowed, method: &Method, headers: &HeaderMap) -
         Ok(Some(host)) => {
             return forbidden(format!(
                 "this server does not answer to the host {}; it answers to {}",
-                quoted(&clip(host)),
+                quoted(host),
                 allowed.describe()
             ))
         }
@@ -141,7 +133,7 @@ pub(crate) fn refusal(allowed: &Allowed, method: &Method, headers: &HeaderMap) -
         Ok(Some(origin)) => {
             return forbidden(format!(
                 "requests from the page at {} are refused: only the server's own page (http://{}) may drive it",
-                quoted(&clip(origin)),
+                quoted(origin),
                 allowed.describe()
             ))
         }
@@ -160,7 +152,7 @@ pub(crate) fn refusal(allowed: &Allowed, method: &Method, headers: &HeaderMap) -
                 format!(
                     "the request body must be JSON sent with Content-Type: application/json; {}",
                     match kind {
-                        Some(k) => format!("got {}", quoted(&clip(k))),
+                        Some(k) => format!("got {}", quoted(k)),
                         None => "none was given".into(),
                     }
                 ),
